@@ -1,0 +1,142 @@
+package interop
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/serf-clone/serf/interop/cluster"
+)
+
+// Generous deadlines for gossip to settle on a loaded 2-core machine; they
+// bound the wait, they are not expectations about speed.
+const (
+	converge   = 60 * time.Second
+	failDetect = 90 * time.Second
+)
+
+func allStatus(status string, agents ...*cluster.Agent) map[string]string {
+	want := map[string]string{}
+	for _, a := range agents {
+		want[a.Name] = status
+	}
+	return want
+}
+
+// startAgents starts one agent per binary, named prefix0, prefix1, ...
+func startAgents(t *testing.T, names []string, bins []string, args ...string) []*cluster.Agent {
+	t.Helper()
+	var as []*cluster.Agent
+	for i, bin := range bins {
+		as = append(as, cluster.StartAgent(t, bin, cluster.Options{Name: names[i], Args: args}))
+	}
+	return as
+}
+
+// TestRealOnlyClusterHarness is the control for every mixed test: the
+// harness drives three real agents and the real CLI through join, graceful
+// leave and a crash. If this fails, the harness or machine is at fault.
+func TestRealOnlyClusterHarness(t *testing.T) {
+	t.Parallel()
+	as := startAgents(t, []string{"real-a", "real-b", "real-c"}, []string{realBin, realBin, realBin})
+	cluster.JoinAll(t, converge, as...)
+
+	as[2].Interrupt()
+	if code := as[2].Wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("real agent exit code after SIGINT = %d, want 0\n%s", code, as[2].Output())
+	}
+	as[0].WaitStatus(t, converge, "real-c", "left")
+
+	if err := as[1].Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	as[0].WaitStatus(t, failDetect, "real-b", "failed")
+}
+
+// TestMixedClusterConverges: 2 real + 2 of ours, joined through both CLIs,
+// every agent sees all four alive.
+func TestMixedClusterConverges(t *testing.T) {
+	t.Parallel()
+	our := ours(t)
+	as := startAgents(t,
+		[]string{"real-1", "ours-1", "real-2", "ours-2"},
+		[]string{realBin, our, realBin, our})
+	// Each agent joins through its own kind of CLI, alternating seeds.
+	mustJoin(t, as[1], as[0].BindAddr) // ours joins real
+	mustJoin(t, as[2], as[1].BindAddr) // real joins ours
+	mustJoin(t, as[3], as[2].BindAddr) // ours joins real
+	for _, a := range as {
+		a.WaitMembers(t, converge, allStatus("alive", as...))
+	}
+}
+
+// TestMixedLeaveAndFail: real agents see ours leave (SIGINT -> left) and
+// fail (kill -9 -> failed), and ours see the same of theirs.
+func TestMixedLeaveAndFail(t *testing.T) {
+	t.Parallel()
+	our := ours(t)
+	as := startAgents(t,
+		[]string{"real-1", "real-2", "real-3", "ours-1", "ours-2", "ours-3"},
+		[]string{realBin, realBin, realBin, our, our, our})
+	cluster.JoinAll(t, converge, as...)
+	r1, r2, r3, o1, o2, o3 := as[0], as[1], as[2], as[3], as[4], as[5]
+
+	leave := func(a *cluster.Agent, observers ...*cluster.Agent) {
+		t.Helper()
+		a.Interrupt()
+		if code := a.Wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("%s exit code after SIGINT = %d, want 0\n%s", a.Name, code, a.Output())
+		}
+		for _, o := range observers {
+			o.WaitStatus(t, converge, a.Name, "left")
+		}
+	}
+	crash := func(a *cluster.Agent, observers ...*cluster.Agent) {
+		t.Helper()
+		a.Kill()
+		for _, o := range observers {
+			o.WaitStatus(t, failDetect, a.Name, "failed")
+		}
+	}
+	leave(o1, r1, r2, r3, o2, o3) // real agents see ours leave
+	leave(r1, r2, r3, o2, o3)     // ours see a real one leave
+	crash(o2, r2, r3, o3)         // real agents see ours fail
+	crash(r2, r3, o3)             // ours see a real one fail
+}
+
+func mustJoin(t *testing.T, a *cluster.Agent, addr string) {
+	t.Helper()
+	res := a.CLI(t, "join", addr)
+	if res.Code != 0 || res.Stdout != "Successfully joined cluster by contacting 1 nodes.\n" {
+		t.Fatalf("%s: serf join %s: %s", a.Name, addr, res)
+	}
+}
+
+// TestEncryptedMixedCluster: agents of both kinds started with the same
+// -encrypt key form one cluster, and the keyring agrees on every node.
+func TestEncryptedMixedCluster(t *testing.T) {
+	t.Parallel()
+	our := ours(t)
+	key := cluster.Run(t, nil, realBin, "keygen")
+	if key.Code != 0 || len(key.Stdout) != 45 {
+		t.Fatalf("keygen: %s", key)
+	}
+	k := key.Stdout[:44]
+	as := startAgents(t,
+		[]string{"real-1", "ours-1", "real-2", "ours-2"},
+		[]string{realBin, our, realBin, our}, "-encrypt", k)
+	for _, a := range as {
+		a.WaitOutput(t, "Encrypted: true", 5*time.Second)
+	}
+	cluster.JoinAll(t, converge, as...)
+	for _, a := range as {
+		for _, cli := range []string{realBin, our} {
+			res := cluster.CLI(t, cli, a.RPCAddr, "keys", "-list")
+			want := fmt.Sprintf("==> Asking all members for installed keys...\n==> Keys gathered, listing cluster keys...\n\n%s  [4/4]\n", k)
+			if res.Code != 0 || res.Stdout != want {
+				t.Errorf("%s keys -list on %s:\n%s\nwant stdout:\n%s", cli, a.Name, res, want)
+			}
+		}
+	}
+}
