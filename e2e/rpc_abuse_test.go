@@ -128,7 +128,7 @@ func TestBadRPCInput(t *testing.T) {
 	huge2.c.Write([]byte{0x83, 0xa4, 'N', 'a', 'm', 'e', 0xc6, 0xff, 0xff, 0xff, 0xf0, 'x'})
 	huge3 := dialRaw(t, a.RPCAddr)
 	huge3.c.Write([]byte{0xdf, 0xff, 0xff, 0xff, 0xff}) // map32 with 4G entries
-	dialRaw(t, a.RPCAddr) // idle connection, never speaks
+	dialRaw(t, a.RPCAddr)                               // idle connection, never speaks
 
 	// The agent still serves a well-behaved client, and the old monitor
 	// still streams.
