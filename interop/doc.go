@@ -5,6 +5,7 @@
 //
 // TestMain builds our binary from the repository root and installs the real
 // one with `go install github.com/hashicorp/serf/cmd/serf@v0.10.2` into
-// ../.cache/ (or uses $SERF_REAL_BIN). It is a separate module so that the
+// ../.cache/ (or uses $SERF_REAL_BIN). $SERF_OUR_BIN replaces our binary;
+// SERF_OUR_BIN=$SERF_REAL_BIN checks the tests against the real Serf alone. It is a separate module so that the
 // main module never depends on github.com/hashicorp/serf.
 package interop
