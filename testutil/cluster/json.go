@@ -37,11 +37,11 @@ func NormalizeMembersJSON(out string) (string, error) {
 	for i, j := range idx {
 		sorted[i] = doc.Members[j]
 	}
-	doc.Members = sorted
 	if doc.Members == nil {
 		// Keep `{"members": null}` as is.
 		return string(bytes.TrimSpace([]byte(out))), nil
 	}
+	doc.Members = sorted
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return "", err
