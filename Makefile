@@ -6,7 +6,7 @@ BIN     := bin/serf
 # Packages with unit tests run under the race detector. A directory that does
 # not exist yet (parallel branches not merged) is left out rather than failing
 # the pattern match.
-RACE_PKGS := $(foreach d,serf agent client command,$(if $(wildcard $(d)),./$(d)/...))
+RACE_PKGS := $(foreach d,serf agent client command testutil,$(if $(wildcard $(d)),./$(d)/...))
 BENCH_PKGS := $(foreach d,serf agent,$(if $(wildcard $(d)),./$(d)/...))
 # The interop module keeps a verbatim copy of the cluster harness (it cannot
 # import this module without coupling the two go.sum files); see README.
