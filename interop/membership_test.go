@@ -130,13 +130,26 @@ func TestEncryptedMixedCluster(t *testing.T) {
 		a.WaitOutput(t, "Encrypted: true", 5*time.Second)
 	}
 	cluster.JoinAll(t, converge, as...)
-	for _, a := range as {
-		for _, cli := range []string{realBin, our} {
-			res := cluster.CLI(t, cli, a.RPCAddr, "keys", "-list")
-			want := fmt.Sprintf("==> Asking all members for installed keys...\n==> Keys gathered, listing cluster keys...\n\n%s  [4/4]\n", k)
-			if res.Code != 0 || res.Stdout != want {
-				t.Errorf("%s keys -list on %s:\n%s\nwant stdout:\n%s", cli, a.Name, res, want)
+
+	// Without the key an agent of either kind cannot get in.
+	for _, bin := range []string{realBin, our} {
+		x := cluster.StartAgent(t, bin, cluster.Options{Name: "no-key"})
+		res := x.CLI(t, "join", as[0].BindAddr)
+		if res.Code == 0 {
+			t.Errorf("%s without key joined the encrypted cluster: %s", bin, res)
+		}
+		x.Kill()
+	}
+
+	t.Run("keys-list", func(t *testing.T) {
+		for _, a := range as {
+			for _, cli := range []string{realBin, our} {
+				res := cluster.CLI(t, cli, a.RPCAddr, "keys", "-list")
+				want := fmt.Sprintf("==> Asking all members for installed keys...\n==> Keys gathered, listing cluster keys...\n\n%s  [4/4]\n", k)
+				if res.Code != 0 || res.Stdout != want {
+					t.Errorf("%s keys -list on %s:\n%s\nwant stdout:\n%s", cli, a.Name, res, want)
+				}
 			}
 		}
-	}
+	})
 }

@@ -1,0 +1,66 @@
+package interop
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/serf-clone/serf/interop/cluster"
+)
+
+// TestCLIStaticOutputIdentical: help texts, usage errors, validation
+// errors and connection errors are byte-identical (stdout, stderr, exit
+// code) between the real CLI and ours. No agent runs; RPC commands point at
+// a closed port.
+func TestCLIStaticOutputIdentical(t *testing.T) {
+	t.Parallel()
+	our := ours(t)
+	port, err := cluster.FreeTCPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := fmt.Sprintf("127.0.0.1:%d", port)
+	gport, err := cluster.FreeGossipPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Agent cases must fail validation; should one start anyway, it stays
+	// on loopback.
+	agent := func(bad ...string) []string {
+		return append([]string{"agent", "-bind", fmt.Sprintf("127.0.0.1:%d", gport), "-rpc-addr", closed}, bad...)
+	}
+	cmds := []string{"agent", "event", "force-leave", "info", "join", "keygen", "keys", "leave",
+		"members", "monitor", "query", "reachability", "rtt", "tags", "version"}
+	cases := [][]string{
+		{}, {"-h"}, {"--help"}, {"-v"}, {"--version"}, {"version"}, {"help"}, {"bogus"},
+		{"members", "-bogus-flag"},
+		{"event"}, {"event", "-rpc-addr", closed, "a", "b", "c"}, {"event", "-rpc-addr", closed, "ev"},
+		{"force-leave"}, {"force-leave", "-rpc-addr", closed, "x"},
+		{"join"}, {"join", "-rpc-addr", closed, "127.0.0.1:1"},
+		{"query"}, {"query", "-relay-factor", "300", "q"}, {"query", "-tag", "bad", "q"},
+		{"query", "-rpc-addr", closed, "q"},
+		{"tags"}, {"tags", "-rpc-addr", closed, "-set", "a=b"},
+		{"keys"}, {"keys", "-list", "-install", "x"}, {"keys", "-rpc-addr", closed, "-list"},
+		{"rtt", "-rpc-addr", closed}, {"rtt", "-rpc-addr", closed, "a"},
+		{"members", "-rpc-addr", closed}, {"members", "-tag", "bad"},
+		{"members", "-format", "xml", "-rpc-addr", closed},
+		{"info", "-rpc-addr", closed}, {"leave", "-rpc-addr", closed},
+		{"monitor", "-rpc-addr", closed}, {"reachability", "-rpc-addr", closed},
+		agent("-log-level", "VERBOSE"), agent("-profile", "moon"),
+		agent("-encrypt", "notbase64"), agent("-tag", "novalue"),
+		agent("-event-handler", "bogus-type=foo.sh"),
+		agent("-retry-interval", "bogus"),
+	}
+	for _, c := range cmds {
+		cases = append(cases, []string{c, "-h"})
+	}
+	for _, args := range cases {
+		t.Run(strings.Join(append([]string{"serf"}, args...), " "), func(t *testing.T) {
+			want := cluster.Run(t, nil, realBin, args...)
+			got := cluster.Run(t, nil, our, args...)
+			if got.String() != want.String() {
+				t.Errorf("output differs\n--- real:\n%s\n--- ours:\n%s", want, got)
+			}
+		})
+	}
+}
