@@ -109,12 +109,15 @@ func ClientFromConfig(conf *Config) (*RPCClient, error) {
 	c.dec = codec.NewDecoder(bufio.NewReader(conn), NewMsgpackHandle())
 	go c.readLoop()
 
-	if err := c.call(HandshakeCommand, &HandshakeRequest{Version: IPCVersion}, nil); err != nil {
+	// Serf's own client waits for these replies forever; bounding them
+	// keeps a CLI pointed at something that is not a Serf agent from
+	// hanging.
+	if err := c.callWithin(timeout, HandshakeCommand, &HandshakeRequest{Version: IPCVersion}, nil); err != nil {
 		c.Close()
 		return nil, err
 	}
 	if conf.AuthKey != "" {
-		if err := c.call(AuthCommand, &AuthRequest{AuthKey: conf.AuthKey}, nil); err != nil {
+		if err := c.callWithin(timeout, AuthCommand, &AuthRequest{AuthKey: conf.AuthKey}, nil); err != nil {
 			c.Close()
 			return nil, err
 		}

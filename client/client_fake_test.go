@@ -281,3 +281,18 @@ func TestQueryRecords(t *testing.T) {
 		t.Fatalf("acks %v responses %v", gotAcks, gotResps)
 	}
 }
+
+func TestSilentServerHandshakeTimesOut(t *testing.T) {
+	addr := startFake(t, func(f *fakeAgent) {
+		f.request(true)
+		f.waitClosed() // never answers
+	})
+	start := time.Now()
+	_, err := ClientFromConfig(&Config{Addr: addr, Timeout: 300 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "no reply to handshake") {
+		t.Fatalf("got %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("handshake wait not bounded")
+	}
+}
