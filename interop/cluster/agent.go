@@ -84,7 +84,7 @@ func tryStartAgent(t testing.TB, bin string, opts Options) (*Agent, error) {
 	}
 	err = Poll(StartTimeout, func() error {
 		if p.Exited() {
-			return fmt.Errorf("agent exited early: %v", p.err)
+			return Permanent(fmt.Errorf("agent exited early: %v", p.err))
 		}
 		if !strings.Contains(p.Output(), "Serf agent running!") {
 			return fmt.Errorf("no banner yet")
@@ -123,6 +123,9 @@ func (a *Agent) Interrupt() {
 // the text table. Errors are returned, not fatal, so it can be polled.
 func (a *Agent) Members(t testing.TB) ([]Member, error) {
 	t.Helper()
+	if a.Exited() {
+		return nil, Permanent(fmt.Errorf("agent %s has exited (%v); output:\n%s", a.Name, a.err, a.Output()))
+	}
 	res := a.CLI(t, "members")
 	if res.Code != 0 {
 		return nil, fmt.Errorf("serf members on %s: %s", a.Name, res)

@@ -27,7 +27,7 @@ func StartAgents(t testing.TB, bin string, opts []Options) []*Agent {
 	for i, a := range agents {
 		err := Poll(StartTimeout, func() error {
 			if a.Exited() {
-				return fmt.Errorf("agent exited early: %v", a.err)
+				return Permanent(fmt.Errorf("agent exited early: %v", a.err))
 			}
 			if !strings.Contains(a.Output(), "Serf agent running!") {
 				return fmt.Errorf("no banner yet")

@@ -128,7 +128,7 @@ func (p *Proc) WaitOutput(t testing.TB, substr string, timeout time.Duration) {
 			return nil
 		}
 		if p.Exited() {
-			return fmt.Errorf("process exited (%v) without printing %q", p.err, substr)
+			return Permanent(fmt.Errorf("process exited (%v) without printing %q", p.err, substr))
 		}
 		return fmt.Errorf("no %q yet", substr)
 	})

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -18,7 +19,18 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() error) {
 	}
 }
 
-// Poll is Eventually without a testing.TB: it returns the last error on timeout.
+// permanentError marks a condition that can never become true (for example
+// the process exited), so polling stops at once.
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent wraps err so that Poll and Eventually give up immediately.
+func Permanent(err error) error { return permanentError{err} }
+
+// Poll is Eventually without a testing.TB: it returns the last error on
+// timeout, or at once for a Permanent error.
 func Poll(timeout time.Duration, cond func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -26,7 +38,8 @@ func Poll(timeout time.Duration, cond func() error) error {
 		if err == nil {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		var perm permanentError
+		if errors.As(err, &perm) || time.Now().After(deadline) {
 			return err
 		}
 		time.Sleep(PollInterval)
