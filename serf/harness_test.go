@@ -291,4 +291,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-

@@ -152,4 +152,6 @@ func (t *memTransport) Shutdown() error {
 	return nil
 }
 
-func (t *memTransport) String() string { return net.JoinHostPort(t.addr.IP.String(), strconv.Itoa(t.addr.Port)) }
+func (t *memTransport) String() string {
+	return net.JoinHostPort(t.addr.IP.String(), strconv.Itoa(t.addr.Port))
+}
