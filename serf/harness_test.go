@@ -186,7 +186,7 @@ func (c *testCluster) waitMembers(n int) {
 			continue
 		}
 		s := node.serf
-		waitFor(c.t, 5*time.Second, fmt.Sprintf("%s to see %d alive members", node.name, n), func() bool {
+		waitFor(c.t, 10*time.Second, fmt.Sprintf("%s to see %d alive members", node.name, n), func() bool {
 			return countStatus(s, StatusAlive) == n
 		})
 	}
