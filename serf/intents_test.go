@@ -172,7 +172,7 @@ func TestOldLeaveIntentAboutUsIsRefuted(t *testing.T) {
 	if me.Status != StatusAlive {
 		t.Fatalf("we became %v", me.Status)
 	}
-	waitFor(t, time.Second, "refuting join intent", func() bool {
+	waitUntil(t, time.Second, "refuting join intent", func() bool {
 		return s.intentBroadcasts.NumQueued() == 1
 	})
 	if me.statusLTime <= 4 {

@@ -301,3 +301,6 @@ func pickRandomMembers(k int, members []Member, ok func(*Member) bool) []Member 
 	}
 	return picked
 }
+
+// queryLTime lets the snapshotter record the query clock.
+func (q *Query) queryLTime() LamportTime { return q.LTime }
