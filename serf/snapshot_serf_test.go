@@ -23,10 +23,10 @@ func TestRestartFromSnapshotRejoinsWithoutReplay(t *testing.T) {
 	waitUntil(t, 5*time.Second, "event recorded by n1", func() bool { return first.serf.eventClock.Time() >= 2 })
 	c.kill(1)
 
-	// Same name and snapshot, new process.
+	// Same name, address and snapshot; new process.
 	events := make(chan Event, 1024)
 	logs := &logBuffer{}
-	conf := testConfig("n1", c.net.newTransport("n1"), logs, events)
+	conf := testConfig("n1", c.net.restart("n1", first.transport), logs, events)
 	conf.SnapshotPath = path
 	s, err := Create(conf)
 	if err != nil {
@@ -34,10 +34,9 @@ func TestRestartFromSnapshotRejoinsWithoutReplay(t *testing.T) {
 	}
 	t.Cleanup(func() { s.Shutdown() })
 
-	waitUntil(t, 10*time.Second, "rejoin from snapshot", func() bool { return countStatus(s, StatusAlive) == 2 })
-	if !logs.contains("[INFO] serf: Re-joined to previously known node: n0: ") {
-		t.Fatalf("no rejoin log:\n%s", logs)
-	}
+	waitUntil(t, 10*time.Second, "rejoin from snapshot", func() bool {
+		return countStatus(s, StatusAlive) == 2 && logs.contains("[INFO] serf: Re-joined to previously known node: n0: ")
+	})
 	if err := c.nodes[0].serf.UserEvent("after", nil, false); err != nil {
 		t.Fatal(err)
 	}
