@@ -182,4 +182,3 @@ func freePort(t *testing.T) int {
 	t.Fatal("no free port")
 	return 0
 }
-
