@@ -127,7 +127,9 @@ func TestAgainstRealSerf(t *testing.T) {
 	}
 
 	// Our query, answered by the real agent's ack machinery.
-	resp, err := s.Query(InternalQueryPrefix+"ping", nil, &QueryParam{RequestAck: true, Timeout: 2 * time.Second})
+	// With a relay factor the real agent also relays its ack through a
+	// member, which can only be us: that exercises decoding its relay.
+	resp, err := s.Query(InternalQueryPrefix+"ping", nil, &QueryParam{RequestAck: true, RelayFactor: 1, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,9 +137,18 @@ func TestAgainstRealSerf(t *testing.T) {
 	for a := range resp.AckCh() {
 		acks = append(acks, a)
 	}
-	if !contains(acks, "real") {
+	if len(acks) != 2 || !contains(acks, "real") || !contains(acks, "clone") {
 		t.Fatalf("acks %v", acks)
 	}
+	if !logs.contains("[DEBUG] serf: Relaying response to addr: 127.0.0.1:") {
+		t.Fatal("the real agent's relayed ack never came through us")
+	}
+
+	// Coordinates flow both ways in ping acks.
+	waitUntil(t, 15*time.Second, "coordinates exchanged", func() bool {
+		_, ok := s.GetCachedCoordinate("real")
+		return ok && strings.Contains(cli("rtt", "clone"), "Estimated clone <-> real rtt")
+	})
 
 	// A graceful leave is seen as left.
 	if err := s.Leave(); err != nil {
