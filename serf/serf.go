@@ -51,6 +51,10 @@ type Serf struct {
 	queryClock LamportClock
 
 	memberlist *memberlist.Memberlist
+	// ready is set once memberlist is assigned. memberlist starts listening
+	// inside memberlist.Create, so a peer that still knows our address may
+	// send us messages before then; they are dropped, as lost gossip.
+	ready atomic.Bool
 
 	// members holds every known node by name. failed and left index the
 	// members in those states (for reconnect, reaping and push-pull).
@@ -205,6 +209,7 @@ func Create(conf *Config) (*Serf, error) {
 		return fail(fmt.Errorf("Failed to create memberlist: %v", err))
 	}
 	s.memberlist = ml
+	s.ready.Store(true)
 
 	s.startBackground(s.reapLoop)
 	s.startBackground(s.reconnectLoop)
