@@ -1,6 +1,7 @@
 package serf
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log"
 	"net"
@@ -265,5 +266,41 @@ func TestRealSerfFailureAndForceLeave(t *testing.T) {
 	}
 	if m, _ := findMember(a, "real"); m.Status != StatusLeft {
 		t.Fatalf("real is %v after force-leave", m.Status)
+	}
+}
+
+// Key rotation driven from either side reaches both implementations.
+func TestRealSerfKeyRotation(t *testing.T) {
+	k1 := base64.StdEncoding.EncodeToString(testKey(1))
+	k2 := base64.StdEncoding.EncodeToString(testKey(2))
+	real := startRealAgent(t, "real", "-encrypt", k1)
+	s, _ := startClone(t, "clone", func(conf *Config) {
+		kr, err := memberlist.NewKeyring(nil, testKey(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf.MemberlistConfig.Keyring = kr
+	})
+	if _, err := s.Join([]string{real.addr}, false); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "2 alive", func() bool { return countStatus(s, StatusAlive) == 2 })
+
+	// From us: install on both.
+	if resp, err := s.KeyManager().InstallKey(k2); err != nil || resp.NumResp != 2 {
+		t.Fatalf("install: %v %+v", err, resp)
+	}
+	// From the real CLI: list sees our answer too.
+	out := real.cli("keys", "-list")
+	if !strings.Contains(out, k2+"  [2/2]") || !strings.Contains(out, k1+"  [2/2]") {
+		t.Fatalf("real keys -list: %q", out)
+	}
+	// From the real CLI: switch primary, then ours agrees.
+	if out := real.cli("keys", "-use", k2); !strings.Contains(out, "Successfully changed primary key!") {
+		t.Fatalf("real keys -use:\n%s", out)
+	}
+	resp, err := s.KeyManager().ListKeys()
+	if err != nil || resp.PrimaryKeys[k2] != 2 {
+		t.Fatalf("list: %v %+v", err, resp)
 	}
 }
