@@ -106,4 +106,3 @@ func (s *RPCServer) acceptLoop() {
 		}()
 	}
 }
-
