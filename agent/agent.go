@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/serf-clone/serf/serf"
 )
@@ -39,6 +40,7 @@ type Agent struct {
 	tagsMu sync.Mutex // serializes tag changes (file write, then gossip)
 
 	shutdownMu sync.Mutex
+	stopping   atomic.Bool // set as soon as Shutdown begins
 	shutdown   bool
 	shutdownCh chan struct{}
 	loopDone   chan struct{}
@@ -131,6 +133,7 @@ func (a *Agent) shutdownFrom(inLoop bool) error {
 		a.shutdownMu.Unlock()
 		return nil
 	}
+	a.stopping.Store(true)
 	if a.serf != nil {
 		a.logger.Println("[INFO] agent: requesting serf shutdown")
 		if err := a.serf.Shutdown(); err != nil {
@@ -214,8 +217,12 @@ func (a *Agent) eventLoop(s *serf.Serf) {
 				h.HandleEvent(e)
 			}
 		case <-serfDown:
-			a.logger.Printf("[WARN] agent: Serf shutdown detected, quitting")
-			_ = a.shutdownFrom(true)
+			// Only news when Serf stopped on its own (e.g. name conflict),
+			// not as part of our own Shutdown.
+			if !a.stopping.Load() {
+				a.logger.Printf("[WARN] agent: Serf shutdown detected, quitting")
+				_ = a.shutdownFrom(true)
+			}
 			return
 		case <-a.shutdownCh:
 			return
