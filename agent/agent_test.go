@@ -1,0 +1,145 @@
+package agent
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serf-clone/serf/client"
+)
+
+func TestTwoAgentsJoinEventsAndHandlerQuery(t *testing.T) {
+	dir := t.TempDir()
+	userOut := filepath.Join(dir, "user.out")
+	a := startNode(t, "alpha", nil)
+	b := startNode(t, "beta", func(c *Config) {
+		c.Tags = map[string]string{"role": "db"}
+		c.EventHandlers = []string{
+			"user:deploy=(env | grep '^SERF_' | sort; cat) > " + userOut,
+			"query:up=echo resp-from-$SERF_SELF_NAME",
+		}
+	})
+
+	ca := dialRaw(t, a.rpcAddr)
+	ca.handshake()
+	if e := ca.call(client.JoinCommand, &client.JoinRequest{Existing: []string{b.bind}}); e != "" {
+		t.Fatal(e)
+	}
+	var jr client.JoinResponse
+	ca.body(&jr)
+	if jr.Num != 1 {
+		t.Fatalf("joined %d", jr.Num)
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(membersOf(t, b.rpcAddr)) == 2 })
+
+	// A failed join still sends a body and keeps the connection in sync.
+	if e := ca.call(client.JoinCommand, &client.JoinRequest{Existing: []string{"127.0.0.1:1"}}); e == "" {
+		t.Fatal("join to a closed port succeeded")
+	}
+	ca.body(&jr)
+
+	if e := ca.call(client.EventCommand, &client.EventRequest{Name: "deploy", Payload: []byte("v1.2")}); e != "" {
+		t.Fatal(e)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		b, _ := os.ReadFile(userOut)
+		return strings.HasSuffix(string(b), "v1.2\n")
+	})
+	got := readFileString(t, userOut)
+	for _, want := range []string{"SERF_EVENT=user\n", "SERF_SELF_NAME=beta\n", "SERF_SELF_ROLE=db\n",
+		"SERF_TAG_ROLE=db\n", "SERF_USER_EVENT=deploy\n", "SERF_USER_LTIME="} {
+		if !strings.Contains(got, want) {
+			t.Errorf("handler env lacks %q:\n%s", want, got)
+		}
+	}
+
+	qseq := ca.send(client.QueryCommand, &client.QueryRequest{Name: "up", RequestAck: true, Timeout: int64(3 * time.Second)})
+	if h := ca.header(); h.Error != "" || h.Seq != qseq {
+		t.Fatalf("query ack %+v", h)
+	}
+	acks, responses := map[string]bool{}, map[string]string{}
+	for {
+		h := ca.header()
+		var r client.QueryRecord
+		ca.body(&r)
+		if h.Seq != qseq {
+			continue
+		}
+		if r.Type == client.QueryRecordDone {
+			break
+		}
+		if r.Type == client.QueryRecordAck {
+			acks[r.From] = true
+		} else {
+			responses[r.From] = string(r.Payload)
+		}
+	}
+	if !acks["alpha"] || !acks["beta"] || responses["beta"] != "resp-from-beta\n" {
+		t.Fatalf("acks %v responses %v", acks, responses)
+	}
+	if !strings.Contains(b.console.String(), "[INFO] agent: Received event: query: up") {
+		t.Error("no Received event line for the query")
+	}
+
+	// Graceful leave through RPC shuts the agent down after replying.
+	cb := dialRaw(t, b.rpcAddr)
+	cb.handshake()
+	if e := cb.call(client.LeaveCommand, nil); e != "" {
+		t.Fatal(e)
+	}
+	select {
+	case <-b.agent.ShutdownCh():
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent did not shut down after leave")
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		for _, m := range membersOf(t, a.rpcAddr) {
+			if m.Name == "beta" {
+				return m.Status == "left"
+			}
+		}
+		return false
+	})
+}
+
+func TestAgentCreateFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	conf := DefaultConfig()
+	conf.TagsFile = filepath.Join(dir, "tags.json")
+	conf.Tags = map[string]string{"a": "b"}
+	if _, err := Create(conf, testSerfConfig(), nil); err == nil || err.Error() != "Tags config not allowed while using tag files" {
+		t.Errorf("tags: %v", err)
+	}
+	conf = DefaultConfig()
+	conf.KeyringFile = filepath.Join(dir, "nokeyring.json")
+	if _, err := Create(conf, testSerfConfig(), nil); err == nil || !strings.HasPrefix(err.Error(), "stat ") {
+		t.Errorf("keyring: %v", err)
+	}
+	empty := filepath.Join(dir, "empty.json")
+	os.WriteFile(empty, []byte("[]"), 0600)
+	conf.KeyringFile = empty
+	if _, err := Create(conf, testSerfConfig(), nil); err == nil || err.Error() != "Keyring file contains no keys" {
+		t.Errorf("empty keyring: %v", err)
+	}
+	good := filepath.Join(dir, "good.json")
+	os.WriteFile(good, []byte(`["UEGYnqFO7ybeecr6h3CQ6HVK1ztGTTThRWpioBXoSD4="]`), 0600)
+	conf.KeyringFile = good
+	sc := testSerfConfig()
+	if _, err := Create(conf, sc, nil); err != nil || sc.MemberlistConfig.Keyring == nil {
+		t.Errorf("good keyring: %v", err)
+	}
+	conf.EncryptKey = "x"
+	if _, err := Create(conf, testSerfConfig(), nil); err == nil || err.Error() != "Encryption key not allowed while using a keyring" {
+		t.Errorf("key+keyring: %v", err)
+	}
+	tf := filepath.Join(dir, "t2.json")
+	os.WriteFile(tf, []byte(`{"a":"1","b":"2"}`), 0600)
+	conf = DefaultConfig()
+	conf.TagsFile = tf
+	sc = testSerfConfig()
+	if _, err := Create(conf, sc, nil); err != nil || sc.Tags["b"] != "2" {
+		t.Errorf("tags file restore: %v %v", err, sc.Tags)
+	}
+}
