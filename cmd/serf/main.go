@@ -1,0 +1,67 @@
+// Command serf is a drop-in clone of HashiCorp Serf's command line: the
+// agent and every client subcommand.
+package main
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+
+	"github.com/mitchellh/cli"
+	"github.com/serf-clone/serf/command"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	// Serf silences the standard logger; anything worth showing goes
+	// through the UI or the agent's own logger.
+	log.SetOutput(io.Discard)
+
+	shutdownCh := make(chan struct{})
+	c := command.NewCLI(args, &cli.BasicUi{Writer: os.Stdout}, os.Stderr, shutdownCh)
+
+	// Only the commands that handle Ctrl-C themselves get interrupts
+	// relayed; for the rest SIGINT keeps its default effect.
+	if command.HandlesInterrupt(c.Subcommand()) {
+		stop := relayInterrupts(shutdownCh)
+		defer stop()
+	}
+
+	code, err := c.Run()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error executing CLI: %s\n", err)
+		return 1
+	}
+	return code
+}
+
+// relayInterrupts sends one value on out for every SIGINT until the
+// returned function is called.
+func relayInterrupts(out chan<- struct{}) (stop func()) {
+	sigCh := make(chan os.Signal, 4)
+	signal.Notify(sigCh, os.Interrupt)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-sigCh:
+				select {
+				case out <- struct{}{}:
+				case <-done:
+					return
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigCh)
+		close(done)
+	}
+}
