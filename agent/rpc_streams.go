@@ -2,6 +2,7 @@ package agent
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/logutils"
@@ -95,8 +96,13 @@ type logStream struct {
 	seq     uint64
 	ch      chan string
 	dropped chan struct{} // 1-slot signal: lines were dropped
-	quit    chan struct{}
-	once    sync.Once
+	// dropping is set at the first drop and cleared once the queue has
+	// drained, so a stuck reader earns one warning per episode. (The
+	// warning is itself a log line headed for this full queue; warning per
+	// drop would feed on itself.)
+	dropping atomic.Bool
+	quit     chan struct{}
+	once     sync.Once
 }
 
 func newLogStream(c *rpcConn, level string, seq uint64) *logStream {
@@ -126,9 +132,11 @@ func (ls *logStream) HandleLog(line string) {
 	select {
 	case ls.ch <- line:
 	default:
-		select {
-		case ls.dropped <- struct{}{}:
-		default:
+		if !ls.dropping.Swap(true) {
+			select {
+			case ls.dropped <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
@@ -148,6 +156,9 @@ func (ls *logStream) run() {
 				ls.c.srv.logger.Printf("[ERR] agent.ipc: Failed to stream log to %v: %v", ls.c, err)
 				_ = ls.c.conn.Close()
 				return
+			}
+			if len(ls.ch) == 0 {
+				ls.dropping.Store(false)
 			}
 		}
 	}

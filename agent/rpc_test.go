@@ -297,3 +297,71 @@ func TestRPCTagsKeysStatsCoordinate(t *testing.T) {
 		t.Fatalf("members %+v", mr)
 	}
 }
+
+func TestRPCSlowMonitorAndStreamReadersDoNotBlock(t *testing.T) {
+	n := startNode(t, "slow", nil)
+	// Two clients that subscribe and then never read.
+	mon := dialRaw(t, n.rpcAddr)
+	mon.handshake()
+	if e := mon.call(client.MonitorCommand, &client.MonitorRequest{LogLevel: "trace"}); e != "" {
+		t.Fatal(e)
+	}
+	ev := dialRaw(t, n.rpcAddr)
+	ev.handshake()
+	if e := ev.call(client.StreamCommand, &client.StreamRequest{Type: "*"}); e != "" {
+		t.Fatal(e)
+	}
+
+	start := time.Now()
+	logger := n.agent.Logger()
+	big := strings.Repeat("x", 1000)
+	for i := 0; i < 20000; i++ {
+		logger.Printf("[DEBUG] test: line %d %s", i, big)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("logging stalled behind a stuck monitor: %v", d)
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		return strings.Contains(n.console.String(), "[WARN] agent.ipc: Dropping logs to ipc.client: ")
+	})
+	if c := strings.Count(n.console.String(), "Dropping logs to"); c > 100 {
+		t.Errorf("%d drop warnings: the warning feeds on itself", c)
+	}
+	// Events still flow to a healthy client; the agent keeps answering.
+	good := dialRaw(t, n.rpcAddr)
+	good.handshake()
+	if e := good.call(client.StreamCommand, &client.StreamRequest{Type: "user"}); e != "" {
+		t.Fatal(e)
+	}
+	records := 0
+	for i := 0; i < 600; i++ { // more than the stuck stream's buffer
+		seq := good.send(client.EventCommand, &client.EventRequest{Name: "e", Payload: []byte(big[:100])})
+		for replied := false; !replied; {
+			h := good.header()
+			switch {
+			case h.Seq == seq:
+				if h.Error != "" {
+					t.Fatal(h.Error)
+				}
+				replied = true
+			case h.Seq == 2:
+				var rec map[string]interface{}
+				good.body(&rec)
+				records++
+			default:
+				t.Fatalf("unexpected %+v", h)
+			}
+		}
+	}
+	for records < 600 {
+		if h := good.header(); h.Seq != 2 {
+			t.Fatalf("unexpected %+v", h)
+		}
+		var rec map[string]interface{}
+		good.body(&rec)
+		records++
+	}
+	if got := membersOf(t, n.rpcAddr); len(got) != 1 {
+		t.Fatal("members failed")
+	}
+}
