@@ -3,6 +3,7 @@ package agent
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +143,27 @@ func TestAgentCreateFileErrors(t *testing.T) {
 	if _, err := Create(conf, sc, nil); err != nil || sc.Tags["b"] != "2" {
 		t.Errorf("tags file restore: %v %v", err, sc.Tags)
 	}
+}
+
+func TestShutdownLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	func() {
+		n := startNode(t, "leak", func(c *Config) { c.EventHandlers = []string{"sleep 30"} })
+		c := dialRaw(t, n.rpcAddr)
+		c.handshake()
+		c.call(client.MonitorCommand, &client.MonitorRequest{LogLevel: "debug"})
+		c.send(client.StreamCommand, &client.StreamRequest{Type: "*"})
+		c.send(client.QueryCommand, &client.QueryRequest{Name: "q", Timeout: int64(time.Minute)})
+		c.send(client.EventCommand, &client.EventRequest{Name: "e"})
+		time.Sleep(200 * time.Millisecond) // let the handler script start (not an assertion)
+		done := make(chan struct{})
+		go func() { n.stop(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("shutdown hung (running handler script?)")
+		}
+		n.stop() // idempotent
+	}()
+	waitFor(t, 5*time.Second, func() bool { return runtime.NumGoroutine() <= before+2 })
 }

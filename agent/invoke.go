@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	metrics "github.com/hashicorp/go-metrics"
 	"log"
 	"os"
 	"os/exec"
@@ -32,6 +33,7 @@ const (
 // writeEventStdin). A query gets the script's output as its response when
 // the script succeeds and prints something. Cancelling ctx kills the script.
 func runEventScript(ctx context.Context, logger *log.Logger, script string, self serf.Member, e serf.Event) error {
+	defer metrics.MeasureSinceWithLabels([]string{"agent", "invoke", script}, time.Now(), nil)
 	output, err := circbuf.NewBuffer(scriptOutputMax)
 	if err != nil {
 		return err

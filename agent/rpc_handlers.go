@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	metrics "github.com/hashicorp/go-metrics"
 	"regexp"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ func (c *rpcConn) handle(h *client.RequestHeader) error {
 		_ = c.reply(seq, errors.New(client.ErrHandshakeRequired), nil)
 		return errors.New(client.ErrHandshakeRequired)
 	}
+	metrics.IncrCounterWithLabels([]string{"agent", "ipc", "command"}, 1, nil)
 	if c.srv.authKey != "" && !c.didAuth && cmd != client.AuthCommand && cmd != client.HandshakeCommand {
 		// The body is deliberately left unread, as Serf does: a client
 		// that sent one will see it parsed as the next header.

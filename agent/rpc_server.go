@@ -2,6 +2,7 @@ package agent
 
 import (
 	"errors"
+	metrics "github.com/hashicorp/go-metrics"
 	"io"
 	"log"
 	"net"
@@ -85,6 +86,7 @@ func (s *RPCServer) acceptLoop() {
 			continue
 		}
 		s.logger.Printf("[INFO] agent.ipc: Accepted client: %v", conn.RemoteAddr())
+		metrics.IncrCounterWithLabels([]string{"agent", "ipc", "accept"}, 1, nil)
 		c := newRPCConn(s, conn)
 
 		s.mu.Lock()
