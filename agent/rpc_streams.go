@@ -114,12 +114,29 @@ func newLogStream(c *rpcConn, level string, seq uint64) *logStream {
 		dropped: make(chan struct{}, 1),
 		quit:    make(chan struct{}),
 	}
-	c.workers.Add(1)
+	// The sender may sit in a blocked socket write; drop warnings come
+	// from a separate goroutine so they are not held up behind it.
+	c.workers.Add(2)
 	go func() {
 		defer c.workers.Done()
 		ls.run()
 	}()
+	go func() {
+		defer c.workers.Done()
+		ls.warnDrops()
+	}()
 	return ls
+}
+
+func (ls *logStream) warnDrops() {
+	for {
+		select {
+		case <-ls.quit:
+			return
+		case <-ls.dropped:
+			ls.c.srv.logger.Printf("[WARN] agent.ipc: Dropping logs to %v", ls.c)
+		}
+	}
 }
 
 // HandleLog implements LogHandler. It runs under the log writer's lock, so
@@ -149,8 +166,6 @@ func (ls *logStream) run() {
 		select {
 		case <-ls.quit:
 			return
-		case <-ls.dropped:
-			ls.c.srv.logger.Printf("[WARN] agent.ipc: Dropping logs to %v", ls.c)
 		case line := <-ls.ch:
 			if err := ls.c.send(&hdr, &client.LogRecord{Log: line}); err != nil {
 				ls.c.srv.logger.Printf("[ERR] agent.ipc: Failed to stream log to %v: %v", ls.c, err)
