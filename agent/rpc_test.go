@@ -365,3 +365,55 @@ func TestRPCSlowMonitorAndStreamReadersDoNotBlock(t *testing.T) {
 		t.Fatal("members failed")
 	}
 }
+
+func TestRPCRespondThroughQueryStream(t *testing.T) {
+	n := startNode(t, "resp", nil)
+	sub := dialRaw(t, n.rpcAddr)
+	sub.handshake()
+	sseq := sub.send(client.StreamCommand, &client.StreamRequest{Type: "query:ask"})
+	if h := sub.header(); h.Error != "" || h.Seq != sseq {
+		t.Fatalf("stream ack %+v", h)
+	}
+
+	asker := dialRaw(t, n.rpcAddr)
+	asker.handshake()
+	qseq := asker.send(client.QueryCommand, &client.QueryRequest{Name: "ask", Payload: []byte("?"),
+		Timeout: int64(2 * time.Second)})
+	if h := asker.header(); h.Error != "" || h.Seq != qseq {
+		t.Fatalf("query ack %+v", h)
+	}
+
+	if h := sub.header(); h.Seq != sseq {
+		t.Fatalf("record header %+v", h)
+	}
+	var rec client.QueryEventRecord
+	sub.body(&rec)
+	if rec.Event != "query" || rec.ID != 1 || rec.Name != "ask" || string(rec.Payload) != "?" {
+		t.Fatalf("query record %+v", rec)
+	}
+	if e := sub.call(client.RespondCommand, &client.RespondRequest{ID: rec.ID, Payload: []byte("answer")}); e != "" {
+		t.Fatal(e)
+	}
+	if e := sub.call(client.RespondCommand, &client.RespondRequest{ID: rec.ID + 1, Payload: []byte("x")}); e != client.ErrInvalidQueryID {
+		t.Fatalf("got %q", e)
+	}
+
+	got := ""
+	for {
+		h := asker.header()
+		var r client.QueryRecord
+		asker.body(&r)
+		if h.Seq != qseq {
+			t.Fatalf("unexpected %+v", h)
+		}
+		if r.Type == client.QueryRecordResponse {
+			got = r.From + "=" + string(r.Payload)
+		}
+		if r.Type == client.QueryRecordDone {
+			break
+		}
+	}
+	if got != "resp=answer" {
+		t.Fatalf("response %q", got)
+	}
+}
