@@ -142,13 +142,28 @@ func (l *coalesceLoop) send(e Event) bool {
 	}
 }
 
-// finish runs once at shutdown: it delivers first (events already taken
-// off the batch or the input), then whatever is still pending, giving a
-// slow consumer at most coalesceShutdownGrace in total.
+// finish runs once at shutdown. Events still waiting in the input are
+// taken in too, so nothing accepted before shutdown is silently left
+// behind. It delivers the events that pass through (first, plus any from
+// the input), then the final batch, giving a slow consumer at most
+// coalesceShutdownGrace in total.
 func (l *coalesceLoop) finish(first []Event) {
+	passing := first
+	for drained := false; !drained; {
+		select {
+		case e := <-l.in:
+			if l.c.handles(e) {
+				l.c.add(e)
+			} else {
+				passing = append(passing, e)
+			}
+		default:
+			drained = true
+		}
+	}
 	grace := time.NewTimer(coalesceShutdownGrace)
 	defer grace.Stop()
-	for _, batch := range [][]Event{first, l.c.flush()} {
+	for _, batch := range [][]Event{passing, l.c.flush()} {
 		for _, e := range batch {
 			select {
 			case l.out <- e:

@@ -137,6 +137,24 @@ func TestCoalesceLoopFlushesAtShutdown(t *testing.T) {
 	}
 }
 
+func TestCoalesceLoopShutdownTakesQueuedInput(t *testing.T) {
+	out := make(chan Event, 16)
+	shutdown := make(chan struct{})
+	close(shutdown) // already shut down: the loop can only drain
+	in := make(chan Event, 4)
+	in <- joinOf("a")
+	in <- UserEvent{Name: "pass"}
+	in <- joinOf("b")
+	l := &coalesceLoop{in: in, out: out, shutdown: shutdown, cPeriod: time.Hour, qPeriod: time.Hour, c: newMemberEventCoalescer()}
+	l.run()
+	if e := recvEvent(t, out); e.EventType() != EventUser {
+		t.Fatalf("first %v, want the pass-through event", e)
+	}
+	if got := memberNames(t, recvEvent(t, out), EventMemberJoin); !sameStrings(got, []string{"a", "b"}) {
+		t.Fatalf("join members %v", got)
+	}
+}
+
 func TestCoalesceLoopStopsWithStuckConsumer(t *testing.T) {
 	for _, name := range []string{"held", "pass-through"} {
 		t.Run(name, func(t *testing.T) {

@@ -85,6 +85,7 @@ type QueryResponse struct {
 
 	ackCh  chan string // nil unless acks were requested
 	respCh chan NodeResponse
+	timer  *time.Timer // closes the collector at the deadline
 
 	lock      sync.Mutex
 	closed    bool

@@ -37,6 +37,9 @@ func (q *queryState) closeAll() {
 	q.collector = make(map[LamportTime]*QueryResponse)
 	q.lock.Unlock()
 	for _, r := range open {
+		if r.timer != nil {
+			r.timer.Stop()
+		}
 		r.Close()
 	}
 }
@@ -96,12 +99,12 @@ func (s *Serf) Query(name string, payload []byte, params *QueryParam) (*QueryRes
 // registerCollector indexes resp by LTime until its timeout, then closes it.
 func (s *Serf) registerCollector(timeout time.Duration, resp *QueryResponse) {
 	s.queries.lock.Lock()
+	defer s.queries.lock.Unlock()
 	s.queries.collector[resp.lTime] = resp
-	s.queries.lock.Unlock()
 
 	// A timer, not a goroutine, so thousands of outstanding queries cost
-	// nothing while they wait.
-	time.AfterFunc(timeout, func() {
+	// nothing while they wait. Set under the lock so closeAll sees it.
+	resp.timer = time.AfterFunc(timeout, func() {
 		s.queries.lock.Lock()
 		if s.queries.collector[resp.lTime] == resp {
 			delete(s.queries.collector, resp.lTime)
