@@ -1,7 +1,9 @@
 package client
 
 import (
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 )
@@ -40,6 +42,13 @@ func (h *callHandler) abort(err error) { h.finish(err) }
 // call sends one request and waits for its reply, decoding the reply body
 // into out when out is not nil.
 func (c *RPCClient) call(command string, body, out interface{}) error {
+	return c.callWithin(0, command, body, out)
+}
+
+// callWithin is call with a bound on the wait for the reply; 0 means no
+// bound. When it expires the connection is closed, since a late reply
+// could no longer be matched safely.
+func (c *RPCClient) callWithin(limit time.Duration, command string, body, out interface{}) error {
 	seq := c.nextSeq()
 	h := newCallHandler(out)
 	if err := c.register(seq, h); err != nil {
@@ -49,7 +58,18 @@ func (c *RPCClient) call(command string, body, out interface{}) error {
 		c.unregister(seq)
 		return err
 	}
-	return <-h.done
+	if limit <= 0 {
+		return <-h.done
+	}
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case err := <-h.done:
+		return err
+	case <-timer.C:
+		c.Close()
+		return fmt.Errorf("no reply to %s within %v", command, limit)
+	}
 }
 
 // Members returns every member the agent knows, whatever its status.

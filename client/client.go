@@ -61,7 +61,6 @@ type RPCClient struct {
 
 	closeOnce  sync.Once
 	shutdownCh chan struct{}
-	readerDone chan struct{}
 }
 
 // replyHandler receives the responses that carry one request's Seq.
@@ -102,19 +101,21 @@ func ClientFromConfig(conf *Config) (*RPCClient, error) {
 		handlers:   make(map[uint64]replyHandler),
 		draining:   make(map[uint64]struct{}),
 		shutdownCh: make(chan struct{}),
-		readerDone: make(chan struct{}),
 	}
 	c.bufw = bufio.NewWriter(conn)
 	c.enc = codec.NewEncoder(c.bufw, NewMsgpackHandle())
 	c.dec = codec.NewDecoder(bufio.NewReader(conn), NewMsgpackHandle())
 	go c.readLoop()
 
-	if err := c.call(HandshakeCommand, &HandshakeRequest{Version: IPCVersion}, nil); err != nil {
+	// Serf's own client waits for these replies forever; bounding them
+	// keeps a CLI pointed at something that is not a Serf agent from
+	// hanging.
+	if err := c.callWithin(timeout, HandshakeCommand, &HandshakeRequest{Version: IPCVersion}, nil); err != nil {
 		c.Close()
 		return nil, err
 	}
 	if conf.AuthKey != "" {
-		if err := c.call(AuthCommand, &AuthRequest{AuthKey: conf.AuthKey}, nil); err != nil {
+		if err := c.callWithin(timeout, AuthCommand, &AuthRequest{AuthKey: conf.AuthKey}, nil); err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -178,32 +179,35 @@ func (c *RPCClient) unregister(seq uint64) replyHandler {
 	return h
 }
 
-// send writes one request header and its optional body, then flushes.
+// send writes one request header and its optional body, then flushes. A
+// failed write may have left half a message on the wire, so it closes the
+// connection.
 func (c *RPCClient) send(command string, seq uint64, body interface{}) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	if c.IsClosed() {
 		return errClientClosed
 	}
-	if err := c.conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
-		return err
+	err := c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	if err == nil {
+		err = c.enc.Encode(&RequestHeader{Command: command, Seq: seq})
 	}
-	if err := c.enc.Encode(&RequestHeader{Command: command, Seq: seq}); err != nil {
-		return err
+	if err == nil && body != nil {
+		err = c.enc.Encode(body)
 	}
-	if body != nil {
-		if err := c.enc.Encode(body); err != nil {
-			return err
-		}
+	if err == nil {
+		err = c.bufw.Flush()
 	}
-	return c.bufw.Flush()
+	if err != nil {
+		c.Close()
+	}
+	return err
 }
 
 // readLoop reads response headers and hands each to the handler registered
 // for its Seq. It owns the decoder and ends when the connection fails,
 // taking the client down with it.
 func (c *RPCClient) readLoop() {
-	defer close(c.readerDone)
 	defer c.Close()
 	for {
 		var hdr ResponseHeader

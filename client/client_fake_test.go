@@ -281,3 +281,45 @@ func TestQueryRecords(t *testing.T) {
 		t.Fatalf("acks %v responses %v", gotAcks, gotResps)
 	}
 }
+
+func TestSilentServerHandshakeTimesOut(t *testing.T) {
+	addr := startFake(t, func(f *fakeAgent) {
+		f.request(true)
+		f.waitClosed() // never answers
+	})
+	start := time.Now()
+	_, err := ClientFromConfig(&Config{Addr: addr, Timeout: 300 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "no reply to handshake") {
+		t.Fatalf("got %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("handshake wait not bounded")
+	}
+}
+
+func TestHugeLengthPrefixesDoNotExhaustMemory(t *testing.T) {
+	addr := startFake(t, func(f *fakeAgent) {
+		f.handshake()
+		hdr := f.request(false)
+		f.reply(&ResponseHeader{Seq: hdr.Seq})
+		// {"Members": array32 claiming 2^32-1 entries} and then nothing.
+		f.raw([]byte{0x81, 0xa7, 'M', 'e', 'm', 'b', 'e', 'r', 's', 0xdd, 0xff, 0xff, 0xff, 0xff})
+		f.conn.Close()
+	})
+	c := connect(t, addr)
+	if _, err := c.Members(); err == nil {
+		t.Fatal("expected an error")
+	}
+}
+
+func TestHugeStringInHeaderFailsCleanly(t *testing.T) {
+	addr := startFake(t, func(f *fakeAgent) {
+		f.request(true)
+		// {"Error": str32 claiming 4 GiB} and then nothing.
+		f.raw([]byte{0x81, 0xa5, 'E', 'r', 'r', 'o', 'r', 0xdb, 0xff, 0xff, 0xff, 0xff, 'x'})
+		f.conn.Close()
+	})
+	if _, err := ClientFromConfig(&Config{Addr: addr, Timeout: 2 * time.Second}); err == nil {
+		t.Fatal("expected an error")
+	}
+}

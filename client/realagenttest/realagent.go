@@ -160,6 +160,28 @@ func RunCLI(t testing.TB, env []string, args ...string) (stdout, stderr string, 
 	return o.String(), e.String(), 0
 }
 
+// RunCLITimeout runs the real serf CLI, interrupts it (as Ctrl-C would)
+// after d and returns what it printed and its exit code.
+func RunCLITimeout(t testing.TB, d time.Duration, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(Binary(t), args...)
+	var o, e syncBuffer
+	cmd.Stdout = &o
+	cmd.Stderr = &e
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("running real serf %v: %v", args, err)
+	}
+	timer := time.AfterFunc(d, func() { _ = cmd.Process.Signal(os.Interrupt) })
+	defer timer.Stop()
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running real serf %v: %v", args, err)
+	}
+	return o.String(), e.String(), 0
+}
+
 // FreePort returns a loopback port that is currently free for TCP and, when
 // udp is set, for UDP as well (gossip uses both on the same number).
 func FreePort(t testing.TB, udp bool) int {
