@@ -14,19 +14,19 @@ import (
 	"github.com/mitchellh/cli"
 )
 
-// lockedBuffer collects UI output written from several goroutines.
-type lockedBuffer struct {
+// agentOutBuf collects UI output written from several goroutines.
+type agentOutBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *agentOutBuf) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *agentOutBuf) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -70,7 +70,7 @@ func TestAgentHelpMatchesReal(t *testing.T) {
 
 func runAgentCmd(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	var out lockedBuffer
+	var out agentOutBuf
 	c := newAgentCommand(&cli.BasicUi{Writer: &out}, nil)
 	code := c.Run(args)
 	return out.String(), code
@@ -108,7 +108,7 @@ func TestAgentCommandValidation(t *testing.T) {
 func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 	bind := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
-	var out lockedBuffer
+	var out agentOutBuf
 	shutdown := make(chan struct{})
 	c := newAgentCommand(&cli.BasicUi{Writer: &out}, shutdown)
 	done := make(chan int, 1)
