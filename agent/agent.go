@@ -217,13 +217,15 @@ func (a *Agent) eventLoop(s *serf.Serf) {
 				h.HandleEvent(e)
 			}
 		case <-serfDown:
-			// Only news when Serf stopped on its own (e.g. name conflict),
-			// not as part of our own Shutdown.
+			serfDown = nil
+			// Only news when Serf stopped on its own (e.g. name conflict).
+			// During our own Shutdown keep draining the channel until it
+			// completes, so Serf can never block on a send to us.
 			if !a.stopping.Load() {
 				a.logger.Printf("[WARN] agent: Serf shutdown detected, quitting")
 				_ = a.shutdownFrom(true)
+				return
 			}
-			return
 		case <-a.shutdownCh:
 			return
 		}

@@ -1,8 +1,3 @@
-// Package agent runs a Serf member as a long-lived process: it reads the
-// agent configuration, wraps a *serf.Serf, runs event handler scripts, serves
-// the msgpack RPC protocol used by the serf CLI and fans logs out to monitors.
-// Nothing here is package-level state: everything hangs off *Agent,
-// *RPCServer and *Logs.
 package agent
 
 import (

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log"
@@ -136,7 +137,17 @@ func (m *MDNS) poll(out chan<- *mdns.ServiceEntry) {
 		DisableIPv4: !m.v4,
 		DisableIPv6: !m.v6,
 	}
-	if err := mdns.Query(params); err != nil {
+	// Cancel the lookup as soon as we shut down.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-m.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := mdns.QueryContext(ctx, params); err != nil && ctx.Err() == nil {
 		m.logger.Printf("[ERR] agent.mdns: Failed to poll for new hosts: %v", err)
 	}
 	close(entries)
