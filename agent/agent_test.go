@@ -167,3 +167,41 @@ func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	}()
 	waitFor(t, 5*time.Second, func() bool { return runtime.NumGoroutine() <= before+2 })
 }
+
+func TestHandlerQueryResponseTooLarge(t *testing.T) {
+	n := startNode(t, "big", func(c *Config) {
+		c.EventHandlers = []string{"query:big=head -c 2000 /dev/zero | tr '\\0' a", "query:fail=echo no; exit 2"}
+	})
+	c := dialRaw(t, n.rpcAddr)
+	c.handshake()
+	for _, name := range []string{"big", "fail"} {
+		seq := c.send(client.QueryCommand, &client.QueryRequest{Name: name, Timeout: int64(time.Second)})
+		if h := c.header(); h.Seq != seq || h.Error != "" {
+			t.Fatalf("query ack %+v", h)
+		}
+		for {
+			h := c.header()
+			if h.Seq != seq {
+				t.Fatalf("unexpected %+v", h)
+			}
+			if h.Error != "" {
+				t.Fatal(h.Error)
+			}
+			var r client.QueryRecord
+			if err := c.dec.Decode(&r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Type == client.QueryRecordResponse {
+				t.Fatalf("unexpected response %q", r.Payload)
+			}
+			if r.Type == client.QueryRecordDone {
+				break
+			}
+		}
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		out := n.console.String()
+		return strings.Contains(out, "[WARN] agent: Failed to respond to query 'query: big': ") &&
+			strings.Contains(out, "[ERR] agent: Error invoking script 'echo no; exit 2': exit status 2")
+	})
+}
