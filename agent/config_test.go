@@ -164,3 +164,49 @@ func TestParseTags(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigFinish(t *testing.T) {
+	var warnings []string
+	warn := func(s string) { warnings = append(warnings, s) }
+
+	c := DefaultConfig()
+	c.Role = "web"
+	c.RetryInterval = time.Millisecond
+	c.BroadcastTimeout = 0
+	c.RejoinAfterLeave = true
+	if err := c.Finish(warn); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if c.NodeName != host || c.Tags["role"] != "web" || c.RetryInterval != time.Second || c.BroadcastTimeout != time.Second {
+		t.Errorf("finished config %+v", c)
+	}
+	want := []string{
+		"Deprecation warning: 'Role' has been replaced with 'Tags'",
+		"Warning: 'RetryInterval' is too low. Setting to 1s",
+		"Warning: 'BroadcastTimeout' is too low. Setting to 1s",
+		"Warning: 'RejoinAfterLeave' enabled without snapshot file",
+	}
+	if !reflect.DeepEqual(warnings, want) {
+		t.Errorf("warnings %q", warnings)
+	}
+
+	errCases := []struct {
+		edit func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.EventHandlers = []string{"bogus-type=foo.sh"} }, "Invalid event script: Event 'bogus-type' invoking 'foo.sh'"},
+		{func(c *Config) { c.EventHandlers = []string{"user:x,zap:y=s"} }, "Invalid event script: Event 'zap:y' invoking 's'"},
+		{func(c *Config) { c.Interface = "nosuchif0" }, "Invalid network interface: route ip+net: no such network interface"},
+		{func(c *Config) { c.MDNS.Interface = "lo" }, "mDNS interface specified without enabling mDNS discovery"},
+		{func(c *Config) { c.MDNS.Interface = "nosuchif0"; c.Discover = "x" }, "Invalid mDNS network interface: route ip+net: no such network interface"},
+	}
+	for _, tc := range errCases {
+		c := DefaultConfig()
+		c.NodeName = "n"
+		tc.edit(c)
+		if err := c.Finish(warn); err == nil || err.Error() != tc.want {
+			t.Errorf("got %v, want %s", err, tc.want)
+		}
+	}
+}

@@ -20,9 +20,6 @@ import (
 const (
 	// agentGracefulTimeout bounds a graceful leave on SIGINT/SIGTERM.
 	agentGracefulTimeout = 3 * time.Second
-	// Lower bounds applied (with a warning) to configured intervals.
-	agentMinRetryInterval    = time.Second
-	agentMinBroadcastTimeout = time.Second
 )
 
 // agentCommand is `serf agent`: it builds the configuration from flags and
@@ -128,55 +125,9 @@ func (c *agentCommand) readConfig() *agent.Config {
 	}
 	config = agent.MergeConfig(config, &cmd)
 
-	if config.NodeName == "" {
-		host, err := os.Hostname()
-		if err != nil {
-			c.ui.Error(fmt.Sprintf("Error determining hostname: %s", err))
-			return nil
-		}
-		config.NodeName = host
-	}
-	for _, s := range config.EventScripts() {
-		if !s.Valid() {
-			c.ui.Error(fmt.Sprintf("Invalid event script: %s", s.String()))
-			return nil
-		}
-	}
-	if _, err := config.NetworkInterface(); err != nil {
-		c.ui.Error(fmt.Sprintf("Invalid network interface: %s", err))
+	if err := config.Finish(func(msg string) { c.ui.Output(msg) }); err != nil {
+		c.ui.Error(err.Error())
 		return nil
-	}
-	if config.MDNS.Interface != "" {
-		if config.Discover == "" {
-			c.ui.Error("mDNS interface specified without enabling mDNS discovery")
-			return nil
-		}
-		if _, err := net.InterfaceByName(config.MDNS.Interface); err != nil {
-			c.ui.Error(fmt.Sprintf("Invalid mDNS network interface: %s", err))
-			return nil
-		}
-		if config.MDNS.DisableIPv4 && config.MDNS.DisableIPv6 {
-			c.ui.Error("Invalid mDNS configuration: both IPv4 and IPv6 are disabled")
-			return nil
-		}
-	}
-	if config.Role != "" {
-		c.ui.Output("Deprecation warning: 'Role' has been replaced with 'Tags'")
-		if config.Tags == nil {
-			config.Tags = make(map[string]string)
-		}
-		config.Tags["role"] = config.Role
-	}
-	if config.RetryInterval < agentMinRetryInterval {
-		config.RetryInterval = agentMinRetryInterval
-		c.ui.Output(fmt.Sprintf("Warning: 'RetryInterval' is too low. Setting to %v", config.RetryInterval))
-	}
-	if config.BroadcastTimeout < agentMinBroadcastTimeout {
-		config.BroadcastTimeout = agentMinBroadcastTimeout
-		c.ui.Output(fmt.Sprintf("Warning: 'BroadcastTimeout' is too low. Setting to %v", config.BroadcastTimeout))
-	}
-	if config.RejoinAfterLeave && config.SnapshotPath == "" {
-		c.ui.Output("Warning: 'RejoinAfterLeave' enabled without snapshot file")
 	}
 	return config
 }
