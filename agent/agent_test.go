@@ -205,3 +205,94 @@ func TestHandlerQueryResponseTooLarge(t *testing.T) {
 			strings.Contains(out, "[ERR] agent: Error invoking script 'echo no; exit 2': exit status 2")
 	})
 }
+
+func TestMemberStreamForceLeaveAndKeyBodies(t *testing.T) {
+	a := startNode(t, "fa", nil)
+	b := startNode(t, "fb", func(c *Config) { c.Tags = map[string]string{"k": "v"} })
+	c := dialRaw(t, a.rpcAddr)
+	c.handshake()
+	sseq := c.send(client.StreamCommand, &client.StreamRequest{Type: "member-join,member-failed,member-leave"})
+	if h := c.header(); h.Seq != sseq || h.Error != "" {
+		t.Fatalf("stream ack %+v", h)
+	}
+	// nextMember reads until a member record for node arrives.
+	nextMember := func(event, node string) client.MemberEventRecord {
+		t.Helper()
+		for {
+			h := c.header()
+			if h.Seq != sseq {
+				continue // a reply without body
+			}
+			var rec client.MemberEventRecord
+			c.body(&rec)
+			for _, m := range rec.Members {
+				if rec.Event == event && m.Name == node {
+					return rec
+				}
+			}
+		}
+	}
+	if _, err := a.agent.Join([]string{b.bind}, false); err != nil {
+		t.Fatal(err)
+	}
+	rec := nextMember("member-join", "fb")
+	for _, m := range rec.Members {
+		if m.Name == "fb" && (m.Tags["k"] != "v" || m.Status != "alive" || len(m.Addr) != 4 || m.DelegateCur != 5) {
+			t.Fatalf("member record %+v", m)
+		}
+	}
+
+	// b dies without leaving; a sees it fail, then force-leaves it.
+	b.rpc.Shutdown()
+	b.agent.Shutdown()
+	nextMember("member-failed", "fb")
+	fl := dialRaw(t, a.rpcAddr)
+	fl.handshake()
+	if e := fl.call(client.ForceLeaveCommand, &client.ForceLeaveRequest{Node: "fb"}); e != "" {
+		t.Fatal(e)
+	}
+	nextMember("member-leave", "fb")
+	if e := fl.call(client.ForceLeaveCommand, &client.ForceLeaveRequest{Node: "fb", Prune: true}); e != "" {
+		t.Logf("prune: %s", e)
+	}
+	if !strings.Contains(a.console.String(), "[INFO] agent: Force leaving node: fb") ||
+		!strings.Contains(a.console.String(), "[INFO] agent: Force leaving node (prune): fb") {
+		t.Error("force-leave log lines missing")
+	}
+
+	// Key commands answer with a body whether or not they succeed.
+	for _, cmd := range []string{client.InstallKeyCommand, client.UseKeyCommand, client.RemoveKeyCommand} {
+		fl.call(cmd, &client.KeyRequest{Key: "UEGYnqFO7ybeecr6h3CQ6HVK1ztGTTThRWpioBXoSD4="})
+		var kr client.KeyResponse
+		fl.body(&kr)
+	}
+	if got := membersOf(t, a.rpcAddr); len(got) < 1 {
+		t.Fatal("members after key commands")
+	}
+}
+
+func TestReloadedScriptsApplyToNextEvent(t *testing.T) {
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "first"), filepath.Join(dir, "second")
+	n := startNode(t, "reload", func(c *Config) { c.EventHandlers = []string{"user=touch " + first} })
+	if err := n.agent.UserEvent("one", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { _, err := os.Stat(first); return err == nil })
+	n.agent.UpdateEventScripts(ParseEventScript("user=touch " + second))
+	if got := n.agent.EventScripts(); len(got) != 1 || got[0].Script != "touch "+second {
+		t.Fatalf("scripts %v", got)
+	}
+	os.Remove(first)
+	if err := n.agent.UserEvent("two", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { _, err := os.Stat(second); return err == nil })
+	if _, err := os.Stat(first); err == nil {
+		t.Fatal("old script ran after reload")
+	}
+	stats := n.agent.Stats()
+	if stats["event_handlers"]["user:"] != "touch "+second {
+		t.Fatalf("stats event_handlers %v", stats["event_handlers"])
+	}
+}
