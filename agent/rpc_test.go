@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"bytes"
 	"encoding/binary"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -415,5 +417,29 @@ func TestRPCRespondThroughQueryStream(t *testing.T) {
 	}
 	if got != "resp=answer" {
 		t.Fatalf("response %q", got)
+	}
+}
+
+func TestRPCRandomGarbageNeverPanics(t *testing.T) {
+	n := startNode(t, "fuzz", nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	cmds := []string{"event", "join", "members-filtered", "stream", "monitor", "stop", "query", "respond",
+		"tags", "force-leave", "install-key", "get-coordinate", "auth", "handshake"}
+	for i := 0; i < 150; i++ {
+		c := dialRaw(t, n.rpcAddr)
+		c.handshake()
+		c.send(cmds[i%len(cmds)], nil)
+		junk := make([]byte, rng.IntN(300))
+		for j := range junk {
+			junk[j] = byte(rng.IntN(256))
+		}
+		if i%10 == 0 { // deep nesting
+			junk = append(bytes.Repeat([]byte{0x91}, 5000), 0x01)
+		}
+		c.conn.Write(junk)
+		c.conn.Close()
+	}
+	if got := membersOf(t, n.rpcAddr); len(got) != 1 {
+		t.Fatalf("agent unhealthy after garbage: %+v", got)
 	}
 }
