@@ -14,8 +14,8 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+// waitUntil polls cond until it holds or timeout passes.
+func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -186,7 +186,7 @@ func (c *testCluster) waitMembers(n int) {
 			continue
 		}
 		s := node.serf
-		waitFor(c.t, 10*time.Second, fmt.Sprintf("%s to see %d alive members", node.name, n), func() bool {
+		waitUntil(c.t, 10*time.Second, fmt.Sprintf("%s to see %d alive members", node.name, n), func() bool {
 			return countStatus(s, StatusAlive) == n
 		})
 	}
@@ -201,7 +201,7 @@ func (c *testCluster) waitStatus(name string, want MemberStatus) {
 			continue
 		}
 		s := node.serf
-		waitFor(c.t, 5*time.Second, fmt.Sprintf("%s to see %s %s", node.name, name, want), func() bool {
+		waitUntil(c.t, 5*time.Second, fmt.Sprintf("%s to see %s %s", node.name, name, want), func() bool {
 			m, ok := findMember(s, name)
 			return ok && m.Status == want
 		})

@@ -172,7 +172,7 @@ func TestOldLeaveIntentAboutUsIsRefuted(t *testing.T) {
 	if me.Status != StatusAlive {
 		t.Fatalf("we became %v", me.Status)
 	}
-	waitFor(t, time.Second, "refuting join intent", func() bool {
+	waitUntil(t, time.Second, "refuting join intent", func() bool {
 		return s.intentBroadcasts.NumQueued() == 1
 	})
 	if me.statusLTime <= 4 {
@@ -223,5 +223,29 @@ func TestQueryDedup(t *testing.T) {
 	}
 	if len(events) != 2 {
 		t.Fatalf("%d queries delivered", len(events))
+	}
+}
+
+func TestQueueDepthWarningAndPruning(t *testing.T) {
+	s, _ := bareSerf(t, "me")
+	logs := &logBuffer{}
+	s.logger = log.New(logs, "", 0)
+	s.config.QueueDepthWarning = 2
+	s.config.MaxQueueDepth = 3
+	for i := 0; i < 5; i++ {
+		s.intentBroadcasts.QueueBroadcast(&broadcast{msg: []byte{byte(i)}})
+	}
+	s.checkQueue("Intent", s.intentBroadcasts)
+	if !logs.contains("[WARN] serf: Intent queue depth: 5") ||
+		!logs.contains("[WARN] serf: Intent queue depth (5) exceeds limit (3), dropping messages!") {
+		t.Fatalf("logs:\n%s", logs)
+	}
+	if n := s.intentBroadcasts.NumQueued(); n != 3 {
+		t.Fatalf("%d queued after pruning", n)
+	}
+	// With MinQueueDepth the limit follows the cluster size.
+	s.config.MinQueueDepth = 10
+	if got := s.maxQueueDepth(); got != 10 {
+		t.Fatalf("limit %d", got)
 	}
 }

@@ -39,7 +39,7 @@ func TestNoGoroutinesOutliveShutdown(t *testing.T) {
 			}
 		}
 	}()
-	waitFor(t, 5*time.Second, "goroutines to wind down", func() bool {
+	waitUntil(t, 5*time.Second, "goroutines to wind down", func() bool {
 		return runtime.NumGoroutine() <= before
 	})
 }

@@ -45,12 +45,30 @@ func (n *memNetwork) newTransport(name string) *memTransport {
 	return t
 }
 
+// restart replaces a stopped node's transport with a fresh one at the same
+// address, as a restarted process bound to the same port would be.
+func (n *memNetwork) restart(name string, old *memTransport) *memTransport {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t := &memTransport{
+		net:      n,
+		addr:     old.addr,
+		packetCh: make(chan *memberlist.Packet, 1024),
+		streamCh: make(chan net.Conn, 64),
+		stopCh:   make(chan struct{}),
+	}
+	n.byAddr[t.addr.String()] = t
+	n.byName[name] = t
+	return t
+}
+
 func (n *memNetwork) lookup(a memberlist.Address) (*memTransport, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	t, ok := n.byName[a.Name]
+	// Addresses are unique; names may not be (name-conflict tests).
+	t, ok := n.byAddr[a.Addr]
 	if !ok {
-		t, ok = n.byAddr[a.Addr]
+		t, ok = n.byName[a.Name]
 	}
 	if !ok {
 		return nil, fmt.Errorf("no route to %s", a.Addr)

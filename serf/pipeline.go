@@ -58,3 +58,25 @@ func (s *Serf) userCoalescer(out chan<- Event) chan<- Event {
 	s.stagesDone = append(s.stagesDone, done)
 	return in
 }
+
+// startSnapshotter puts the snapshotter at the head of the pipeline and
+// reads back what it remembers: clocks (applied by Create) and the nodes
+// that were alive, to rejoin.
+func (s *Serf) startSnapshotter(out chan<- Event) (chan<- Event, []previousNode, error) {
+	in, snap, err := NewSnapshotter(s.config.SnapshotPath, snapshotMinCompactSize, s.config.RejoinAfterLeave,
+		s.logger, &s.clock, out, s.shutdownCh)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.snapshotter = snap
+	// Events and queries at or before the remembered clocks were already
+	// handled by our previous incarnation.
+	s.events.raiseMinTime(snap.LastEventClock() + 1)
+	s.queries.minTime = snap.LastQueryClock() + 1
+
+	var prev []previousNode
+	for _, p := range snap.AliveNodes() {
+		prev = append(prev, previousNode{name: p.Name, addr: p.Addr})
+	}
+	return in, prev, nil
+}

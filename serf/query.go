@@ -219,12 +219,23 @@ func (q *Query) respond(buf []byte) error {
 	if q.serf == nil {
 		return errors.New("query was not received from a Serf instance")
 	}
-	s := q.serf
-	resp := messageQueryResponse{LTime: q.LTime, ID: q.id, From: s.config.NodeName, Payload: buf}
-	raw, err := s.codec.encodeMessage(messageQueryResponseType, &resp)
+	resp := q.responseFor(buf)
+	raw, err := q.serf.codec.encodeMessage(messageQueryResponseType, &resp)
 	if err != nil {
 		return fmt.Errorf("failed to format response: %v", err)
 	}
+	return q.respondEncoded(&resp, raw)
+}
+
+// responseFor builds this node's response message to q carrying buf.
+func (q *Query) responseFor(buf []byte) messageQueryResponse {
+	return messageQueryResponse{LTime: q.LTime, ID: q.id, From: q.serf.config.NodeName, Payload: buf}
+}
+
+// respondEncoded sends an already-encoded response (raw encodes resp),
+// enforcing the size limit, the deadline and the one-response rule.
+func (q *Query) respondEncoded(resp *messageQueryResponse, raw []byte) error {
+	s := q.serf
 	if len(raw) > s.config.QueryResponseSizeLimit {
 		return fmt.Errorf("response exceeds limit of %d bytes", s.config.QueryResponseSizeLimit)
 	}
@@ -237,7 +248,7 @@ func (q *Query) respond(buf []byte) error {
 	if time.Now().After(q.deadline) {
 		return errors.New("response is past the deadline")
 	}
-	if err := s.replyToOrigin(q.addr, q.port, q.sourceNode, q.relayFactor, &resp, raw); err != nil {
+	if err := s.replyToOrigin(q.addr, q.port, q.sourceNode, q.relayFactor, resp, raw); err != nil {
 		return err
 	}
 	q.responded = true
@@ -301,3 +312,6 @@ func pickRandomMembers(k int, members []Member, ok func(*Member) bool) []Member 
 	}
 	return picked
 }
+
+// queryLTime lets the snapshotter record the query clock.
+func (q *Query) queryLTime() LamportTime { return q.LTime }

@@ -161,7 +161,7 @@ func TestQueryRespondErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	var q *Query
-	waitFor(t, 5*time.Second, "query event", func() bool {
+	waitUntil(t, 5*time.Second, "query event", func() bool {
 		select {
 		case e := <-c.nodes[0].events:
 			q, _ = e.(*Query)
@@ -188,7 +188,7 @@ func TestQueryRespondErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	var late *Query
-	waitFor(t, 5*time.Second, "late query event", func() bool {
+	waitUntil(t, 5*time.Second, "late query event", func() bool {
 		select {
 		case e := <-c.nodes[0].events:
 			late, _ = e.(*Query)

@@ -10,7 +10,7 @@ func TestJoinSeesEveryone(t *testing.T) {
 	col := c.collect(0)
 	c.startAll()
 
-	waitFor(t, 5*time.Second, "join events on n0", func() bool {
+	waitUntil(t, 5*time.Second, "join events on n0", func() bool {
 		joins := col.memberEvents(EventMemberJoin)
 		return contains(joins, "n0") && contains(joins, "n1") && contains(joins, "n2")
 	})
@@ -35,7 +35,7 @@ func TestGracefulLeaveIsSeenAsLeft(t *testing.T) {
 		t.Fatalf("state %v", st)
 	}
 	c.waitStatus("n2", StatusLeft)
-	waitFor(t, 5*time.Second, "leave event", func() bool {
+	waitUntil(t, 5*time.Second, "leave event", func() bool {
 		return contains(col.memberEvents(EventMemberLeave), "n2")
 	})
 	if err := c.nodes[2].serf.Leave(); err != nil {
@@ -60,7 +60,7 @@ func TestFailureIsSeenAsFailed(t *testing.T) {
 		t.Fatal("missing shutdown warning")
 	}
 	c.waitStatus("n2", StatusFailed)
-	waitFor(t, 5*time.Second, "failed event", func() bool {
+	waitUntil(t, 5*time.Second, "failed event", func() bool {
 		return contains(col.memberEvents(EventMemberFailed), "n2")
 	})
 	if st := c.nodes[0].serf.Stats(); st["failed"] != "1" || st["members"] != "3" {
@@ -79,7 +79,7 @@ func TestForceLeaveMovesFailedToLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitStatus("n2", StatusLeft)
-	waitFor(t, 5*time.Second, "forced leave event on n1", func() bool {
+	waitUntil(t, 5*time.Second, "forced leave event on n1", func() bool {
 		return contains(col.memberEvents(EventMemberLeave), "n2")
 	})
 	if !c.nodes[1].logs.contains("[INFO] serf: EventMemberLeave (forced): n2 127.0.0.1") {
@@ -99,12 +99,12 @@ func TestForceLeavePruneErases(t *testing.T) {
 	}
 	for _, i := range []int{0, 1} {
 		s := c.nodes[i].serf
-		waitFor(t, 5*time.Second, "n2 pruned", func() bool {
+		waitUntil(t, 5*time.Second, "n2 pruned", func() bool {
 			_, ok := findMember(s, "n2")
 			return !ok
 		})
 	}
-	waitFor(t, 5*time.Second, "reap event", func() bool {
+	waitUntil(t, 5*time.Second, "reap event", func() bool {
 		return contains(col.memberEvents(EventMemberReap), "n2")
 	})
 	if _, ok := c.nodes[0].serf.GetCachedCoordinate("n2"); ok {
@@ -129,7 +129,7 @@ func TestReapAfterTimeouts(t *testing.T) {
 	col := c.collect(0)
 	c.startAll()
 	c.kill(2)
-	waitFor(t, 5*time.Second, "n2 reaped", func() bool {
+	waitUntil(t, 5*time.Second, "n2 reaped", func() bool {
 		return contains(col.memberEvents(EventMemberReap), "n2")
 	})
 	if _, ok := findMember(c.nodes[0].serf, "n2"); ok {
@@ -148,7 +148,7 @@ func TestSetTagsUpdatesPeers(t *testing.T) {
 	if err := c.nodes[0].serf.SetTags(map[string]string{"role": "web"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "tag update", func() bool {
+	waitUntil(t, 5*time.Second, "tag update", func() bool {
 		m, _ := findMember(c.nodes[1].serf, "n0")
 		return m.Tags["role"] == "web" && contains(col.memberEvents(EventMemberUpdate), "n0")
 	})
@@ -173,7 +173,7 @@ func TestUserEventDeliveredOnceEverywhere(t *testing.T) {
 		}
 	}
 	for i, col := range cols {
-		waitFor(t, 5*time.Second, "5 user events", func() bool { return len(col.userEvents()) >= 5 })
+		waitUntil(t, 5*time.Second, "5 user events", func() bool { return len(col.userEvents()) >= 5 })
 		// Give duplicates a chance to show up before counting.
 		time.Sleep(100 * time.Millisecond)
 		seen := map[byte]int{}
@@ -215,7 +215,7 @@ func TestEventReplayOnJoin(t *testing.T) {
 		if err := c.nodes[0].serf.UserEvent("old", []byte("1"), false); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "n1 to record the event", func() bool {
+		waitUntil(t, 5*time.Second, "n1 to record the event", func() bool {
 			return c.nodes[1].serf.eventClock.Time() >= 2
 		})
 
@@ -227,7 +227,7 @@ func TestEventReplayOnJoin(t *testing.T) {
 			if err := c.nodes[0].serf.UserEvent("new", nil, false); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 5*time.Second, "new event", func() bool {
+			waitUntil(t, 5*time.Second, "new event", func() bool {
 				for _, e := range late.userEvents() {
 					if e.Name == "new" {
 						return true
@@ -241,7 +241,7 @@ func TestEventReplayOnJoin(t *testing.T) {
 				}
 			}
 		} else {
-			waitFor(t, 5*time.Second, "replayed event", func() bool {
+			waitUntil(t, 5*time.Second, "replayed event", func() bool {
 				evs := late.userEvents()
 				return len(evs) == 1 && evs[0].Name == "old"
 			})
