@@ -290,9 +290,11 @@ func (c *rpcConn) handleStream(seq uint64) error {
 	}
 	es := newEventStream(c, filters, seq)
 	c.streams[seq] = es
-	// Acknowledge before registering so no record can precede the ack.
-	err := c.reply(seq, nil, nil)
+	// Register before acknowledging so that every event after the ack
+	// reaches the client; the sender holds records until the ack is out.
 	c.srv.agent.RegisterEventHandler(es)
+	err := c.reply(seq, nil, nil)
+	close(es.ready)
 	return err
 }
 
@@ -310,8 +312,9 @@ func (c *rpcConn) handleMonitor(seq uint64) error {
 	}
 	ls := newLogStream(c, level, seq)
 	c.monitor = ls
-	err := c.reply(seq, nil, nil)
 	c.srv.logs.RegisterHandler(ls)
+	err := c.reply(seq, nil, nil)
+	close(ls.ready)
 	return err
 }
 

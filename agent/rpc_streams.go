@@ -21,6 +21,7 @@ type eventStream struct {
 	filters []EventFilter
 	seq     uint64
 	ch      chan serf.Event
+	ready   chan struct{} // closed once the ack is on the wire
 	quit    chan struct{}
 	once    sync.Once
 }
@@ -31,6 +32,7 @@ func newEventStream(c *rpcConn, filters []EventFilter, seq uint64) *eventStream 
 		filters: filters,
 		seq:     seq,
 		ch:      make(chan serf.Event, streamBuffer),
+		ready:   make(chan struct{}),
 		quit:    make(chan struct{}),
 	}
 	c.workers.Add(1)
@@ -56,6 +58,9 @@ func (es *eventStream) HandleEvent(e serf.Event) {
 func (es *eventStream) stop() { es.once.Do(func() { close(es.quit) }) }
 
 func (es *eventStream) run() {
+	if !waitReady(es.ready, es.quit) {
+		return
+	}
 	hdr := client.ResponseHeader{Seq: es.seq}
 	for {
 		select {
@@ -88,6 +93,18 @@ func (es *eventStream) run() {
 	}
 }
 
+// waitReady holds a stream's sender until its ack has been written, so
+// records queued right after registration never overtake the ack. It
+// reports false if the stream was stopped first.
+func waitReady(ready, quit <-chan struct{}) bool {
+	select {
+	case <-ready:
+		return true
+	case <-quit:
+		return false
+	}
+}
+
 // logStream forwards log lines at or above a level to one client
 // (`monitor` command).
 type logStream struct {
@@ -101,6 +118,7 @@ type logStream struct {
 	// warning is itself a log line headed for this full queue; warning per
 	// drop would feed on itself.)
 	dropping atomic.Bool
+	ready    chan struct{} // closed once the ack is on the wire
 	quit     chan struct{}
 	once     sync.Once
 }
@@ -112,6 +130,7 @@ func newLogStream(c *rpcConn, level string, seq uint64) *logStream {
 		seq:     seq,
 		ch:      make(chan string, streamBuffer),
 		dropped: make(chan struct{}, 1),
+		ready:   make(chan struct{}),
 		quit:    make(chan struct{}),
 	}
 	// The sender may sit in a blocked socket write; drop warnings come
@@ -161,6 +180,9 @@ func (ls *logStream) HandleLog(line string) {
 func (ls *logStream) stop() { ls.once.Do(func() { close(ls.quit) }) }
 
 func (ls *logStream) run() {
+	if !waitReady(ls.ready, ls.quit) {
+		return
+	}
 	hdr := client.ResponseHeader{Seq: ls.seq}
 	for {
 		select {
