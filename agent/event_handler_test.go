@@ -6,6 +6,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -159,7 +160,7 @@ func TestScriptHandlerHungScriptDoesNotBlock(t *testing.T) {
 	var logs syncBuffer
 	logger := log.New(&logs, "", 0)
 	marker := filepath.Join(dir, "ran")
-	scripts := append(ParseEventScript("user:hang=sleep 30"), ParseEventScript("user:mark=touch "+marker)...)
+	scripts := append(ParseEventScript("user:hang=sleep 31.25; true"), ParseEventScript("user:mark=touch "+marker)...)
 	h := NewScriptHandler(func() serf.Member { return serf.Member{Name: "n"} }, scripts, logger)
 
 	start := time.Now()
@@ -185,6 +186,11 @@ func TestScriptHandlerHungScriptDoesNotBlock(t *testing.T) {
 		t.Fatal("Stop did not kill the hung script")
 	}
 	h.Stop() // idempotent
+	// The shell's child went with it.
+	waitFor(t, 3*time.Second, func() bool {
+		out, _ := exec.Command("ps", "-eo", "args").Output()
+		return !strings.Contains(string(out), "sleep 31.25")
+	})
 }
 
 // waitFor polls cond until it holds or the deadline passes.

@@ -45,6 +45,7 @@ func runEventScript(ctx context.Context, logger *log.Logger, script string, self
 	}
 	cmd := exec.CommandContext(ctx, shell, flag, script)
 	cmd.WaitDelay = scriptKillGrace
+	killTreeOnCancel(cmd)
 	cmd.Stdout = output
 	cmd.Stderr = output
 	cmd.Env = append(os.Environ(), scriptEnv(self, e)...)
