@@ -30,7 +30,7 @@ func (d *delegate) NodeMeta(limit int) []byte {
 // NotifyMsg handles one Serf message from a broadcast or a direct packet.
 // Anything malformed is logged and dropped.
 func (d *delegate) NotifyMsg(buf []byte) {
-	if len(buf) == 0 {
+	if len(buf) == 0 || !d.serf.ready.Load() {
 		return
 	}
 	s := d.serf

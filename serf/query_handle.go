@@ -11,6 +11,8 @@ import (
 // queryState is the per-instance bookkeeping for queries: recently seen
 // (LTime, ID) pairs and the collectors of queries we originated.
 type queryState struct {
+	// order keeps query delivery in acceptance order (see eventRing.order).
+	order     sync.Mutex
 	lock      sync.Mutex
 	seen      []*seenQueries // slot i holds IDs of queries with LTime ≡ i (mod len)
 	minTime   LamportTime
@@ -120,6 +122,8 @@ func (s *Serf) handleQuery(msg *messageQuery) bool {
 	s.queryClock.Witness(msg.LTime)
 
 	qs := &s.queries
+	qs.order.Lock()
+	defer qs.order.Unlock()
 	qs.lock.Lock()
 	if msg.LTime < qs.minTime {
 		qs.lock.Unlock()

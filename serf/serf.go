@@ -51,6 +51,10 @@ type Serf struct {
 	queryClock LamportClock
 
 	memberlist *memberlist.Memberlist
+	// ready is set once memberlist is assigned. memberlist starts listening
+	// inside memberlist.Create, so a peer that still knows our address may
+	// send us messages before then; they are dropped, as lost gossip.
+	ready atomic.Bool
 
 	// members holds every known node by name. failed and left index the
 	// members in those states (for reconnect, reaping and push-pull).
@@ -96,7 +100,13 @@ type Serf struct {
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
-	wg           sync.WaitGroup // every goroutine Serf starts
+
+	// Every goroutine Serf starts is counted in wg. Once bgStopped is set
+	// no new one may start, so Shutdown's wait cannot race with a late
+	// memberlist callback starting one.
+	bgLock    sync.Mutex
+	bgStopped bool
+	wg        sync.WaitGroup
 }
 
 // Create builds a Serf instance, starts memberlist and the background
@@ -147,10 +157,7 @@ func Create(conf *Config) (*Serf, error) {
 	// path below must close it.
 	fail := func(err error) (*Serf, error) {
 		close(s.shutdownCh)
-		s.wg.Wait()
-		for _, done := range s.stagesDone {
-			<-done
-		}
+		s.stopBackground()
 		return nil, err
 	}
 
@@ -202,6 +209,7 @@ func Create(conf *Config) (*Serf, error) {
 		return fail(fmt.Errorf("Failed to create memberlist: %v", err))
 	}
 	s.memberlist = ml
+	s.ready.Store(true)
 
 	s.startBackground(s.reapLoop)
 	s.startBackground(s.reconnectLoop)
@@ -212,13 +220,34 @@ func Create(conf *Config) (*Serf, error) {
 	return s, nil
 }
 
-// startBackground runs f in a goroutine that Shutdown waits for.
+// startBackground runs f in a goroutine that Shutdown waits for. During
+// shutdown it does nothing.
 func (s *Serf) startBackground(f func()) {
+	s.bgLock.Lock()
+	defer s.bgLock.Unlock()
+	if s.bgStopped {
+		return
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		f()
 	}()
+}
+
+// stopBackground waits for every goroutine Serf started, once shutdownCh
+// is closed: background tasks, pipeline stages and the snapshotter.
+func (s *Serf) stopBackground() {
+	s.bgLock.Lock()
+	s.bgStopped = true
+	s.bgLock.Unlock()
+	s.wg.Wait()
+	for _, done := range s.stagesDone {
+		<-done
+	}
+	if s.snapshotter != nil {
+		s.snapshotter.Wait()
+	}
 }
 
 // ProtocolVersion is the Serf (not memberlist) protocol this node speaks.
@@ -303,13 +332,7 @@ func (s *Serf) shutdown() error {
 		}
 		close(s.shutdownCh)
 		s.queries.closeAll()
-		if s.snapshotter != nil {
-			s.snapshotter.Wait()
-		}
-		s.wg.Wait()
-		for _, done := range s.stagesDone {
-			<-done
-		}
+		s.stopBackground()
 	})
 	return err
 }

@@ -152,6 +152,9 @@ func TestSetTagsUpdatesPeers(t *testing.T) {
 		m, _ := findMember(c.nodes[1].serf, "n0")
 		return m.Tags["role"] == "web" && contains(col.memberEvents(EventMemberUpdate), "n0")
 	})
+	if got := c.nodes[0].serf.LocalMember().Tags["role"]; got != "web" {
+		t.Fatalf("local member tags not updated: %q", got)
+	}
 	big := map[string]string{"x": string(make([]byte, 600))}
 	err := c.nodes[0].serf.SetTags(big)
 	if err == nil || err.Error() != "Encoded length of tags exceeds limit of 512 bytes" {

@@ -9,6 +9,10 @@ import (
 // eventRing remembers the user events of the last len(slots) event-clock
 // ticks, to drop duplicates and to hand them to joining peers.
 type eventRing struct {
+	// order is held from the de-duplication decision until delivery, so
+	// events reach the application in the order they were accepted. It is
+	// separate from lock so a slow consumer never stalls push/pull.
+	order   sync.Mutex
 	lock    sync.RWMutex
 	slots   []*userEventSlot // slot i holds events with LTime ≡ i (mod len)
 	minTime LamportTime      // events older than this are ignored
@@ -64,6 +68,8 @@ func (s *Serf) handleUserEvent(msg *messageUserEvent) bool {
 	s.eventClock.Witness(msg.LTime)
 
 	r := &s.events
+	r.order.Lock()
+	defer r.order.Unlock()
 	r.lock.Lock()
 	if msg.LTime < r.minTime {
 		r.lock.Unlock()
