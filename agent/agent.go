@@ -1,0 +1,352 @@
+package agent
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/serf-clone/serf/serf"
+)
+
+// internalQueryPrefix marks Serf's own queries; users may not send them,
+// except a payload-less "_serf_ping" (used by `serf reachability`).
+const internalQueryPrefix = "_serf_"
+
+// eventChanLen is the buffer between Serf and the event loop. The loop
+// never blocks on a handler, so this only absorbs bursts.
+const eventChanLen = 256
+
+// Agent wraps one *serf.Serf with what a long-running process needs: tag
+// and keyring files, handler scripts, an event loop feeding handlers and RPC
+// streams, and a logger shared with Serf and memberlist.
+//
+// Lifecycle: Create (reads files, builds config) -> Start (creates Serf and
+// the event loop) -> Leave (optional) -> Shutdown (idempotent).
+type Agent struct {
+	conf     *Config
+	serfConf *serf.Config
+	logger   *log.Logger
+	eventCh  chan serf.Event
+	serf     *serf.Serf
+	scripts  *ScriptHandler
+
+	handlersMu sync.Mutex
+	handlers   []EventHandler // copy-on-write
+
+	tagsMu sync.Mutex // serializes tag changes (file write, then gossip)
+
+	shutdownMu sync.Mutex
+	stopping   atomic.Bool // set as soon as Shutdown begins
+	shutdown   bool
+	shutdownCh chan struct{}
+	loopDone   chan struct{}
+}
+
+// Create prepares an agent without starting Serf. It loads the tags file
+// and the keyring file named in agentConf into serfConf, and points Serf's
+// and memberlist's logs at logOutput.
+func Create(agentConf *Config, serfConf *serf.Config, logOutput io.Writer) (*Agent, error) {
+	if logOutput == nil {
+		logOutput = os.Stderr
+	}
+	if serfConf.MemberlistConfig != nil {
+		serfConf.MemberlistConfig.LogOutput = logOutput
+		serfConf.MemberlistConfig.Logger = nil
+		serfConf.MemberlistConfig.EnableCompression = agentConf.EnableCompression
+	}
+	logger := log.New(logOutput, "", log.LstdFlags)
+	serfConf.Logger = logger
+	eventCh := make(chan serf.Event, eventChanLen)
+	serfConf.EventCh = eventCh
+
+	a := &Agent{
+		conf:       agentConf,
+		serfConf:   serfConf,
+		logger:     logger,
+		eventCh:    eventCh,
+		shutdownCh: make(chan struct{}),
+		loopDone:   make(chan struct{}),
+	}
+	if agentConf.TagsFile != "" {
+		if err := a.loadTagsFile(agentConf.TagsFile); err != nil {
+			return nil, err
+		}
+	}
+	if agentConf.KeyringFile != "" {
+		if err := a.loadKeyringFile(agentConf.KeyringFile); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// Start creates Serf, the handler-script worker and the event loop.
+func (a *Agent) Start() error {
+	a.logger.Printf("[INFO] agent: Serf agent starting")
+	s, err := serf.Create(a.serfConf)
+	if err != nil {
+		return fmt.Errorf("Error creating Serf: %s", err)
+	}
+	a.shutdownMu.Lock()
+	a.serf = s
+	a.scripts = NewScriptHandler(s.LocalMember, a.conf.EventScripts(), a.logger)
+	a.shutdownMu.Unlock()
+	go a.eventLoop(s)
+	return nil
+}
+
+// Serf returns the wrapped Serf (nil before Start).
+func (a *Agent) Serf() *serf.Serf { return a.serf }
+
+// SerfConfig returns the Serf configuration the agent was built with.
+func (a *Agent) SerfConfig() *serf.Config { return a.serfConf }
+
+// Config returns the agent configuration.
+func (a *Agent) Config() *Config { return a.conf }
+
+// Logger is the agent's logger (shared with Serf).
+func (a *Agent) Logger() *log.Logger { return a.logger }
+
+// ShutdownCh is closed once Shutdown has completed.
+func (a *Agent) ShutdownCh() <-chan struct{} { return a.shutdownCh }
+
+// Leave asks Serf to leave the cluster gracefully.
+func (a *Agent) Leave() error {
+	if a.serf == nil {
+		return nil
+	}
+	a.logger.Println("[INFO] agent: requesting graceful leave from Serf")
+	return a.serf.Leave()
+}
+
+// Shutdown stops Serf, the handler scripts (killing a running one) and the
+// event loop. It is idempotent and safe from any goroutine.
+func (a *Agent) Shutdown() error { return a.shutdownFrom(false) }
+
+func (a *Agent) shutdownFrom(inLoop bool) error {
+	a.shutdownMu.Lock()
+	if a.shutdown {
+		a.shutdownMu.Unlock()
+		return nil
+	}
+	a.stopping.Store(true)
+	if a.serf != nil {
+		a.logger.Println("[INFO] agent: requesting serf shutdown")
+		if err := a.serf.Shutdown(); err != nil {
+			a.shutdownMu.Unlock()
+			return err
+		}
+	}
+	if a.scripts != nil {
+		a.scripts.Stop()
+	}
+	a.logger.Println("[INFO] agent: shutdown complete")
+	a.shutdown = true
+	close(a.shutdownCh)
+	started := a.serf != nil
+	a.shutdownMu.Unlock()
+
+	if started && !inLoop {
+		<-a.loopDone
+	}
+	return nil
+}
+
+// RegisterEventHandler adds h to the handlers fed by the event loop.
+func (a *Agent) RegisterEventHandler(h EventHandler) {
+	a.handlersMu.Lock()
+	defer a.handlersMu.Unlock()
+	for _, x := range a.handlers {
+		if x == h {
+			return
+		}
+	}
+	next := make([]EventHandler, 0, len(a.handlers)+1)
+	next = append(next, a.handlers...)
+	a.handlers = append(next, h)
+}
+
+// DeregisterEventHandler removes h.
+func (a *Agent) DeregisterEventHandler(h EventHandler) {
+	a.handlersMu.Lock()
+	defer a.handlersMu.Unlock()
+	next := make([]EventHandler, 0, len(a.handlers))
+	for _, x := range a.handlers {
+		if x != h {
+			next = append(next, x)
+		}
+	}
+	a.handlers = next
+}
+
+// UpdateEventScripts replaces the handler scripts (SIGHUP reload); the
+// change applies from the next event.
+func (a *Agent) UpdateEventScripts(scripts []EventScript) {
+	if a.scripts != nil {
+		a.scripts.UpdateScripts(scripts)
+	}
+}
+
+// EventScripts returns the handler scripts in effect.
+func (a *Agent) EventScripts() []EventScript {
+	if a.scripts != nil {
+		return a.scripts.Scripts()
+	}
+	return a.conf.EventScripts()
+}
+
+// eventLoop logs every event and hands it to the scripts and to every
+// registered handler (RPC streams). Handlers never block, so Serf's event
+// channel is always drained.
+func (a *Agent) eventLoop(s *serf.Serf) {
+	defer close(a.loopDone)
+	serfDown := s.ShutdownCh()
+	for {
+		select {
+		case e := <-a.eventCh:
+			a.logger.Printf("[INFO] agent: Received event: %s", e.String())
+			a.scripts.HandleEvent(e)
+			a.handlersMu.Lock()
+			hs := a.handlers
+			a.handlersMu.Unlock()
+			for _, h := range hs {
+				h.HandleEvent(e)
+			}
+		case <-serfDown:
+			serfDown = nil
+			// Only news when Serf stopped on its own (e.g. name conflict).
+			// During our own Shutdown keep draining the channel until it
+			// completes, so Serf can never block on a send to us.
+			if !a.stopping.Load() {
+				a.logger.Printf("[WARN] agent: Serf shutdown detected, quitting")
+				_ = a.shutdownFrom(true)
+				return
+			}
+		case <-a.shutdownCh:
+			return
+		}
+	}
+}
+
+// Join joins the cluster through the given addresses; replay=false ignores
+// user events older than the join.
+func (a *Agent) Join(addrs []string, replay bool) (int, error) {
+	a.logger.Printf("[INFO] agent: joining: %v replay: %v", addrs, replay)
+	n, err := a.serf.Join(addrs, !replay)
+	if n > 0 {
+		a.logger.Printf("[INFO] agent: joined: %d nodes", n)
+	}
+	if err != nil {
+		a.logger.Printf("[WARN] agent: error joining: %v", err)
+	}
+	return n, err
+}
+
+// ForceLeave moves a failed node to the left state.
+func (a *Agent) ForceLeave(node string) error {
+	a.logger.Printf("[INFO] agent: Force leaving node: %s", node)
+	err := a.serf.RemoveFailedNode(node)
+	if err != nil {
+		a.logger.Printf("[WARN] agent: failed to remove node: %v", err)
+	}
+	return err
+}
+
+// ForceLeavePrune also erases the node from the member list.
+func (a *Agent) ForceLeavePrune(node string) error {
+	a.logger.Printf("[INFO] agent: Force leaving node (prune): %s", node)
+	err := a.serf.RemoveFailedNodePrune(node)
+	if err != nil {
+		a.logger.Printf("[WARN] agent: failed to remove node (prune): %v", err)
+	}
+	return err
+}
+
+// UserEvent broadcasts a user event.
+func (a *Agent) UserEvent(name string, payload []byte, coalesce bool) error {
+	a.logger.Printf("[DEBUG] agent: Requesting user event send: %s. Coalesced: %#v. Payload: %#v",
+		name, coalesce, string(payload))
+	err := a.serf.UserEvent(name, payload, coalesce)
+	if err != nil {
+		a.logger.Printf("[WARN] agent: failed to send user event: %v", err)
+	}
+	return err
+}
+
+// Query starts a query. Names with Serf's internal prefix are refused,
+// except "_serf_ping" without a payload.
+func (a *Agent) Query(name string, payload []byte, params *serf.QueryParam) (*serf.QueryResponse, error) {
+	if strings.HasPrefix(name, internalQueryPrefix) &&
+		(name != internalQueryPrefix+"ping" || payload != nil) {
+		return nil, fmt.Errorf("Queries cannot contain the '%s' prefix", internalQueryPrefix)
+	}
+	a.logger.Printf("[DEBUG] agent: Requesting query send: %s. Payload: %#v", name, string(payload))
+	resp, err := a.serf.Query(name, payload, params)
+	if err != nil {
+		a.logger.Printf("[WARN] agent: failed to start user query: %v", err)
+	}
+	return resp, err
+}
+
+// SetTags replaces the local tags: the tags file (if any) is written first,
+// then the change is gossiped.
+func (a *Agent) SetTags(tags map[string]string) error {
+	a.tagsMu.Lock()
+	defer a.tagsMu.Unlock()
+	return a.setTagsLocked(tags)
+}
+
+// UpdateTags applies a tags RPC: current tags minus del, then plus set.
+func (a *Agent) UpdateTags(set map[string]string, del []string) error {
+	a.tagsMu.Lock()
+	defer a.tagsMu.Unlock()
+	tags := make(map[string]string)
+	for k, v := range a.serf.LocalMember().Tags {
+		tags[k] = v
+	}
+	for _, k := range del {
+		delete(tags, k)
+	}
+	for k, v := range set {
+		tags[k] = v
+	}
+	return a.setTagsLocked(tags)
+}
+
+func (a *Agent) setTagsLocked(tags map[string]string) error {
+	if a.conf.TagsFile != "" {
+		if err := a.writeTagsFile(tags); err != nil {
+			a.logger.Printf("[ERR] agent: %s", err)
+			return err
+		}
+	}
+	return a.serf.SetTags(tags)
+}
+
+// InstallKey asks every member to add key to its keyring.
+func (a *Agent) InstallKey(key string) (*serf.KeyResponse, error) {
+	a.logger.Print("[INFO] agent: Initiating key installation")
+	return a.serf.KeyManager().InstallKey(key)
+}
+
+// UseKey asks every member to make key its primary key.
+func (a *Agent) UseKey(key string) (*serf.KeyResponse, error) {
+	a.logger.Print("[INFO] agent: Initiating primary key change")
+	return a.serf.KeyManager().UseKey(key)
+}
+
+// RemoveKey asks every member to drop key.
+func (a *Agent) RemoveKey(key string) (*serf.KeyResponse, error) {
+	a.logger.Print("[INFO] agent: Initiating key removal")
+	return a.serf.KeyManager().RemoveKey(key)
+}
+
+// ListKeys asks every member for its keys.
+func (a *Agent) ListKeys() (*serf.KeyResponse, error) {
+	a.logger.Print("[INFO] agent: Initiating key listing")
+	return a.serf.KeyManager().ListKeys()
+}

@@ -1,0 +1,26 @@
+// Package agent runs a Serf member as a long-lived process: it reads the
+// agent configuration, wraps a *serf.Serf, runs event handler scripts, serves
+// the msgpack RPC protocol used by the serf CLI and fans logs out to
+// monitors. Nothing here is package-level state: everything hangs off
+// *Agent, *RPCServer and *Logs.
+//
+// Concurrency, and how it differs from Serf's agent:
+//
+//   - Events: Serf delivers on one channel; the agent's event loop logs
+//     "Received event", then hands the event to the handler-script worker
+//     and to every RPC stream. None of these block (each has a bounded queue
+//     and drops with a warning when full), so the loop always drains Serf's
+//     channel and a hung handler script can never stall gossip, queries or
+//     RPC. Serf's own agent runs scripts inside that loop instead.
+//   - Scripts still run one at a time, in event order (one worker per
+//     ScriptHandler); a hung script delays later scripts only. Shutdown
+//     kills a running script.
+//   - RPC: one goroutine per connection reads requests in order; each
+//     stream (event stream, monitor, query) has its own writer goroutine and
+//     a 512-entry buffer; all writes of a connection go through one lock.
+//     Decoding is bounded (pre-allocation cap, nesting depth, a per-request
+//     byte budget), so hostile input only costs its sender its connection.
+//   - Logs: one writer (Logs) serializes every line, filters it for the
+//     console and syslog, and keeps all levels in a 512-line ring for
+//     monitors.
+package agent

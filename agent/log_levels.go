@@ -1,0 +1,35 @@
+package agent
+
+import (
+	"io"
+
+	"github.com/hashicorp/logutils"
+)
+
+// logLevels are the levels an agent accepts, lowest first.
+func logLevels() []logutils.LogLevel {
+	return []logutils.LogLevel{"TRACE", "DEBUG", "INFO", "WARN", "ERR"}
+}
+
+// newLevelFilter returns a filter over our levels writing to w.
+func newLevelFilter(min string, w io.Writer) *logutils.LevelFilter {
+	return &logutils.LevelFilter{
+		Levels:   logLevels(),
+		MinLevel: logutils.LogLevel(min),
+		Writer:   w,
+	}
+}
+
+// ValidLogLevel reports whether level (already upper-cased) is one of ours.
+func ValidLogLevel(level string) bool {
+	for _, l := range logLevels() {
+		if string(l) == level {
+			return true
+		}
+	}
+	return false
+}
+
+// LogLevelNames renders the valid levels the way the error message shows
+// them: [TRACE DEBUG INFO WARN ERR].
+func LogLevelNames() []logutils.LogLevel { return logLevels() }

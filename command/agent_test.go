@@ -1,0 +1,165 @@
+package command
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mitchellh/cli"
+)
+
+// agentOutBuf collects UI output written from several goroutines.
+type agentOutBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *agentOutBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *agentOutBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func realSerfBin(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("SERF_REAL_BIN")
+	if bin == "" {
+		bin = "/tmp/realserf/serf"
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("real serf binary not available: %v", err)
+	}
+	return bin
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestAgentHelpMatchesReal(t *testing.T) {
+	bin := realSerfBin(t)
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "agent", "-h")
+	cmd.Stderr = &stderr
+	_ = cmd.Run()
+	if got := newAgentCommand(nil, nil).Help() + "\n"; got != stderr.String() {
+		t.Fatalf("help differs from the real binary's:\n%s", got)
+	}
+	if s := newAgentCommand(nil, nil).Synopsis(); s != "Runs a Serf agent" {
+		t.Fatal(s)
+	}
+}
+
+func runAgentCmd(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	var out agentOutBuf
+	c := newAgentCommand(&cli.BasicUi{Writer: &out}, nil)
+	code := c.Run(args)
+	return out.String(), code
+}
+
+func TestAgentCommandValidation(t *testing.T) {
+	dir := t.TempDir()
+	bad := dir + "/bad.json"
+	os.WriteFile(bad, []byte(`{"bogus_key": 1}`), 0644)
+	addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-log-level=verbose"}, "==> Invalid log level: VERBOSE. Valid log levels are: [TRACE DEBUG INFO WARN ERR]\n"},
+		{[]string{"-profile=moon", "-bind", addr}, "==> Unknown profile: moon\n"},
+		{[]string{"-tag", "novalue"}, "==> Error: Invalid tag: 'novalue'\n"},
+		{[]string{"-event-handler", "bogus-type=foo.sh"}, "==> Invalid event script: Event 'bogus-type' invoking 'foo.sh'\n"},
+		{[]string{"-mdns-iface", "lo"}, "==> mDNS interface specified without enabling mDNS discovery\n"},
+		{[]string{"-retry-interval", "bogus"}, "==> Error: time: invalid duration \"bogus\"\n"},
+		{[]string{"-config-file", bad}, "==> Error decoding '" + bad + "': 1 error(s) decoding:\n\n* '' has invalid keys: bogus_key\n"},
+		{[]string{"-bind", addr, "-encrypt", "abc"}, "==> Invalid encryption key: illegal base64 data at input byte 0\n"},
+		{[]string{"-bind", addr, "-rpc-addr", rpc, "-keyring-file", dir + "/nokeyring.json"},
+			"==> Starting Serf agent...\n==> Failed to setup the Serf agent: stat " + dir + "/nokeyring.json: no such file or directory\n"},
+	}
+	for _, tc := range cases {
+		out, code := runAgentCmd(t, append([]string{"-node", "x"}, tc.args...)...)
+		if code != 1 || out != tc.want {
+			t.Errorf("%v: exit %d\n%q\nwant\n%q", tc.args, code, out, tc.want)
+		}
+	}
+}
+
+func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
+	bind := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	var out agentOutBuf
+	shutdown := make(chan struct{})
+	c := newAgentCommand(&cli.BasicUi{Writer: &out}, shutdown)
+	done := make(chan int, 1)
+	go func() {
+		done <- c.Run([]string{"-node", "cmdnode", "-bind", bind, "-rpc-addr", rpc, "-profile", "local",
+			"-tag", "role=web", "-role", "ignored-by-tag"})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "Received event: member-join") {
+		if time.Now().After(deadline) {
+			t.Fatalf("agent did not start:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	wantBanner := "==> Deprecation warning: 'Role' has been replaced with 'Tags'\n" +
+		"==> Starting Serf agent...\n==> Starting Serf agent RPC...\n==> Serf agent running!\n" +
+		"                      Node name: 'cmdnode'\n" +
+		"                      Bind addr: '" + bind + "'\n" +
+		"                       RPC addr: '" + rpc + "'\n" +
+		"                      Encrypted: false\n" +
+		"                       Snapshot: false\n" +
+		"                        Profile: local\n" +
+		"    Message Compression Enabled: true\n\n" +
+		"==> Log data will now stream in as it occurs:\n\n"
+	if !strings.HasPrefix(out.String(), wantBanner) {
+		t.Fatalf("banner:\n%s", out.String())
+	}
+	if bin := os.Getenv("SERF_REAL_BIN"); bin != "" || fileExists("/tmp/realserf/serf") {
+		if bin == "" {
+			bin = "/tmp/realserf/serf"
+		}
+		got, err := exec.Command(bin, "members", "-rpc-addr="+rpc).CombinedOutput()
+		if err != nil || string(got) != "cmdnode  "+bind+"  alive  role=ignored-by-tag\n" {
+			t.Errorf("members: %v %q", err, got)
+		}
+	}
+	close(shutdown)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent did not stop")
+	}
+	for _, want := range []string{"==> Caught signal: interrupt\n==> Gracefully shutting down agent...\n",
+		"[INFO] agent: requesting graceful leave from Serf", "[INFO] agent: shutdown complete"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("shutdown output lacks %q", want)
+		}
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

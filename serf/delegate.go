@@ -1,0 +1,230 @@
+package serf
+
+import (
+	"net"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// delegate is Serf's memberlist.Delegate: it carries tags in node metadata,
+// receives and queues Serf messages, and exchanges state on push/pull.
+type delegate struct {
+	serf *Serf
+}
+
+var _ memberlist.Delegate = (*delegate)(nil)
+
+func (d *delegate) NodeMeta(limit int) []byte {
+	d.serf.memberLock.RLock()
+	tags := d.serf.config.Tags
+	d.serf.memberLock.RUnlock()
+	meta := d.serf.encodeTags(tags)
+	if len(meta) > limit {
+		// SetTags and Create refuse such tags, so this cannot happen.
+		d.serf.logger.Printf("[ERR] serf: Encoded length of tags exceeds limit of %d bytes", limit)
+		return nil
+	}
+	return meta
+}
+
+// NotifyMsg handles one Serf message from a broadcast or a direct packet.
+// Anything malformed is logged and dropped.
+func (d *delegate) NotifyMsg(buf []byte) {
+	if len(buf) == 0 || !d.serf.ready.Load() {
+		return
+	}
+	s := d.serf
+	t, body := messageType(buf[0]), buf[1:]
+
+	switch t {
+	case messageLeaveType:
+		var msg messageLeave
+		if err := s.codec.decode(body, &msg); err != nil {
+			s.logger.Printf("[ERR] serf: Error decoding leave message: %s", err)
+			return
+		}
+		s.logger.Printf("[DEBUG] serf: messageLeaveType: %s", msg.Node)
+		if s.handleLeaveIntent(&msg) {
+			rebroadcast(s.intentBroadcasts, buf)
+		}
+
+	case messageJoinType:
+		var msg messageJoin
+		if err := s.codec.decode(body, &msg); err != nil {
+			s.logger.Printf("[ERR] serf: Error decoding join message: %s", err)
+			return
+		}
+		s.logger.Printf("[DEBUG] serf: messageJoinType: %s", msg.Node)
+		if s.handleJoinIntent(&msg) {
+			rebroadcast(s.intentBroadcasts, buf)
+		}
+
+	case messageUserEventType:
+		var msg messageUserEvent
+		if err := s.codec.decode(body, &msg); err != nil {
+			s.logger.Printf("[ERR] serf: Error decoding user event message: %s", err)
+			return
+		}
+		s.logger.Printf("[DEBUG] serf: messageUserEventType: %s", msg.Name)
+		if s.handleUserEvent(&msg) {
+			rebroadcast(s.eventBroadcasts, buf)
+		}
+
+	case messageQueryType:
+		var msg messageQuery
+		if err := s.codec.decode(body, &msg); err != nil {
+			s.logger.Printf("[ERR] serf: Error decoding query message: %s", err)
+			return
+		}
+		s.logger.Printf("[DEBUG] serf: messageQueryType: %s", msg.Name)
+		if s.handleQuery(&msg) {
+			rebroadcast(s.queryBroadcasts, buf)
+		}
+
+	case messageQueryResponseType:
+		var msg messageQueryResponse
+		if err := s.codec.decode(body, &msg); err != nil {
+			s.logger.Printf("[ERR] serf: Error decoding query response message: %s", err)
+			return
+		}
+		s.logger.Printf("[DEBUG] serf: messageQueryResponseType: %v", msg.From)
+		s.handleQueryResponse(&msg)
+
+	case messageRelayType:
+		hdr, inner, err := s.codec.decodeRelay(body)
+		if err != nil {
+			s.logger.Printf("[ERR] serf: Error decoding relay header: %s", err)
+			return
+		}
+		dest := hdr.DestAddr.String()
+		s.logger.Printf("[DEBUG] serf: Relaying response to addr: %s", dest)
+		addr := memberlist.Address{Addr: dest, Name: hdr.DestName}
+		if err := s.memberlist.SendToAddress(addr, append([]byte(nil), inner...)); err != nil {
+			s.logger.Printf("[ERR] serf: Error forwarding message to %s: %s", dest, err)
+		}
+
+	default:
+		s.logger.Printf("[WARN] serf: Received message of unknown type: %d", t)
+	}
+}
+
+// GetBroadcasts fills the gossip packet with intents first, then queries,
+// then user events.
+func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
+	s := d.serf
+	msgs := s.intentBroadcasts.GetBroadcasts(overhead, limit)
+	used := bytesUsed(msgs, overhead)
+	if q := s.queryBroadcasts.GetBroadcasts(overhead, limit-used); len(q) > 0 {
+		msgs = append(msgs, q...)
+		used += bytesUsed(q, overhead)
+	}
+	if e := s.eventBroadcasts.GetBroadcasts(overhead, limit-used); len(e) > 0 {
+		msgs = append(msgs, e...)
+	}
+	return msgs
+}
+
+func bytesUsed(msgs [][]byte, overhead int) int {
+	n := 0
+	for _, m := range msgs {
+		n += len(m) + overhead
+	}
+	return n
+}
+
+// LocalState is Serf's half of a push/pull: every member's status time, the
+// left list, the three clocks and the recent user events.
+func (d *delegate) LocalState(join bool) []byte {
+	s := d.serf
+	s.memberLock.RLock()
+	pp := messagePushPull{
+		LTime:        s.clock.Time(),
+		StatusLTimes: make(map[string]LamportTime, len(s.members)),
+		LeftMembers:  make([]string, 0, len(s.left)),
+	}
+	for name, m := range s.members {
+		pp.StatusLTimes[name] = m.statusLTime
+	}
+	for name := range s.left {
+		pp.LeftMembers = append(pp.LeftMembers, name)
+	}
+	s.memberLock.RUnlock()
+
+	pp.EventLTime = s.eventClock.Time()
+	pp.QueryLTime = s.queryClock.Time()
+
+	// Encode while holding the event lock: the slots are shared, not copied.
+	s.events.lock.RLock()
+	pp.Events = s.events.slots
+	buf, err := s.codec.encodeMessage(messagePushPullType, &pp)
+	s.events.lock.RUnlock()
+	if err != nil {
+		s.logger.Printf("[ERR] serf: Failed to encode local state: %v", err)
+		return nil
+	}
+	return buf
+}
+
+// MergeRemoteState folds a peer's push/pull state into ours by replaying it
+// as intents and events. Synthesised intents are never rebroadcast: the
+// peer already knows them and push/pull spreads them anyway.
+func (d *delegate) MergeRemoteState(buf []byte, isJoin bool) {
+	s := d.serf
+	if len(buf) == 0 {
+		s.logger.Printf("[ERR] serf: Remote state is zero bytes")
+		return
+	}
+	if messageType(buf[0]) != messagePushPullType {
+		s.logger.Printf("[ERR] serf: Remote state has bad type prefix: %v", buf[0])
+		return
+	}
+	var pp messagePushPull
+	if err := s.codec.decode(buf[1:], &pp); err != nil {
+		s.logger.Printf("[ERR] serf: Failed to decode remote state: %v", err)
+		return
+	}
+
+	// Witness value-1 so a clock equal to the peer's does not jump ahead of
+	// it; the peer's own next message moves us along.
+	if pp.LTime > 0 {
+		s.clock.Witness(pp.LTime - 1)
+	}
+	if pp.EventLTime > 0 {
+		s.eventClock.Witness(pp.EventLTime - 1)
+	}
+	if pp.QueryLTime > 0 {
+		s.queryClock.Witness(pp.QueryLTime - 1)
+	}
+
+	leftSet := make(map[string]struct{}, len(pp.LeftMembers))
+	for _, name := range pp.LeftMembers {
+		leftSet[name] = struct{}{}
+		s.handleLeaveIntent(&messageLeave{LTime: pp.StatusLTimes[name] + 1, Node: name})
+	}
+	for name, lt := range pp.StatusLTimes {
+		if _, isLeft := leftSet[name]; isLeft {
+			continue
+		}
+		s.handleJoinIntent(&messageJoin{LTime: lt, Node: name})
+	}
+
+	// On the push/pull of a Join that asked to ignore old events, treat
+	// everything up to the peer's event clock as already seen.
+	if isJoin && s.eventJoinIgnore.Load() {
+		s.events.raiseMinTime(pp.EventLTime)
+	}
+
+	for _, slot := range pp.Events {
+		if slot == nil {
+			continue
+		}
+		for _, e := range slot.Events {
+			s.handleUserEvent(&messageUserEvent{LTime: slot.LTime, Name: e.Name, Payload: e.Payload})
+		}
+	}
+}
+
+// udpAddr formats an IP and port for memberlist.Address.
+func udpAddr(ip net.IP, port uint16) string {
+	return (&net.UDPAddr{IP: ip, Port: int(port)}).String()
+}

@@ -1,0 +1,55 @@
+package serf
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/hashicorp/go-msgpack/v2/codec"
+	"github.com/hashicorp/memberlist"
+	"github.com/serf-clone/serf/serf/coordinate"
+)
+
+// pingVersion is the first byte of the ping-ack payload; it versions the
+// coordinate that follows.
+const pingVersion byte = 1
+
+// pingDelegate piggy-backs our network coordinate on memberlist's probe
+// acks and feeds the measured round-trip times into the Vivaldi client.
+type pingDelegate struct {
+	serf *Serf
+}
+
+var _ memberlist.PingDelegate = (*pingDelegate)(nil)
+
+func (p *pingDelegate) AckPayload() []byte {
+	var buf bytes.Buffer
+	buf.WriteByte(pingVersion)
+	if err := codec.NewEncoder(&buf, p.serf.codec.enc).Encode(p.serf.coordClient.GetCoordinate()); err != nil {
+		p.serf.logger.Printf("[ERR] serf: Failed to encode coordinate: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func (p *pingDelegate) NotifyPingComplete(other *memberlist.Node, rtt time.Duration, payload []byte) {
+	if len(payload) == 0 {
+		return
+	}
+	s := p.serf
+	if payload[0] != pingVersion {
+		s.logger.Printf("[ERR] serf: Unsupported ping version: %v", payload[0])
+		return
+	}
+	var coord coordinate.Coordinate
+	if err := s.codec.decode(payload[1:], &coord); err != nil {
+		s.logger.Printf("[ERR] serf: Failed to decode coordinate from ping: %v", err)
+		return
+	}
+	if _, err := s.coordClient.Update(other.Name, &coord, rtt); err != nil {
+		s.logger.Printf("[TRACE] serf: Rejected coordinate from %s: %v", other.Name, err)
+		return
+	}
+	s.coordCacheLock.Lock()
+	s.coordCache[other.Name] = &coord
+	s.coordCache[s.config.NodeName] = s.coordClient.GetCoordinate()
+	s.coordCacheLock.Unlock()
+}

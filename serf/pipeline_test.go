@@ -1,0 +1,55 @@
+package serf
+
+import (
+	"testing"
+	"time"
+)
+
+// With coalescing on, the joins of a forming cluster arrive as one event.
+func TestMemberEventsCoalesce(t *testing.T) {
+	c := newTestCluster(t, 3, func(conf *Config) {
+		conf.CoalescePeriod = 2 * time.Second
+		conf.QuiescentPeriod = 300 * time.Millisecond
+		conf.UserCoalescePeriod = 2 * time.Second
+		conf.UserQuiescentPeriod = 300 * time.Millisecond
+	})
+	col := c.collect(0)
+	c.startAll()
+	waitUntil(t, 5*time.Second, "coalesced join", func() bool {
+		return len(col.memberEvents(EventMemberJoin)) == 3
+	})
+	joins := 0
+	for _, e := range col.snapshot() {
+		if me, ok := e.(*MemberEvent); ok && me.Type == EventMemberJoin {
+			joins++
+		}
+	}
+	if joins > 2 {
+		t.Fatalf("%d separate join events for 3 members", joins)
+	}
+
+	// Coalescable user events of one name collapse to the newest.
+	for i := 0; i < 3; i++ {
+		if err := c.nodes[0].serf.UserEvent("deploy", []byte{byte(i)}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, 5*time.Second, "coalesced user event", func() bool { return len(col.userEvents()) > 0 })
+	time.Sleep(500 * time.Millisecond)
+	evs := col.userEvents()
+	if len(evs) != 1 || evs[0].Payload[0] != 2 {
+		t.Fatalf("user events %+v", evs)
+	}
+}
+
+// Protocol 2 only carries the "role" tag.
+func TestProtocol2CarriesRoleOnly(t *testing.T) {
+	c := newTestCluster(t, 2, nil)
+	c.nodes[0].conf.ProtocolVersion = 2
+	c.nodes[0].conf.Tags = map[string]string{"role": "web", "dc": "east"}
+	c.startAll()
+	waitUntil(t, 5*time.Second, "n1 to see n0", func() bool {
+		m, ok := findMember(c.nodes[1].serf, "n0")
+		return ok && m.Tags["role"] == "web" && len(m.Tags) == 1 && m.DelegateCur == 2
+	})
+}

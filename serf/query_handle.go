@@ -1,0 +1,255 @@
+package serf
+
+import (
+	"fmt"
+	"math/rand"
+	"regexp"
+	"sync"
+	"time"
+)
+
+// queryState is the per-instance bookkeeping for queries: recently seen
+// (LTime, ID) pairs and the collectors of queries we originated.
+type queryState struct {
+	// order keeps query delivery in acceptance order (see eventRing.order).
+	order     sync.Mutex
+	lock      sync.Mutex
+	seen      []*seenQueries // slot i holds IDs of queries with LTime ≡ i (mod len)
+	minTime   LamportTime
+	collector map[LamportTime]*QueryResponse
+}
+
+// seenQueries lists the IDs of the queries seen at one query-clock time.
+type seenQueries struct {
+	LTime LamportTime
+	IDs   []uint32
+}
+
+func newQueryState(size int) queryState {
+	return queryState{
+		seen:      make([]*seenQueries, size),
+		collector: make(map[LamportTime]*QueryResponse),
+	}
+}
+
+// closeAll closes every open collector; used at shutdown.
+func (q *queryState) closeAll() {
+	q.lock.Lock()
+	open := q.collector
+	q.collector = make(map[LamportTime]*QueryResponse)
+	q.lock.Unlock()
+	for _, r := range open {
+		if r.timer != nil {
+			r.timer.Stop()
+		}
+		r.Close()
+	}
+}
+
+// Query sends a query to the cluster and returns the collector of its acks
+// and responses. The query is also processed locally, so this node may
+// answer it too.
+func (s *Serf) Query(name string, payload []byte, params *QueryParam) (*QueryResponse, error) {
+	if s.config.ProtocolVersion < 4 {
+		return nil, FeatureNotSupported
+	}
+	if params == nil {
+		params = s.DefaultQueryParams()
+	} else if params.Timeout == 0 {
+		p := *params
+		p.Timeout = s.DefaultQueryTimeout()
+		params = &p
+	}
+
+	filters, err := s.codec.encodeFilters(params)
+	if err != nil {
+		return nil, fmt.Errorf("Failed to format filters: %v", err)
+	}
+	var flags uint32
+	if params.RequestAck {
+		flags |= queryFlagAck
+	}
+	local := s.memberlist.LocalNode()
+	msg := messageQuery{
+		LTime:       s.queryClock.Time(),
+		ID:          uint32(rand.Int31()),
+		Addr:        local.Addr,
+		Port:        local.Port,
+		SourceNode:  local.Name,
+		Filters:     filters,
+		Flags:       flags,
+		RelayFactor: params.RelayFactor,
+		Timeout:     params.Timeout,
+		Name:        name,
+		Payload:     payload,
+	}
+	raw, err := s.codec.encodeMessage(messageQueryType, &msg)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > s.config.QuerySizeLimit {
+		return nil, fmt.Errorf("query exceeds limit of %d bytes", s.config.QuerySizeLimit)
+	}
+
+	resp := newQueryResponse(s.memberlist.NumMembers(), &msg)
+	s.registerCollector(params.Timeout, resp)
+	s.handleQuery(&msg)
+	s.queryBroadcasts.QueueBroadcast(&broadcast{msg: raw})
+	return resp, nil
+}
+
+// registerCollector indexes resp by LTime until its timeout, then closes it.
+func (s *Serf) registerCollector(timeout time.Duration, resp *QueryResponse) {
+	s.queries.lock.Lock()
+	defer s.queries.lock.Unlock()
+	s.queries.collector[resp.lTime] = resp
+
+	// A timer, not a goroutine, so thousands of outstanding queries cost
+	// nothing while they wait. Set under the lock so closeAll sees it.
+	resp.timer = time.AfterFunc(timeout, func() {
+		s.queries.lock.Lock()
+		if s.queries.collector[resp.lTime] == resp {
+			delete(s.queries.collector, resp.lTime)
+		}
+		s.queries.lock.Unlock()
+		resp.Close()
+	})
+}
+
+// handleQuery processes a query (ours or a peer's): de-duplicate, filter,
+// ack and deliver. It reports whether to rebroadcast the query.
+func (s *Serf) handleQuery(msg *messageQuery) bool {
+	s.queryClock.Witness(msg.LTime)
+
+	qs := &s.queries
+	qs.order.Lock()
+	defer qs.order.Unlock()
+	qs.lock.Lock()
+	if msg.LTime < qs.minTime {
+		qs.lock.Unlock()
+		return false
+	}
+	size := LamportTime(len(qs.seen))
+	if cur := s.queryClock.Time(); cur > size && msg.LTime < cur-size {
+		qs.lock.Unlock()
+		s.logger.Printf("[WARN] serf: received old query %s from time %d (current: %d)", msg.Name, msg.LTime, cur)
+		return false
+	}
+	idx := msg.LTime % size
+	slot := qs.seen[idx]
+	if slot != nil && slot.LTime == msg.LTime {
+		for _, id := range slot.IDs {
+			if id == msg.ID {
+				qs.lock.Unlock()
+				return false
+			}
+		}
+	} else {
+		slot = &seenQueries{LTime: msg.LTime}
+		qs.seen[idx] = slot
+	}
+	slot.IDs = append(slot.IDs, msg.ID)
+	qs.lock.Unlock()
+
+	again := !msg.noBroadcast()
+	if !s.queryMatches(msg.Filters) {
+		// Not for us, but others may match: keep it moving.
+		return again
+	}
+
+	if msg.ack() {
+		ack := messageQueryResponse{LTime: msg.LTime, ID: msg.ID, From: s.config.NodeName, Flags: queryFlagAck}
+		raw, err := s.codec.encodeMessage(messageQueryResponseType, &ack)
+		if err != nil {
+			s.logger.Printf("[ERR] serf: failed to format ack: %v", err)
+		} else if err := s.replyToOrigin(msg.Addr, msg.Port, msg.SourceNode, msg.RelayFactor, &ack, raw); err != nil {
+			s.logger.Printf("[ERR] serf: failed to send ack: %v", err)
+		}
+	}
+
+	s.emit(&Query{
+		LTime:       msg.LTime,
+		Name:        msg.Name,
+		Payload:     msg.Payload,
+		serf:        s,
+		id:          msg.ID,
+		addr:        msg.Addr,
+		port:        msg.Port,
+		sourceNode:  msg.SourceNode,
+		relayFactor: msg.RelayFactor,
+		deadline:    time.Now().Add(msg.Timeout),
+	})
+	return again
+}
+
+// queryMatches applies the query's filters to this node; all must pass.
+// A filter we cannot read fails, so a garbled query is never answered.
+func (s *Serf) queryMatches(filters [][]byte) bool {
+	for _, f := range filters {
+		if len(f) == 0 {
+			s.logger.Printf("[WARN] serf: query has unrecognized filter type: %d", 0)
+			return false
+		}
+		switch filterType(f[0]) {
+		case filterNodeType:
+			var nodes []string
+			if err := s.codec.decode(f[1:], &nodes); err != nil {
+				s.logger.Printf("[WARN] serf: failed to decode filterNodeType: %v", err)
+				return false
+			}
+			found := false
+			for _, n := range nodes {
+				if n == s.config.NodeName {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+
+		case filterTagType:
+			var ft filterTag
+			if err := s.codec.decode(f[1:], &ft); err != nil {
+				s.logger.Printf("[WARN] serf: failed to decode filterTagType: %v", err)
+				return false
+			}
+			s.memberLock.RLock()
+			value := s.config.Tags[ft.Tag]
+			s.memberLock.RUnlock()
+			matched, err := regexp.MatchString(ft.Expr, value)
+			if err != nil {
+				s.logger.Printf("[WARN] serf: failed to compile filter regex (%s): %v", ft.Expr, err)
+				return false
+			}
+			if !matched {
+				return false
+			}
+
+		default:
+			s.logger.Printf("[WARN] serf: query has unrecognized filter type: %d", f[0])
+			return false
+		}
+	}
+	return true
+}
+
+// handleQueryResponse routes an ack or response to the collector of the
+// query we originated.
+func (s *Serf) handleQueryResponse(msg *messageQueryResponse) {
+	s.queries.lock.Lock()
+	resp, ok := s.queries.collector[msg.LTime]
+	s.queries.lock.Unlock()
+	if !ok {
+		s.logger.Printf("[WARN] serf: reply for non-running query (LTime: %d, ID: %d) From: %s",
+			msg.LTime, msg.ID, msg.From)
+		return
+	}
+	if resp.id != msg.ID {
+		s.logger.Printf("[WARN] serf: query reply ID mismatch (Local: %d, Response: %d)", resp.id, msg.ID)
+		return
+	}
+	if err := resp.deliver(msg); err != nil {
+		s.logger.Printf("[WARN] %v", err)
+	}
+}

@@ -1,0 +1,353 @@
+package serf
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/serf-clone/serf/serf/coordinate"
+)
+
+// SerfState is the lifecycle state of the local Serf instance.
+type SerfState int
+
+const (
+	SerfAlive SerfState = iota
+	SerfLeaving
+	SerfLeft
+	SerfShutdown
+)
+
+func (s SerfState) String() string {
+	switch s {
+	case SerfAlive:
+		return "alive"
+	case SerfLeaving:
+		return "leaving"
+	case SerfLeft:
+		return "left"
+	case SerfShutdown:
+		return "shutdown"
+	default:
+		return "unknown"
+	}
+}
+
+// Serf is one member of a Serf cluster: memberlist's failure detection plus
+// Serf's tags, intents, user events and queries.
+type Serf struct {
+	config *Config
+	logger *log.Logger
+	codec  *wireCodec
+
+	// The three Lamport clocks: membership intents, user events, queries.
+	clock      LamportClock
+	eventClock LamportClock
+	queryClock LamportClock
+
+	memberlist *memberlist.Memberlist
+	// ready is set once memberlist is assigned. memberlist starts listening
+	// inside memberlist.Create, so a peer that still knows our address may
+	// send us messages before then; they are dropped, as lost gossip.
+	ready atomic.Bool
+
+	// members holds every known node by name. failed and left index the
+	// members in those states (for reconnect, reaping and push-pull).
+	memberLock    sync.RWMutex
+	members       map[string]*memberState
+	failed        map[string]*memberState
+	left          map[string]*memberState
+	recentIntents map[string]nodeIntent
+
+	// emitLock keeps member events in the order their state changes were
+	// decided, without holding memberLock while the event pipeline, which
+	// may itself need memberLock, is fed.
+	emitLock sync.Mutex
+
+	events  eventRing // recent user events, for de-duplication and push-pull
+	queries queryState
+
+	// eventJoinIgnore is set while a Join with ignoreOld runs, so the
+	// push-pull of that join raises eventMinTime instead of replaying.
+	eventJoinIgnore atomic.Bool
+
+	// Outgoing gossip, by kind. GetBroadcasts drains them in this order.
+	intentBroadcasts *memberlist.TransmitLimitedQueue
+	queryBroadcasts  *memberlist.TransmitLimitedQueue
+	eventBroadcasts  *memberlist.TransmitLimitedQueue
+
+	coordClient    *coordinate.Client
+	coordCacheLock sync.RWMutex
+	coordCache     map[string]*coordinate.Coordinate
+
+	snapshotter snapshotHooks
+	stagesDone  []<-chan struct{} // closed when each pipeline stage stops
+	keyManager  *KeyManager
+
+	// eventCh is the head of the event pipeline (snapshotter, internal
+	// queries, coalescers, then Config.EventCh).
+	eventCh chan<- Event
+
+	stateLock sync.Mutex
+	state     SerfState
+
+	joinLock sync.Mutex // one Join at a time, for eventJoinIgnore
+
+	shutdownOnce sync.Once
+	shutdownCh   chan struct{}
+
+	// Every goroutine Serf starts is counted in wg. Once bgStopped is set
+	// no new one may start, so Shutdown's wait cannot race with a late
+	// memberlist callback starting one.
+	bgLock    sync.Mutex
+	bgStopped bool
+	wg        sync.WaitGroup
+}
+
+// Create builds a Serf instance, starts memberlist and the background
+// tasks. The configuration belongs to Serf afterwards.
+func Create(conf *Config) (*Serf, error) {
+	if conf == nil {
+		return nil, fmt.Errorf("serf: nil config")
+	}
+	if err := conf.validate(); err != nil {
+		return nil, err
+	}
+	if conf.Tags == nil {
+		conf.Tags = make(map[string]string)
+	}
+	logger := conf.Logger
+	if logger == nil {
+		logger = log.New(os.Stderr, "", log.LstdFlags)
+	}
+
+	s := &Serf{
+		config:        conf,
+		logger:        logger,
+		codec:         newWireCodec(),
+		members:       make(map[string]*memberState),
+		failed:        make(map[string]*memberState),
+		left:          make(map[string]*memberState),
+		recentIntents: make(map[string]nodeIntent),
+		events:        newEventRing(conf.EventBuffer),
+		queries:       newQueryState(conf.QueryBuffer),
+		shutdownCh:    make(chan struct{}),
+		state:         SerfAlive,
+	}
+	s.keyManager = &KeyManager{serf: s}
+
+	if n := len(s.encodeTags(conf.Tags)); n > memberlist.MetaMaxSize {
+		return nil, fmt.Errorf("Encoded length of tags exceeds limit of %d bytes", memberlist.MetaMaxSize)
+	}
+
+	if !conf.DisableCoordinates {
+		client, err := coordinate.NewClient(coordinate.DefaultConfig())
+		if err != nil {
+			return nil, fmt.Errorf("Failed to create coordinate client: %v", err)
+		}
+		s.coordClient = client
+	}
+
+	// Goroutines started from here on watch shutdownCh, so every failure
+	// path below must close it.
+	fail := func(err error) (*Serf, error) {
+		close(s.shutdownCh)
+		s.stopBackground()
+		return nil, err
+	}
+
+	prev, err := s.buildEventPipeline()
+	if err != nil {
+		return fail(err)
+	}
+
+	if !conf.DisableCoordinates {
+		s.coordCache = map[string]*coordinate.Coordinate{
+			conf.NodeName: s.coordClient.GetCoordinate(),
+		}
+	}
+
+	numNodes := func() int { return s.NumNodes() }
+	s.intentBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
+	s.eventBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
+	s.queryBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
+
+	// Clocks start at 1 so that an intent with the zero LTime never wins,
+	// then move past whatever the snapshot remembers.
+	s.clock.Increment()
+	s.eventClock.Increment()
+	s.queryClock.Increment()
+	if s.snapshotter != nil {
+		s.clock.Witness(s.snapshotter.LastClock())
+		s.eventClock.Witness(s.snapshotter.LastEventClock())
+		s.queryClock.Witness(s.snapshotter.LastQueryClock())
+	}
+
+	mlConf := conf.MemberlistConfig
+	mlConf.Name = conf.NodeName
+	mlConf.ProtocolVersion = memberlistProtocolVersion
+	mlConf.DelegateProtocolMin = ProtocolVersionMin
+	mlConf.DelegateProtocolMax = ProtocolVersionMax
+	mlConf.DelegateProtocolVersion = conf.ProtocolVersion
+	mlConf.Delegate = &delegate{serf: s}
+	mlConf.Events = &eventDelegate{serf: s}
+	mlConf.Conflict = &conflictDelegate{serf: s}
+	if !conf.DisableCoordinates {
+		mlConf.Ping = &pingDelegate{serf: s}
+	}
+	if mlConf.Logger == nil && mlConf.LogOutput == nil {
+		mlConf.Logger = logger
+	}
+
+	ml, err := memberlist.Create(mlConf)
+	if err != nil {
+		return fail(fmt.Errorf("Failed to create memberlist: %v", err))
+	}
+	s.memberlist = ml
+	s.ready.Store(true)
+
+	s.startBackground(s.reapLoop)
+	s.startBackground(s.reconnectLoop)
+	s.startBackground(s.queueCheckLoop)
+	if len(prev) > 0 {
+		s.startBackground(func() { s.rejoin(prev) })
+	}
+	return s, nil
+}
+
+// startBackground runs f in a goroutine that Shutdown waits for. During
+// shutdown it does nothing.
+func (s *Serf) startBackground(f func()) {
+	s.bgLock.Lock()
+	defer s.bgLock.Unlock()
+	if s.bgStopped {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// stopBackground waits for every goroutine Serf started, once shutdownCh
+// is closed: background tasks, pipeline stages and the snapshotter.
+func (s *Serf) stopBackground() {
+	s.bgLock.Lock()
+	s.bgStopped = true
+	s.bgLock.Unlock()
+	s.wg.Wait()
+	for _, done := range s.stagesDone {
+		<-done
+	}
+	if s.snapshotter != nil {
+		s.snapshotter.Wait()
+	}
+}
+
+// ProtocolVersion is the Serf (not memberlist) protocol this node speaks.
+func (s *Serf) ProtocolVersion() uint8 { return s.config.ProtocolVersion }
+
+// EncryptionEnabled reports whether gossip is encrypted with a keyring.
+func (s *Serf) EncryptionEnabled() bool { return s.config.MemberlistConfig.Keyring != nil }
+
+// Memberlist exposes the memberlist underneath; handle with care.
+func (s *Serf) Memberlist() *memberlist.Memberlist { return s.memberlist }
+
+// KeyManager returns the handle for cluster-wide keyring changes.
+func (s *Serf) KeyManager() *KeyManager { return s.keyManager }
+
+// State returns the lifecycle state of this instance.
+func (s *Serf) State() SerfState {
+	s.stateLock.Lock()
+	defer s.stateLock.Unlock()
+	return s.state
+}
+
+// ShutdownCh is closed when this instance shuts down, whatever the cause
+// (Shutdown, or losing a name conflict).
+func (s *Serf) ShutdownCh() <-chan struct{} { return s.shutdownCh }
+
+// NumNodes is the number of members in any state. The broadcast queues use
+// it to size retransmissions.
+func (s *Serf) NumNodes() int {
+	s.memberLock.RLock()
+	defer s.memberLock.RUnlock()
+	return len(s.members)
+}
+
+// Stats returns counters for `serf info`; every value is a decimal string.
+func (s *Serf) Stats() map[string]string {
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	s.memberLock.RLock()
+	members, failed, left := len(s.members), len(s.failed), len(s.left)
+	s.memberLock.RUnlock()
+	stats := map[string]string{
+		"members":      u(uint64(members)),
+		"failed":       u(uint64(failed)),
+		"left":         u(uint64(left)),
+		"health_score": strconv.Itoa(s.memberlist.GetHealthScore()),
+		"member_time":  u(uint64(s.clock.Time())),
+		"event_time":   u(uint64(s.eventClock.Time())),
+		"query_time":   u(uint64(s.queryClock.Time())),
+		"intent_queue": strconv.Itoa(s.intentBroadcasts.NumQueued()),
+		"event_queue":  strconv.Itoa(s.eventBroadcasts.NumQueued()),
+		"query_queue":  strconv.Itoa(s.queryBroadcasts.NumQueued()),
+		"encrypted":    strconv.FormatBool(s.EncryptionEnabled()),
+	}
+	if s.coordClient != nil {
+		stats["coordinate_resets"] = strconv.Itoa(s.coordClient.Stats().Resets)
+	}
+	return stats
+}
+
+// Shutdown stops memberlist and every background task without telling the
+// cluster: peers will see this node fail. Call Leave first for a graceful
+// exit. Shutdown is idempotent.
+func (s *Serf) Shutdown() error {
+	s.stateLock.Lock()
+	if s.state == SerfShutdown {
+		s.stateLock.Unlock()
+		return nil
+	}
+	if s.state != SerfLeft {
+		s.logger.Printf("[WARN] serf: Shutdown without a Leave")
+	}
+	s.state = SerfShutdown
+	s.stateLock.Unlock()
+	return s.shutdown()
+}
+
+// shutdown does the work of Shutdown once, whoever asks first.
+func (s *Serf) shutdown() error {
+	var err error
+	s.shutdownOnce.Do(func() {
+		if s.memberlist != nil {
+			err = s.memberlist.Shutdown()
+		}
+		close(s.shutdownCh)
+		s.queries.closeAll()
+		s.stopBackground()
+	})
+	return err
+}
+
+// sleepOrShutdown waits d and reports whether Serf is still running.
+func (s *Serf) sleepOrShutdown(d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.shutdownCh:
+		return false
+	}
+}

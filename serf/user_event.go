@@ -1,0 +1,104 @@
+package serf
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+)
+
+// eventRing remembers the user events of the last len(slots) event-clock
+// ticks, to drop duplicates and to hand them to joining peers.
+type eventRing struct {
+	// order is held from the de-duplication decision until delivery, so
+	// events reach the application in the order they were accepted. It is
+	// separate from lock so a slow consumer never stalls push/pull.
+	order   sync.Mutex
+	lock    sync.RWMutex
+	slots   []*userEventSlot // slot i holds events with LTime ≡ i (mod len)
+	minTime LamportTime      // events older than this are ignored
+}
+
+func newEventRing(size int) eventRing {
+	return eventRing{slots: make([]*userEventSlot, size)}
+}
+
+// raiseMinTime makes events before t count as already seen.
+func (r *eventRing) raiseMinTime(t LamportTime) {
+	r.lock.Lock()
+	if t > r.minTime {
+		r.minTime = t
+	}
+	r.lock.Unlock()
+}
+
+// UserEvent broadcasts a custom event to the cluster. It is also delivered
+// locally, through the same path as events from peers. coalesce lets
+// receivers with coalescing enabled merge events of the same name.
+func (s *Serf) UserEvent(name string, payload []byte, coalesce bool) error {
+	rawSize := len(name) + len(payload)
+	if rawSize > s.config.UserEventSizeLimit {
+		return fmt.Errorf("user event exceeds configured limit of %d bytes before encoding", s.config.UserEventSizeLimit)
+	}
+	if rawSize > UserEventSizeLimit {
+		return fmt.Errorf("user event exceeds sane limit of %d bytes before encoding", UserEventSizeLimit)
+	}
+
+	msg := messageUserEvent{LTime: s.eventClock.Time(), Name: name, Payload: payload, CC: coalesce}
+	raw, err := s.codec.encodeMessage(messageUserEventType, &msg)
+	if err != nil {
+		return err
+	}
+	if len(raw) > s.config.UserEventSizeLimit {
+		return fmt.Errorf("encoded user event exceeds configured limit of %d bytes after encoding", s.config.UserEventSizeLimit)
+	}
+	if len(raw) > UserEventSizeLimit {
+		return fmt.Errorf("encoded user event exceeds reasonable limit of %d bytes after encoding", UserEventSizeLimit)
+	}
+
+	s.eventClock.Increment()
+	s.handleUserEvent(&msg)
+	s.eventBroadcasts.QueueBroadcast(&broadcast{msg: raw})
+	return nil
+}
+
+// handleUserEvent records and delivers a user event unless it was seen
+// before or is too old, and reports whether it is new (and so worth
+// rebroadcasting).
+func (s *Serf) handleUserEvent(msg *messageUserEvent) bool {
+	s.eventClock.Witness(msg.LTime)
+
+	r := &s.events
+	r.order.Lock()
+	defer r.order.Unlock()
+	r.lock.Lock()
+	if msg.LTime < r.minTime {
+		r.lock.Unlock()
+		return false
+	}
+	size := LamportTime(len(r.slots))
+	if cur := s.eventClock.Time(); cur > size && msg.LTime < cur-size {
+		r.lock.Unlock()
+		s.logger.Printf("[WARN] serf: received old event %s from time %d (current: %d)", msg.Name, msg.LTime, cur)
+		return false
+	}
+
+	idx := msg.LTime % size
+	slot := r.slots[idx]
+	if slot != nil && slot.LTime == msg.LTime {
+		for _, e := range slot.Events {
+			if e.Name == msg.Name && bytes.Equal(e.Payload, msg.Payload) {
+				r.lock.Unlock()
+				return false
+			}
+		}
+	} else {
+		// An empty slot, or one holding events a full ring ago: reuse it.
+		slot = &userEventSlot{LTime: msg.LTime}
+		r.slots[idx] = slot
+	}
+	slot.Events = append(slot.Events, userEventEntry{Name: msg.Name, Payload: msg.Payload})
+	r.lock.Unlock()
+
+	s.emit(UserEvent{LTime: msg.LTime, Name: msg.Name, Payload: msg.Payload, Coalesce: msg.CC})
+	return true
+}
