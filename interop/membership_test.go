@@ -2,6 +2,7 @@ package interop
 
 import (
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -151,5 +152,50 @@ func TestEncryptedMixedCluster(t *testing.T) {
 				}
 			}
 		}
+	})
+
+	t.Run("rotate", func(t *testing.T) {
+		k2 := cluster.Run(t, nil, our, "keygen").Stdout[:44]
+		steps := []struct {
+			cli  string
+			args []string
+			want string
+		}{
+			{realBin, []string{"-install", k2}, "==> Installing key on all members...\n==> Successfully installed key!\n"},
+			{our, []string{"-use", k2}, "==> Changing primary key on all members...\n==> Successfully changed primary key!\n"},
+			{realBin, []string{"-remove", k}, "==> Removing key on all members...\n==> Successfully removed key!\n"},
+			{our, []string{"-list"}, fmt.Sprintf("==> Asking all members for installed keys...\n==> Keys gathered, listing cluster keys...\n\n%s  [4/4]\n", k2)},
+		}
+		for i, s := range steps {
+			res := cluster.CLI(t, s.cli, as[i].RPCAddr, "keys", s.args...)
+			if res.Code != 0 || res.Stdout != s.want {
+				t.Fatalf("%s keys %s via %s: %s\nwant stdout %q", s.cli, strings.Join(s.args, " "), as[i].Name, res, s.want)
+			}
+		}
+		// Every node, of either kind, refuses to drop its primary key with
+		// the same message.
+		res := cluster.CLI(t, realBin, as[1].RPCAddr, "keys", "-remove", k2)
+		for _, a := range as {
+			if !strings.Contains(res.Stdout, fmt.Sprintf("failed:  %s  Removing the primary key is not allowed\n", a.Name)) {
+				t.Errorf("keys -remove of the primary key lacks the refusal from %s: %s", a.Name, res)
+			}
+		}
+		if res.Code != 1 || !strings.HasSuffix(res.Stdout, "\nError removing key: 4/4 nodes reported failure\n") {
+			t.Errorf("keys -remove of the primary key: %s", res)
+		}
+		// The cluster still gossips under the new key.
+		as[3].CLI(t, "tags", "-set", "rotated=yes")
+		cluster.Eventually(t, converge, func() error {
+			ms, err := as[0].Members(t)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				if m.Name == as[3].Name && m.Tags["rotated"] == "yes" {
+					return nil
+				}
+			}
+			return errorf("%s does not see the new tag of %s: %+v", as[0].Name, as[3].Name, ms)
+		})
 	})
 }
