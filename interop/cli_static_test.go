@@ -2,11 +2,16 @@ package interop
 
 import (
 	"fmt"
+	"net"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/serf-clone/serf/interop/cluster"
 )
+
+// addrRE matches the random loopback addresses, kept out of subtest names.
+var addrRE = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 
 // TestCLIStaticOutputIdentical: help texts, usage errors, validation
 // errors and connection errors are byte-identical (stdout, stderr, exit
@@ -51,11 +56,29 @@ func TestCLIStaticOutputIdentical(t *testing.T) {
 		agent("-event-handler", "bogus-type=foo.sh"),
 		agent("-retry-interval", "bogus"),
 	}
+	// Ports held busy by the test: agents must fail to bind them.
+	busyRPC, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busyRPC.Close()
+	busyGossip, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busyGossip.Close()
+	cases = append(cases,
+		agent("-protocol", "9"),
+		agent("-encrypt", "c2hvcnQ="),
+		agent("-rpc-addr", busyRPC.Addr().String()),
+		agent("-bind", busyGossip.Addr().String()),
+	)
 	for _, c := range cmds {
 		cases = append(cases, []string{c, "-h"})
 	}
 	for _, args := range cases {
-		t.Run(strings.Join(append([]string{"serf"}, args...), " "), func(t *testing.T) {
+		name := addrRE.ReplaceAllString(strings.Join(append([]string{"serf"}, args...), " "), "ADDR")
+		t.Run(name, func(t *testing.T) {
 			want := cluster.Run(t, nil, realBin, args...)
 			got := cluster.Run(t, nil, our, args...)
 			if got.String() != want.String() {
