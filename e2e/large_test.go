@@ -47,7 +47,11 @@ func TestLargeCluster(t *testing.T) {
 
 // BenchmarkCluster64 measures how long a 64-agent cluster takes to converge
 // (start to "every agent sees every other alive") and the agents' memory.
-// Run with -benchtime 1x: each iteration starts 64 processes.
+// Run with -benchtime 1x: each iteration starts 64 processes. On a 2-core
+// machine 64 agents overload the CPU enough that probes sometimes time out
+// and a node is briefly declared failed; convergence then waits for the
+// reconnect (about 30 s) and the result jumps from ~3 s to ~60-80 s. The
+// real Serf v0.10.2 shows the same spread (SERF_E2E_BIN to compare).
 func BenchmarkCluster64(b *testing.B) {
 	if os.Getenv("SERF_E2E_LARGE") == "" {
 		b.Skip("starts 64 agent processes; set SERF_E2E_LARGE=1 (make bench-cluster)")
@@ -56,7 +60,9 @@ func BenchmarkCluster64(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		as := startLarge(b, n)
+		started := time.Now()
 		cluster.WaitConverged(b, 5*time.Minute, as...)
+		b.ReportMetric(started.Sub(start).Seconds(), "s/start+join")
 		b.ReportMetric(time.Since(start).Seconds(), "s/converge")
 		var total int64
 		for _, a := range as {
