@@ -25,17 +25,16 @@ func TestCLIStaticOutputIdentical(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := fmt.Sprintf("127.0.0.1:%d", port)
-	gport, err := cluster.FreeGossipPort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Agent cases must fail validation; should one start anyway, it stays
-	// on loopback.
+	// on loopback. Each case gets its own gossip port, reserved as late as
+	// possible, because parallel tests allocate ports too.
 	agent := func(bad ...string) []string {
+		gport, err := cluster.FreeGossipPort()
+		if err != nil {
+			t.Fatal(err)
+		}
 		return append([]string{"agent", "-bind", fmt.Sprintf("127.0.0.1:%d", gport), "-rpc-addr", closed}, bad...)
 	}
-	cmds := []string{"agent", "event", "force-leave", "info", "join", "keygen", "keys", "leave",
-		"members", "monitor", "query", "reachability", "rtt", "tags", "version"}
 	cases := [][]string{
 		{}, {"-h"}, {"--help"}, {"-v"}, {"--version"}, {"version"}, {"help"}, {"bogus"},
 		{"members", "-bogus-flag"},
