@@ -35,6 +35,8 @@ func TestCLIStaticOutputIdentical(t *testing.T) {
 		}
 		return append([]string{"agent", "-bind", fmt.Sprintf("127.0.0.1:%d", gport), "-rpc-addr", closed}, bad...)
 	}
+	cmds := []string{"agent", "event", "force-leave", "info", "join", "keygen", "keys", "leave",
+		"members", "monitor", "query", "reachability", "rtt", "tags", "version"}
 	cases := [][]string{
 		{}, {"-h"}, {"--help"}, {"-v"}, {"--version"}, {"version"}, {"help"}, {"bogus"},
 		{"members", "-bogus-flag"},
