@@ -26,6 +26,7 @@ func (s *Serf) Join(existing []string, ignoreOld bool) (int, error) {
 	}
 
 	n, err := s.memberlist.Join(existing)
+	err = memberlistError(err)
 	if n > 0 {
 		// Tell the cluster when we joined, so stale leave intents about a
 		// previous incarnation of this name lose.

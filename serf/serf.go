@@ -206,7 +206,7 @@ func Create(conf *Config) (*Serf, error) {
 
 	ml, err := memberlist.Create(mlConf)
 	if err != nil {
-		return fail(fmt.Errorf("Failed to create memberlist: %v", err))
+		return fail(fmt.Errorf("Failed to create memberlist: %v", memberlistError(err)))
 	}
 	s.memberlist = ml
 	s.ready.Store(true)

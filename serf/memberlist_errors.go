@@ -1,0 +1,130 @@
+package serf
+
+import (
+	"strings"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// Serf v0.10.2 was built against memberlist v0.5.2; we use v0.7.0, which
+// lowered the first letter of most of its error messages ("failed to join
+// 127.0.0.1:1: ..." where v0.5.2 said "Failed to join 127.0.0.1:1: ...").
+// Those texts reach users verbatim: `serf join`, `serf agent -join`, agent
+// start-up failures, key-change answers that travel to other members (and
+// to the real `serf keys` CLI). To stay a drop-in replacement, every error
+// that comes out of memberlist passes through memberlistError on its way
+// out of this package, which restores the v0.5.2 wording. Nothing else
+// about the error changes: it still unwraps to memberlist's original.
+
+// memberlistWording pairs a v0.7.0 phrase with the v0.5.2 phrase it
+// replaced. Only phrases that can surface from Create, Join or the keyring
+// are listed; messages new in v0.7.0 have no older form and pass unchanged.
+// A phrase is rewritten only where a message or a wrapped message begins:
+// at the start, after ": " (fmt's "%s: %v" wrapping), or after "* "
+// (go-multierror's bullet), so addresses, host names and OS errors inside
+// the text are never touched.
+func memberlistWording() [][2]string {
+	return [][2]string{
+		// Join (memberlist.go) and the push/pull exchange it performs (net.go,
+		// security.go, util.go).
+		{"failed to join ", "Failed to join "},
+		{"failed to resolve ", "Failed to resolve "},
+		{"remote node state is larger than limit (", "Remote node state is larger than limit ("},
+		{"remote state is encrypted and encryption is not configured", "Remote state is encrypted and encryption is not configured"},
+		{"encryption is configured but remote state is not encrypted", "Encryption is configured but remote state is not encrypted"},
+		{"failed to read full user ", "Failed to read full user "},
+		{"cannot decompress unknown algorithm ", "Cannot decompress unknown algorithm "},
+		{"cannot decrypt empty payload", "Cannot decrypt empty payload"},
+		{"unsupported encryption version ", "Unsupported encryption version "},
+		{"payload is too small to decrypt: ", "Payload is too small to decrypt: "},
+		{"no installed keys could decrypt the message", "No installed keys could decrypt the message"},
+		{"cannot parse IP from ", "Cannot parse IP from "},
+
+		// Create (memberlist.go, net_transport.go).
+		{"could not set up network transport: ", "Could not set up network transport: "},
+		{"failed to start TCP listener on ", "Failed to start TCP listener on "},
+		{"failed to start UDP listener on ", "Failed to start UDP listener on "},
+		{"failed to resize UDP buffer: ", "Failed to resize UDP buffer: "},
+		{"at least one bind address is required", "At least one bind address is required"},
+		{"failed to parse advertise address", "Failed to parse advertise address"},
+		{"failed to get interface addresses: ", "Failed to get interface addresses: "},
+		{"no private IP address found, and explicit IP not provided", "No private IP address found, and explicit IP not provided"},
+		{"failed to parse interface addresses: ", "Failed to parse interface addresses: "},
+		{"failed to get final advertise address: ", "Failed to get final advertise address: "},
+		{"protocol version '", "Protocol version '"},
+		{"cannot specify both LogOutput and Logger; please choose a single log configuration setting",
+			"Cannot specify both LogOutput and Logger. Please choose a single log configuration setting."},
+
+		// Keyring (keyring.go).
+		{"empty primary key not allowed", "Empty primary key not allowed"},
+		{"requested key is not in the keyring", "Requested key is not in the keyring"},
+		{"removing the primary key is not allowed", "Removing the primary key is not allowed"},
+	}
+}
+
+// translatedError carries memberlist's error with the v0.5.2 wording.
+type translatedError struct {
+	msg string
+	err error
+}
+
+func (e *translatedError) Error() string { return e.msg }
+func (e *translatedError) Unwrap() error { return e.err }
+
+// memberlistError returns err with Serf v0.10.2's wording, or err itself
+// when nothing needed rewriting (including nil).
+func memberlistError(err error) error {
+	if err == nil {
+		return nil
+	}
+	orig := err.Error()
+	msg := restoreMemberlistWording(orig)
+	if msg == orig {
+		return err
+	}
+	return &translatedError{msg: msg, err: err}
+}
+
+// restoreMemberlistWording rewrites the v0.7.0 phrases in msg that start a
+// message or a wrapped message.
+func restoreMemberlistWording(msg string) string {
+	pairs := memberlistWording()
+	var b strings.Builder
+	b.Grow(len(msg))
+	for i := 0; i < len(msg); {
+		if startsMessage(msg, i) {
+			if from, to, ok := phraseAt(pairs, msg[i:]); ok {
+				b.WriteString(to)
+				i += len(from)
+				continue
+			}
+		}
+		b.WriteByte(msg[i])
+		i++
+	}
+	return b.String()
+}
+
+// startsMessage reports whether a (possibly wrapped) message begins at
+// msg[i].
+func startsMessage(msg string, i int) bool {
+	head := msg[:i]
+	return i == 0 || strings.HasSuffix(head, ": ") || strings.HasSuffix(head, "* ")
+}
+
+func phraseAt(pairs [][2]string, s string) (from, to string, ok bool) {
+	for _, p := range pairs {
+		if strings.HasPrefix(s, p[0]) {
+			return p[0], p[1], true
+		}
+	}
+	return "", "", false
+}
+
+// NewKeyring is memberlist.NewKeyring with Serf v0.10.2's error wording,
+// for callers (such as an agent restoring a keyring file) that build the
+// keyring they put in Config.MemberlistConfig.
+func NewKeyring(keys [][]byte, primaryKey []byte) (*memberlist.Keyring, error) {
+	kr, err := memberlist.NewKeyring(keys, primaryKey)
+	return kr, memberlistError(err)
+}
