@@ -1,6 +1,9 @@
 package serf
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // snapshotHooks is what Serf needs from the snapshotter; an interface so
 // the rest of the package does not care how snapshots are kept.
@@ -45,18 +48,41 @@ func (s *Serf) buildEventPipeline() ([]previousNode, error) {
 	return prev, nil
 }
 
+// pipelineStage is a stage between the snapshotter and Config.EventCh
+// (internal queries, coalescers). Each has its own stop channel rather than
+// watching shutdownCh: at shutdown a stage hands what it still holds to the
+// next one, so the next must stop only after that, or those events would be
+// left in its input and lost.
+type pipelineStage struct {
+	stop chan struct{}
+	done <-chan struct{}
+}
+
 // memberCoalescer and userCoalescer start a coalescing stage in front of
-// out; Shutdown waits for the stage to flush and stop.
+// out; stopStages stops them at shutdown.
 func (s *Serf) memberCoalescer(out chan<- Event) chan<- Event {
-	in, done := startCoalescer(out, s.shutdownCh, s.config.CoalescePeriod, s.config.QuiescentPeriod, newMemberEventCoalescer())
-	s.stagesDone = append(s.stagesDone, done)
-	return in
+	return s.addCoalescer(out, s.config.CoalescePeriod, s.config.QuiescentPeriod, newMemberEventCoalescer())
 }
 
 func (s *Serf) userCoalescer(out chan<- Event) chan<- Event {
-	in, done := startCoalescer(out, s.shutdownCh, s.config.UserCoalescePeriod, s.config.UserQuiescentPeriod, newUserEventCoalescer())
-	s.stagesDone = append(s.stagesDone, done)
+	return s.addCoalescer(out, s.config.UserCoalescePeriod, s.config.UserQuiescentPeriod, newUserEventCoalescer())
+}
+
+func (s *Serf) addCoalescer(out chan<- Event, cPeriod, qPeriod time.Duration, c coalescer) chan<- Event {
+	stop := make(chan struct{})
+	in, done := startCoalescer(out, stop, cPeriod, qPeriod, c)
+	s.stages = append(s.stages, pipelineStage{stop: stop, done: done})
 	return in
+}
+
+// stopStages stops the stages one after the other, from the head of the
+// pipeline towards the application, each after the stage feeding it has
+// finished. Called once everything that feeds the pipeline has stopped.
+func (s *Serf) stopStages() {
+	for i := len(s.stages) - 1; i >= 0; i-- {
+		close(s.stages[i].stop)
+		<-s.stages[i].done
+	}
 }
 
 // startSnapshotter puts the snapshotter at the head of the pipeline and
