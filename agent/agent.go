@@ -43,6 +43,7 @@ type Agent struct {
 	stopping   atomic.Bool // set as soon as Shutdown begins
 	shutdown   bool
 	shutdownCh chan struct{}
+	drainCh    chan struct{} // closed once Serf has stopped: drain, then end the loop
 	loopDone   chan struct{}
 }
 
@@ -69,6 +70,7 @@ func Create(agentConf *Config, serfConf *serf.Config, logOutput io.Writer) (*Age
 		logger:     logger,
 		eventCh:    eventCh,
 		shutdownCh: make(chan struct{}),
+		drainCh:    make(chan struct{}),
 		loopDone:   make(chan struct{}),
 	}
 	if agentConf.TagsFile != "" {
@@ -134,25 +136,34 @@ func (a *Agent) shutdownFrom(inLoop bool) error {
 		return nil
 	}
 	a.stopping.Store(true)
-	if a.serf != nil {
+	started := a.serf != nil
+	if started {
 		a.logger.Println("[INFO] agent: requesting serf shutdown")
 		if err := a.serf.Shutdown(); err != nil {
 			a.shutdownMu.Unlock()
 			return err
 		}
 	}
+	a.shutdown = true
+	a.shutdownMu.Unlock()
+
+	// serf.Shutdown returns only after its coalescers have flushed what they
+	// held (e.g. the member-leave of a graceful leave) into eventCh. Deliver
+	// those before declaring the shutdown complete, as Serf v0.10.2's logs
+	// read. The lock is not held here: the loop may itself be waiting for it.
+	if started {
+		if inLoop {
+			a.drainEvents()
+		} else {
+			close(a.drainCh)
+			<-a.loopDone
+		}
+	}
 	if a.scripts != nil {
 		a.scripts.Stop()
 	}
 	a.logger.Println("[INFO] agent: shutdown complete")
-	a.shutdown = true
 	close(a.shutdownCh)
-	started := a.serf != nil
-	a.shutdownMu.Unlock()
-
-	if started && !inLoop {
-		<-a.loopDone
-	}
 	return nil
 }
 
@@ -208,27 +219,49 @@ func (a *Agent) eventLoop(s *serf.Serf) {
 	for {
 		select {
 		case e := <-a.eventCh:
-			a.logger.Printf("[INFO] agent: Received event: %s", e.String())
-			a.scripts.HandleEvent(e)
-			a.handlersMu.Lock()
-			hs := a.handlers
-			a.handlersMu.Unlock()
-			for _, h := range hs {
-				h.HandleEvent(e)
-			}
+			a.deliver(e)
 		case <-serfDown:
 			serfDown = nil
 			// Only news when Serf stopped on its own (e.g. name conflict).
-			// During our own Shutdown keep draining the channel until it
-			// completes, so Serf can never block on a send to us.
+			// During our own Shutdown keep draining the channel until Serf
+			// has fully stopped, so Serf can never block on a send to us.
 			if !a.stopping.Load() {
 				a.logger.Printf("[WARN] agent: Serf shutdown detected, quitting")
 				_ = a.shutdownFrom(true)
+				// If a concurrent Shutdown won the race, it is waiting for
+				// this loop and has not drained.
+				a.drainEvents()
 				return
 			}
-		case <-a.shutdownCh:
+		case <-a.drainCh:
+			a.drainEvents()
 			return
 		}
+	}
+}
+
+// drainEvents delivers what is already queued in eventCh. Called once Serf
+// has stopped, so nothing more can arrive.
+func (a *Agent) drainEvents() {
+	for {
+		select {
+		case e := <-a.eventCh:
+			a.deliver(e)
+		default:
+			return
+		}
+	}
+}
+
+// deliver logs e and hands it to the scripts and the registered handlers.
+func (a *Agent) deliver(e serf.Event) {
+	a.logger.Printf("[INFO] agent: Received event: %s", e.String())
+	a.scripts.HandleEvent(e)
+	a.handlersMu.Lock()
+	hs := a.handlers
+	a.handlersMu.Unlock()
+	for _, h := range hs {
+		h.HandleEvent(e)
 	}
 }
 
