@@ -1,6 +1,8 @@
 package serf
 
 import (
+	"io"
+	"log"
 	"strings"
 
 	"github.com/hashicorp/memberlist"
@@ -11,10 +13,13 @@ import (
 // 127.0.0.1:1: ..." where v0.5.2 said "Failed to join 127.0.0.1:1: ...").
 // Those texts reach users verbatim: `serf join`, `serf agent -join`, agent
 // start-up failures, key-change answers that travel to other members (and
-// to the real `serf keys` CLI). To stay a drop-in replacement, every error
-// that comes out of memberlist passes through memberlistError on its way
-// out of this package, which restores the v0.5.2 wording. Nothing else
-// about the error changes: it still unwraps to memberlist's original.
+// to the real `serf keys` CLI), and memberlist's own log lines, which embed
+// the same errors (e.g. "[WARN] memberlist: Failed to resolve ..."). To stay
+// a drop-in replacement, every error that comes out of memberlist passes
+// through memberlistError on its way out of this package, and memberlist
+// logs through rewordMemberlistLogs; both restore the v0.5.2 wording.
+// Nothing else about an error changes: it still unwraps to memberlist's
+// original.
 
 // memberlistWording pairs a v0.7.0 phrase with the v0.5.2 phrase it
 // replaced. Only phrases that can surface from Create, Join or the keyring
@@ -86,22 +91,26 @@ func memberlistError(err error) error {
 }
 
 // restoreMemberlistWording rewrites the v0.7.0 phrases in msg that start a
-// message or a wrapped message.
+// message or a wrapped message. msg is returned as is when none does.
 func restoreMemberlistWording(msg string) string {
 	pairs := memberlistWording()
 	var b strings.Builder
-	b.Grow(len(msg))
-	for i := 0; i < len(msg); {
-		if startsMessage(msg, i) {
-			if from, to, ok := phraseAt(pairs, msg[i:]); ok {
-				b.WriteString(to)
-				i += len(from)
-				continue
-			}
+	copied := 0 // msg[:copied] is in b
+	for i := 0; i < len(msg); i++ {
+		if !startsMessage(msg, i) {
+			continue
 		}
-		b.WriteByte(msg[i])
-		i++
+		if from, to, ok := phraseAt(pairs, msg[i:]); ok {
+			b.WriteString(msg[copied:i])
+			b.WriteString(to)
+			copied = i + len(from)
+			i = copied - 1
+		}
 	}
+	if copied == 0 {
+		return msg
+	}
+	b.WriteString(msg[copied:])
 	return b.String()
 }
 
@@ -119,6 +128,48 @@ func phraseAt(pairs [][2]string, s string) (from, to string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// rewordMemberlistLogs makes memberlist log through a writer that restores
+// the v0.5.2 wording of each line. Its log lines all read "[LEVEL]
+// memberlist: message", so the rewording anchors at message starts just as
+// for errors. A config with both Logger and LogOutput is left alone for
+// memberlist.Create to reject; an already reworded one is not wrapped again.
+func rewordMemberlistLogs(c *memberlist.Config) {
+	switch {
+	case c.Logger != nil && c.LogOutput != nil:
+	case c.Logger != nil:
+		if _, done := c.Logger.Writer().(*rewordToLogger); !done {
+			// Lines go through the given logger, which adds its own prefix
+			// and flags and serialises them with its other output.
+			c.Logger = log.New(&rewordToLogger{to: c.Logger}, "", 0)
+		}
+	case c.LogOutput != nil:
+		if _, done := c.LogOutput.(*rewordWriter); !done {
+			c.LogOutput = &rewordWriter{to: c.LogOutput}
+		}
+	}
+}
+
+// rewordWriter rewrites each line memberlist's logger writes (a
+// *log.Logger writes one whole line per call) and passes it on.
+type rewordWriter struct{ to io.Writer }
+
+func (w *rewordWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(w.to, restoreMemberlistWording(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// rewordToLogger hands each reworded line to a logger.
+type rewordToLogger struct{ to *log.Logger }
+
+func (w *rewordToLogger) Write(p []byte) (int, error) {
+	if err := w.to.Output(2, restoreMemberlistWording(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // NewKeyring is memberlist.NewKeyring with Serf v0.10.2's error wording,

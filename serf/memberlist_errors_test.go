@@ -6,6 +6,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/memberlist"
@@ -119,5 +120,34 @@ func TestCreateErrorWording(t *testing.T) {
 		"Failed to start TCP listener on %q port %d: listen tcp 127.0.0.1:%d: bind: address already in use", "127.0.0.1", port, port)
 	if err.Error() != want {
 		t.Fatalf("create:\n got %q\nwant %q", err, want)
+	}
+}
+
+// memberlist's own log lines embed its errors; they get the same wording,
+// whether memberlist logs through a Logger or to a LogOutput.
+func TestMemberlistLogWording(t *testing.T) {
+	for _, viaLogger := range []bool{true, false} {
+		logs := &logBuffer{}
+		conf := loopbackConfig("a", 0)
+		conf.Logger = log.New(logs, "", log.LstdFlags)
+		if viaLogger {
+			conf.MemberlistConfig.Logger = conf.Logger
+		} else {
+			conf.MemberlistConfig.Logger = nil
+			conf.MemberlistConfig.LogOutput = logs
+		}
+		s, err := Create(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Join([]string{"a:b:c"}, false)
+		s.Shutdown()
+		// The rest of the text is the resolver's.
+		if err == nil || !strings.HasPrefix(err.Error(), "1 error occurred:\n\t* Failed to resolve a:b:c: ") {
+			t.Fatalf("join: %q", err)
+		}
+		if !logs.contains("[WARN] memberlist: Failed to resolve a:b:c: ") {
+			t.Fatalf("logger=%v, log:\n%s", viaLogger, logs)
+		}
 	}
 }

@@ -203,6 +203,7 @@ func Create(conf *Config) (*Serf, error) {
 	if mlConf.Logger == nil && mlConf.LogOutput == nil {
 		mlConf.Logger = logger
 	}
+	rewordMemberlistLogs(mlConf)
 
 	ml, err := memberlist.Create(mlConf)
 	if err != nil {
