@@ -84,7 +84,9 @@ func (s *Serf) Leave() error {
 	}
 
 	// Give the leave time to spread before the caller shuts us down.
-	s.sleepOrShutdown(s.config.LeavePropagateDelay)
+	if s.sleepOrShutdown(s.config.LeavePropagateDelay) {
+		s.flushCoalescers()
+	}
 
 	s.stateLock.Lock()
 	if s.state != SerfShutdown {

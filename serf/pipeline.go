@@ -54,8 +54,9 @@ func (s *Serf) buildEventPipeline() ([]previousNode, error) {
 // next one, so the next must stop only after that, or those events would be
 // left in its input and lost.
 type pipelineStage struct {
-	stop chan struct{}
-	done <-chan struct{}
+	stop  chan struct{}
+	done  <-chan struct{}
+	flush chan chan struct{} // coalescers only: see flushCoalescers
 }
 
 // memberCoalescer and userCoalescer start a coalescing stage in front of
@@ -69,10 +70,46 @@ func (s *Serf) userCoalescer(out chan<- Event) chan<- Event {
 }
 
 func (s *Serf) addCoalescer(out chan<- Event, cPeriod, qPeriod time.Duration, c coalescer) chan<- Event {
-	stop := make(chan struct{})
-	in, done := startCoalescer(out, stop, cPeriod, qPeriod, c)
-	s.stages = append(s.stages, pipelineStage{stop: stop, done: done})
+	st := pipelineStage{stop: make(chan struct{}), flush: make(chan chan struct{})}
+	l := &coalesceLoop{out: out, shutdown: st.stop, flushReq: st.flush, cPeriod: cPeriod, qPeriod: qPeriod, c: c}
+	var in chan<- Event
+	in, st.done = l.start()
+	s.stages = append(s.stages, st)
 	return in
+}
+
+// leaveFlushTimeout bounds how long Leave waits for the coalescers to hand
+// over what they hold, for an application that is not reading EventCh.
+const leaveFlushTimeout = time.Second
+
+// flushCoalescers has every coalescer, head first, deliver what it holds
+// now instead of when its periods end. Leave uses it: nothing held back
+// should wait for the shutdown that follows a leave, where the application
+// is already stopping (Serf v0.10.2 delivers the leave's own member-leave
+// event to the agent before shutdown, in the usual case where its quiescent
+// period ends first).
+func (s *Serf) flushCoalescers() {
+	timeout := time.NewTimer(leaveFlushTimeout)
+	defer timeout.Stop()
+	for i := len(s.stages) - 1; i >= 0; i-- {
+		st := s.stages[i]
+		if st.flush == nil {
+			continue
+		}
+		reply := make(chan struct{})
+		select {
+		case st.flush <- reply:
+		case <-st.done:
+			continue
+		case <-timeout.C:
+			return
+		}
+		select {
+		case <-reply:
+		case <-timeout.C:
+			return
+		}
+	}
 }
 
 // stopStages stops the stages one after the other, from the head of the

@@ -87,3 +87,48 @@ func TestShutdownFlushesChainedCoalescers(t *testing.T) {
 		}
 	}
 }
+
+// Leave has the coalescers hand over what they hold before it returns, so
+// the application sees our own member-leave while still running.
+func TestLeaveFlushesCoalescers(t *testing.T) {
+	c := newTestCluster(t, 1, func(conf *Config) {
+		conf.CoalescePeriod = time.Hour
+		conf.QuiescentPeriod = time.Hour
+		conf.UserCoalescePeriod = time.Hour
+		conf.UserQuiescentPeriod = time.Hour
+	})
+	s := c.start(0)
+	if err := s.UserEvent("a", nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Leave(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for len(c.nodes[0].events) > 0 {
+		got = append(got, (<-c.nodes[0].events).String())
+	}
+	if len(got) != 2 || !contains(got, "member-leave") || !contains(got, "user-event: a") {
+		t.Fatalf("events after Leave %q", got)
+	}
+}
+
+// An application that does not read EventCh cannot hang Leave.
+func TestLeaveDoesNotWaitForeverOnApplication(t *testing.T) {
+	c := newTestCluster(t, 1, func(conf *Config) {
+		conf.CoalescePeriod = time.Hour
+		conf.QuiescentPeriod = time.Hour
+		conf.EventCh = make(chan Event) // never read
+	})
+	s := c.start(0)
+	done := make(chan error, 1)
+	go func() { done <- s.Leave() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Leave hung")
+	}
+}
