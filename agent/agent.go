@@ -43,7 +43,8 @@ type Agent struct {
 	stopping   atomic.Bool // set as soon as Shutdown begins
 	shutdown   bool
 	shutdownCh chan struct{}
-	drainCh    chan struct{} // closed once Serf has stopped: drain, then end the loop
+	drainCh    chan struct{}      // closed once Serf has stopped: drain, then end the loop
+	syncCh     chan chan struct{} // asks the loop to deliver what is queued now
 	loopDone   chan struct{}
 }
 
@@ -71,6 +72,7 @@ func Create(agentConf *Config, serfConf *serf.Config, logOutput io.Writer) (*Age
 		eventCh:    eventCh,
 		shutdownCh: make(chan struct{}),
 		drainCh:    make(chan struct{}),
+		syncCh:     make(chan chan struct{}),
 		loopDone:   make(chan struct{}),
 	}
 	if agentConf.TagsFile != "" {
@@ -122,7 +124,28 @@ func (a *Agent) Leave() error {
 		return nil
 	}
 	a.logger.Println("[INFO] agent: requesting graceful leave from Serf")
-	return a.serf.Leave()
+	err := a.serf.Leave()
+	// Serf hands over its held events (our own member-leave among them)
+	// before Leave returns; see them through the event loop before the
+	// caller moves on to Shutdown, so handlers get them and the log reads
+	// as Serf v0.10.2's.
+	a.syncEvents()
+	return err
+}
+
+// syncEvents returns once the event loop has delivered every event queued
+// when it was called (or the loop has ended).
+func (a *Agent) syncEvents() {
+	reply := make(chan struct{})
+	select {
+	case a.syncCh <- reply:
+	case <-a.loopDone:
+		return
+	}
+	select {
+	case <-reply:
+	case <-a.loopDone:
+	}
 }
 
 // Shutdown stops Serf, the handler scripts (killing a running one) and the
@@ -233,6 +256,9 @@ func (a *Agent) eventLoop(s *serf.Serf) {
 				a.drainEvents()
 				return
 			}
+		case reply := <-a.syncCh:
+			a.drainEvents()
+			close(reply)
 		case <-a.drainCh:
 			a.drainEvents()
 			return
