@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -9,12 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/serf-clone/serf/client"
 	"github.com/serf-clone/serf/serf"
 )
-
-// internalQueryPrefix marks Serf's own queries; users may not send them,
-// except a payload-less "_serf_ping" (used by `serf reachability`).
-const internalQueryPrefix = "_serf_"
 
 // eventChanLen is the buffer between Serf and the event loop. The loop
 // never blocks on a handler, so this only absorbs bursts.
@@ -336,12 +334,21 @@ func (a *Agent) UserEvent(name string, payload []byte, coalesce bool) error {
 	return err
 }
 
+// userMaySend reports whether a query may be started on a user's behalf.
+// Serf answers "_serf_" queries itself, so users may not forge them; the one
+// exception is a payload-less ping, which `serf reachability` relies on.
+func userMaySend(name string, payload []byte) bool {
+	if !strings.HasPrefix(name, serf.InternalQueryPrefix) {
+		return true
+	}
+	return name == serf.InternalQueryPrefix+"ping" && payload == nil
+}
+
 // Query starts a query. Names with Serf's internal prefix are refused,
 // except "_serf_ping" without a payload.
 func (a *Agent) Query(name string, payload []byte, params *serf.QueryParam) (*serf.QueryResponse, error) {
-	if strings.HasPrefix(name, internalQueryPrefix) &&
-		(name != internalQueryPrefix+"ping" || payload != nil) {
-		return nil, fmt.Errorf("Queries cannot contain the '%s' prefix", internalQueryPrefix)
+	if !userMaySend(name, payload) {
+		return nil, errors.New(client.ErrInternalQueryPrefix)
 	}
 	a.logger.Printf("[DEBUG] agent: Requesting query send: %s. Payload: %#v", name, string(payload))
 	resp, err := a.serf.Query(name, payload, params)
