@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -9,12 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/serf-clone/serf/client"
 	"github.com/serf-clone/serf/serf"
 )
-
-// internalQueryPrefix marks Serf's own queries; users may not send them,
-// except a payload-less "_serf_ping" (used by `serf reachability`).
-const internalQueryPrefix = "_serf_"
 
 // eventChanLen is the buffer between Serf and the event loop. The loop
 // never blocks on a handler, so this only absorbs bursts.
@@ -43,6 +41,8 @@ type Agent struct {
 	stopping   atomic.Bool // set as soon as Shutdown begins
 	shutdown   bool
 	shutdownCh chan struct{}
+	drainCh    chan struct{}      // closed once Serf has stopped: drain, then end the loop
+	syncCh     chan chan struct{} // asks the loop to deliver what is queued now
 	loopDone   chan struct{}
 }
 
@@ -69,6 +69,8 @@ func Create(agentConf *Config, serfConf *serf.Config, logOutput io.Writer) (*Age
 		logger:     logger,
 		eventCh:    eventCh,
 		shutdownCh: make(chan struct{}),
+		drainCh:    make(chan struct{}),
+		syncCh:     make(chan chan struct{}),
 		loopDone:   make(chan struct{}),
 	}
 	if agentConf.TagsFile != "" {
@@ -120,7 +122,28 @@ func (a *Agent) Leave() error {
 		return nil
 	}
 	a.logger.Println("[INFO] agent: requesting graceful leave from Serf")
-	return a.serf.Leave()
+	err := a.serf.Leave()
+	// Serf hands over its held events (our own member-leave among them)
+	// before Leave returns; see them through the event loop before the
+	// caller moves on to Shutdown, so handlers get them and the log reads
+	// as Serf v0.10.2's.
+	a.syncEvents()
+	return err
+}
+
+// syncEvents returns once the event loop has delivered every event queued
+// when it was called (or the loop has ended).
+func (a *Agent) syncEvents() {
+	reply := make(chan struct{})
+	select {
+	case a.syncCh <- reply:
+	case <-a.loopDone:
+		return
+	}
+	select {
+	case <-reply:
+	case <-a.loopDone:
+	}
 }
 
 // Shutdown stops Serf, the handler scripts (killing a running one) and the
@@ -134,25 +157,34 @@ func (a *Agent) shutdownFrom(inLoop bool) error {
 		return nil
 	}
 	a.stopping.Store(true)
-	if a.serf != nil {
+	started := a.serf != nil
+	if started {
 		a.logger.Println("[INFO] agent: requesting serf shutdown")
 		if err := a.serf.Shutdown(); err != nil {
 			a.shutdownMu.Unlock()
 			return err
 		}
 	}
+	a.shutdown = true
+	a.shutdownMu.Unlock()
+
+	// serf.Shutdown returns only after its coalescers have flushed what they
+	// held (e.g. the member-leave of a graceful leave) into eventCh. Deliver
+	// those before declaring the shutdown complete, as Serf v0.10.2's logs
+	// read. The lock is not held here: the loop may itself be waiting for it.
+	if started {
+		if inLoop {
+			a.drainEvents()
+		} else {
+			close(a.drainCh)
+			<-a.loopDone
+		}
+	}
 	if a.scripts != nil {
 		a.scripts.Stop()
 	}
 	a.logger.Println("[INFO] agent: shutdown complete")
-	a.shutdown = true
 	close(a.shutdownCh)
-	started := a.serf != nil
-	a.shutdownMu.Unlock()
-
-	if started && !inLoop {
-		<-a.loopDone
-	}
 	return nil
 }
 
@@ -208,27 +240,52 @@ func (a *Agent) eventLoop(s *serf.Serf) {
 	for {
 		select {
 		case e := <-a.eventCh:
-			a.logger.Printf("[INFO] agent: Received event: %s", e.String())
-			a.scripts.HandleEvent(e)
-			a.handlersMu.Lock()
-			hs := a.handlers
-			a.handlersMu.Unlock()
-			for _, h := range hs {
-				h.HandleEvent(e)
-			}
+			a.deliver(e)
 		case <-serfDown:
 			serfDown = nil
 			// Only news when Serf stopped on its own (e.g. name conflict).
-			// During our own Shutdown keep draining the channel until it
-			// completes, so Serf can never block on a send to us.
+			// During our own Shutdown keep draining the channel until Serf
+			// has fully stopped, so Serf can never block on a send to us.
 			if !a.stopping.Load() {
 				a.logger.Printf("[WARN] agent: Serf shutdown detected, quitting")
 				_ = a.shutdownFrom(true)
+				// If a concurrent Shutdown won the race, it is waiting for
+				// this loop and has not drained.
+				a.drainEvents()
 				return
 			}
-		case <-a.shutdownCh:
+		case reply := <-a.syncCh:
+			a.drainEvents()
+			close(reply)
+		case <-a.drainCh:
+			a.drainEvents()
 			return
 		}
+	}
+}
+
+// drainEvents delivers what is already queued in eventCh. Called once Serf
+// has stopped, so nothing more can arrive.
+func (a *Agent) drainEvents() {
+	for {
+		select {
+		case e := <-a.eventCh:
+			a.deliver(e)
+		default:
+			return
+		}
+	}
+}
+
+// deliver logs e and hands it to the scripts and the registered handlers.
+func (a *Agent) deliver(e serf.Event) {
+	a.logger.Printf("[INFO] agent: Received event: %s", e.String())
+	a.scripts.HandleEvent(e)
+	a.handlersMu.Lock()
+	hs := a.handlers
+	a.handlersMu.Unlock()
+	for _, h := range hs {
+		h.HandleEvent(e)
 	}
 }
 
@@ -277,12 +334,21 @@ func (a *Agent) UserEvent(name string, payload []byte, coalesce bool) error {
 	return err
 }
 
+// userMaySend reports whether a query may be started on a user's behalf.
+// Serf answers "_serf_" queries itself, so users may not forge them; the one
+// exception is a payload-less ping, which `serf reachability` relies on.
+func userMaySend(name string, payload []byte) bool {
+	if !strings.HasPrefix(name, serf.InternalQueryPrefix) {
+		return true
+	}
+	return name == serf.InternalQueryPrefix+"ping" && payload == nil
+}
+
 // Query starts a query. Names with Serf's internal prefix are refused,
 // except "_serf_ping" without a payload.
 func (a *Agent) Query(name string, payload []byte, params *serf.QueryParam) (*serf.QueryResponse, error) {
-	if strings.HasPrefix(name, internalQueryPrefix) &&
-		(name != internalQueryPrefix+"ping" || payload != nil) {
-		return nil, fmt.Errorf("Queries cannot contain the '%s' prefix", internalQueryPrefix)
+	if !userMaySend(name, payload) {
+		return nil, errors.New(client.ErrInternalQueryPrefix)
 	}
 	a.logger.Printf("[DEBUG] agent: Requesting query send: %s. Payload: %#v", name, string(payload))
 	resp, err := a.serf.Query(name, payload, params)

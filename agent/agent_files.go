@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/hashicorp/memberlist"
+	"github.com/serf-clone/serf/serf"
 )
 
 // loadTagsFile replaces the configured tags with the file's, if the file
@@ -71,7 +71,7 @@ func (a *Agent) loadKeyringFile(path string) error {
 	if len(keys) == 0 {
 		return fmt.Errorf("Keyring file contains no keys")
 	}
-	keyring, err := memberlist.NewKeyring(keys, keys[0])
+	keyring, err := serf.NewKeyring(keys, keys[0])
 	if err != nil {
 		return fmt.Errorf("Failed to restore keyring: %s", err)
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // freePort returns a port that was free on 127.0.0.1 for TCP and UDP.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	for i := 0; i < 50; i++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -46,7 +46,7 @@ type testNode struct {
 
 // startNode runs an agent on 127.0.0.1 with the "local" memberlist profile
 // and no coalescing; edit may adjust the agent config before Create.
-func startNode(t *testing.T, name string, edit func(*Config)) *testNode {
+func startNode(t testing.TB, name string, edit func(*Config)) *testNode {
 	t.Helper()
 	conf := DefaultConfig()
 	conf.NodeName = name

@@ -46,21 +46,8 @@ func coalescedEventCh(outCh chan<- Event, shutdownCh <-chan struct{}, cPeriod, q
 // startCoalescer is coalescedEventCh that also returns a channel closed when
 // the goroutine has ended, for tests.
 func startCoalescer(outCh chan<- Event, shutdownCh <-chan struct{}, cPeriod, qPeriod time.Duration, c coalescer) (chan<- Event, <-chan struct{}) {
-	in := make(chan Event, coalesceInBuffer)
-	done := make(chan struct{})
-	l := &coalesceLoop{
-		in:       in,
-		out:      outCh,
-		shutdown: shutdownCh,
-		cPeriod:  cPeriod,
-		qPeriod:  qPeriod,
-		c:        c,
-	}
-	go func() {
-		defer close(done)
-		l.run()
-	}()
-	return in, done
+	l := &coalesceLoop{out: outCh, shutdown: shutdownCh, cPeriod: cPeriod, qPeriod: qPeriod, c: c}
+	return l.start()
 }
 
 type coalesceLoop struct {
@@ -69,6 +56,24 @@ type coalesceLoop struct {
 	shutdown         <-chan struct{}
 	cPeriod, qPeriod time.Duration
 	c                coalescer
+
+	// flushReq, if not nil, asks for the pending batch to be delivered now;
+	// the loop closes the given channel once it has been (or shutdown came
+	// first).
+	flushReq <-chan chan struct{}
+}
+
+// start runs the loop on its own goroutine, reading a new input channel.
+// It returns that channel and one closed when the goroutine has ended.
+func (l *coalesceLoop) start() (chan<- Event, <-chan struct{}) {
+	in := make(chan Event, coalesceInBuffer)
+	l.in = in
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.run()
+	}()
+	return in, done
 }
 
 func (l *coalesceLoop) run() {
@@ -107,6 +112,12 @@ func (l *coalesceLoop) run() {
 			}
 		case <-quiet.C:
 			if !l.flushBatch(period, quiet, &holding) {
+				return
+			}
+		case reply := <-l.flushReq:
+			ok := l.flushBatch(period, quiet, &holding)
+			close(reply)
+			if !ok {
 				return
 			}
 		case <-l.shutdown:

@@ -17,33 +17,67 @@ const (
 )
 
 // startInternalQueries inserts the internal-query interceptor in front of
-// out and returns its input channel.
+// out and returns its input channel. It is a pipeline stage (pipeline.go):
+// at shutdown it hands on, without blocking, what is still queued, so
+// events accepted before Shutdown reach the coalescers' final flush.
 func (s *Serf) startInternalQueries(out chan<- Event) chan<- Event {
 	// Buffered so gossip handlers rarely wait on a slow application.
 	in := make(chan Event, 1024)
-	s.startBackground(func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	s.stages = append(s.stages, pipelineStage{stop: stop, done: done})
+	go func() {
+		defer close(done)
 		for {
 			select {
 			case e := <-in:
-				if q, ok := e.(*Query); ok && strings.HasPrefix(q.Name, InternalQueryPrefix) {
-					// Answering may block on the network; keep the stream moving.
-					s.startBackground(func() { s.answerInternalQuery(q) })
-					continue
+				if !s.interceptInternal(e) && out != nil {
+					select {
+					case out <- e:
+					case <-stop:
+						s.drainInternalStage(in, out)
+						return
+					}
 				}
-				if out == nil {
-					continue
-				}
-				select {
-				case out <- e:
-				case <-s.shutdownCh:
-					return
-				}
-			case <-s.shutdownCh:
+			case <-stop:
+				s.drainInternalStage(in, out)
 				return
 			}
 		}
-	})
+	}()
 	return in
+}
+
+// interceptInternal starts answering e if it is an internal query, and
+// reports whether it was one.
+func (s *Serf) interceptInternal(e Event) bool {
+	q, ok := e.(*Query)
+	if !ok || !strings.HasPrefix(q.Name, InternalQueryPrefix) {
+		return false
+	}
+	// Answering may block on the network; keep the stream moving. During
+	// shutdown startBackground does nothing: the query goes unanswered.
+	s.startBackground(func() { s.answerInternalQuery(q) })
+	return true
+}
+
+// drainInternalStage passes on what is queued at shutdown, dropping what
+// the next stage has no room for.
+func (s *Serf) drainInternalStage(in <-chan Event, out chan<- Event) {
+	for {
+		select {
+		case e := <-in:
+			if s.interceptInternal(e) || out == nil {
+				continue
+			}
+			select {
+			case out <- e:
+			default:
+			}
+		default:
+			return
+		}
+	}
 }
 
 // answerInternalQuery dispatches one _serf_ query. The ack, if asked for,

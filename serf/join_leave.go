@@ -26,6 +26,7 @@ func (s *Serf) Join(existing []string, ignoreOld bool) (int, error) {
 	}
 
 	n, err := s.memberlist.Join(existing)
+	err = memberlistError(err)
 	if n > 0 {
 		// Tell the cluster when we joined, so stale leave intents about a
 		// previous incarnation of this name lose.
@@ -83,7 +84,9 @@ func (s *Serf) Leave() error {
 	}
 
 	// Give the leave time to spread before the caller shuts us down.
-	s.sleepOrShutdown(s.config.LeavePropagateDelay)
+	if s.sleepOrShutdown(s.config.LeavePropagateDelay) {
+		s.flushCoalescers()
+	}
 
 	s.stateLock.Lock()
 	if s.state != SerfShutdown {

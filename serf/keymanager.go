@@ -171,17 +171,17 @@ func (s *Serf) changeKeyring(op string, payload []byte, answer *messageKeyRespon
 	switch op {
 	case installKeyQuery:
 		s.logger.Printf("[INFO] serf: Received install-key query")
-		if err = keyring.AddKey(req.Key); err != nil {
+		if err = memberlistError(keyring.AddKey(req.Key)); err != nil {
 			s.logger.Printf("[ERR] serf: Failed to install key: %s", err)
 		}
 	case useKeyQuery:
 		s.logger.Printf("[INFO] serf: Received use-key query")
-		if err = keyring.UseKey(req.Key); err != nil {
+		if err = memberlistError(keyring.UseKey(req.Key)); err != nil {
 			s.logger.Printf("[ERR] serf: Failed to change primary key: %s", err)
 		}
 	case removeKeyQuery:
 		s.logger.Printf("[INFO] serf: Received remove-key query")
-		if err = keyring.RemoveKey(req.Key); err != nil {
+		if err = memberlistError(keyring.RemoveKey(req.Key)); err != nil {
 			s.logger.Printf("[ERR] serf: Failed to remove key: %s", err)
 		}
 	}

@@ -47,10 +47,14 @@ func TestKeyManagerRoundTrip(t *testing.T) {
 	if _, err := km.UseKey(k2); err != nil {
 		t.Fatal(err)
 	}
-	// memberlist v0.7.0 words this error in lower case (v0.5.2 did not).
+	// Answers carry Serf v0.10.2's wording (memberlist_errors.go).
 	resp, err = km.RemoveKey(k2)
-	if err == nil || err.Error() != "2/2 nodes reported failure" || resp.Messages["n1"] != "removing the primary key is not allowed" {
+	if err == nil || err.Error() != "2/2 nodes reported failure" || resp.Messages["n1"] != "Removing the primary key is not allowed" {
 		t.Fatalf("remove primary: %v %+v", err, resp)
+	}
+	resp, err = km.UseKey(base64.StdEncoding.EncodeToString(testKey(3)))
+	if err == nil || resp.Messages["n0"] != "Requested key is not in the keyring" {
+		t.Fatalf("use unknown: %v %+v", err, resp)
 	}
 	if _, err := km.RemoveKey(k1); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,9 @@
 package serf
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // snapshotHooks is what Serf needs from the snapshotter; an interface so
 // the rest of the package does not care how snapshots are kept.
@@ -45,18 +48,78 @@ func (s *Serf) buildEventPipeline() ([]previousNode, error) {
 	return prev, nil
 }
 
+// pipelineStage is a stage between the snapshotter and Config.EventCh
+// (internal queries, coalescers). Each has its own stop channel rather than
+// watching shutdownCh: at shutdown a stage hands what it still holds to the
+// next one, so the next must stop only after that, or those events would be
+// left in its input and lost.
+type pipelineStage struct {
+	stop  chan struct{}
+	done  <-chan struct{}
+	flush chan chan struct{} // coalescers only: see flushCoalescers
+}
+
 // memberCoalescer and userCoalescer start a coalescing stage in front of
-// out; Shutdown waits for the stage to flush and stop.
+// out; stopStages stops them at shutdown.
 func (s *Serf) memberCoalescer(out chan<- Event) chan<- Event {
-	in, done := startCoalescer(out, s.shutdownCh, s.config.CoalescePeriod, s.config.QuiescentPeriod, newMemberEventCoalescer())
-	s.stagesDone = append(s.stagesDone, done)
-	return in
+	return s.addCoalescer(out, s.config.CoalescePeriod, s.config.QuiescentPeriod, newMemberEventCoalescer())
 }
 
 func (s *Serf) userCoalescer(out chan<- Event) chan<- Event {
-	in, done := startCoalescer(out, s.shutdownCh, s.config.UserCoalescePeriod, s.config.UserQuiescentPeriod, newUserEventCoalescer())
-	s.stagesDone = append(s.stagesDone, done)
+	return s.addCoalescer(out, s.config.UserCoalescePeriod, s.config.UserQuiescentPeriod, newUserEventCoalescer())
+}
+
+func (s *Serf) addCoalescer(out chan<- Event, cPeriod, qPeriod time.Duration, c coalescer) chan<- Event {
+	st := pipelineStage{stop: make(chan struct{}), flush: make(chan chan struct{})}
+	l := &coalesceLoop{out: out, shutdown: st.stop, flushReq: st.flush, cPeriod: cPeriod, qPeriod: qPeriod, c: c}
+	var in chan<- Event
+	in, st.done = l.start()
+	s.stages = append(s.stages, st)
 	return in
+}
+
+// leaveFlushTimeout bounds how long Leave waits for the coalescers to hand
+// over what they hold, for an application that is not reading EventCh.
+const leaveFlushTimeout = time.Second
+
+// flushCoalescers has every coalescer, head first, deliver what it holds
+// now instead of when its periods end. Leave uses it: nothing held back
+// should wait for the shutdown that follows a leave, where the application
+// is already stopping (Serf v0.10.2 delivers the leave's own member-leave
+// event to the agent before shutdown, in the usual case where its quiescent
+// period ends first).
+func (s *Serf) flushCoalescers() {
+	timeout := time.NewTimer(leaveFlushTimeout)
+	defer timeout.Stop()
+	for i := len(s.stages) - 1; i >= 0; i-- {
+		st := s.stages[i]
+		if st.flush == nil {
+			continue
+		}
+		reply := make(chan struct{})
+		select {
+		case st.flush <- reply:
+		case <-st.done:
+			continue
+		case <-timeout.C:
+			return
+		}
+		select {
+		case <-reply:
+		case <-timeout.C:
+			return
+		}
+	}
+}
+
+// stopStages stops the stages one after the other, from the head of the
+// pipeline towards the application, each after the stage feeding it has
+// finished. Called once everything that feeds the pipeline has stopped.
+func (s *Serf) stopStages() {
+	for i := len(s.stages) - 1; i >= 0; i-- {
+		close(s.stages[i].stop)
+		<-s.stages[i].done
+	}
 }
 
 // startSnapshotter puts the snapshotter at the head of the pipeline and

@@ -86,7 +86,7 @@ type Serf struct {
 	coordCache     map[string]*coordinate.Coordinate
 
 	snapshotter snapshotHooks
-	stagesDone  []<-chan struct{} // closed when each pipeline stage stops
+	stages      []pipelineStage // from the application backwards
 	keyManager  *KeyManager
 
 	// eventCh is the head of the event pipeline (snapshotter, internal
@@ -203,10 +203,11 @@ func Create(conf *Config) (*Serf, error) {
 	if mlConf.Logger == nil && mlConf.LogOutput == nil {
 		mlConf.Logger = logger
 	}
+	rewordMemberlistLogs(mlConf)
 
 	ml, err := memberlist.Create(mlConf)
 	if err != nil {
-		return fail(fmt.Errorf("Failed to create memberlist: %v", err))
+		return fail(fmt.Errorf("Failed to create memberlist: %v", memberlistError(err)))
 	}
 	s.memberlist = ml
 	s.ready.Store(true)
@@ -236,18 +237,17 @@ func (s *Serf) startBackground(f func()) {
 }
 
 // stopBackground waits for every goroutine Serf started, once shutdownCh
-// is closed: background tasks, pipeline stages and the snapshotter.
+// is closed: background tasks, the snapshotter, then the pipeline stages,
+// in the order events flow, so each stage's last events reach the next.
 func (s *Serf) stopBackground() {
 	s.bgLock.Lock()
 	s.bgStopped = true
 	s.bgLock.Unlock()
 	s.wg.Wait()
-	for _, done := range s.stagesDone {
-		<-done
-	}
 	if s.snapshotter != nil {
 		s.snapshotter.Wait()
 	}
+	s.stopStages()
 }
 
 // ProtocolVersion is the Serf (not memberlist) protocol this node speaks.

@@ -221,6 +221,12 @@ func TestEventReplayOnJoin(t *testing.T) {
 		waitUntil(t, 5*time.Second, "n1 to record the event", func() bool {
 			return c.nodes[1].serf.eventClock.Time() >= 2
 		})
+		// Until its retransmissions are used up, the event can still reach
+		// n2 by gossip during the join, before the push/pull that sets the
+		// ignore threshold: that would be a live delivery, not a replay.
+		waitUntil(t, 5*time.Second, "event gossip to finish", func() bool {
+			return c.nodes[0].serf.Stats()["event_queue"] == "0" && c.nodes[1].serf.Stats()["event_queue"] == "0"
+		})
 
 		c.start(2)
 		if _, err := c.nodes[2].serf.Join([]string{c.nodes[1].addr()}, ignoreOld); err != nil {
