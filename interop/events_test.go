@@ -118,19 +118,25 @@ func testEventsAndQueries(t *testing.T, ns []eventNode, realCLI, ourCLI string) 
 	sameRecord(t, ns, "user", "empty", append(envHead, "SERF_USER_EVENT=empty", "SERF_USER_LTIME=", "--- stdin:", ""))
 
 	// Queries, text output, each CLI through the other kind of agent.
-	for _, q := range []struct{ cli, addr, name string }{
-		{realCLI, n1.RPCAddr, "uptime"},
-		{ourCLI, n0.RPCAddr, "uptime2"},
+	for _, q := range []struct {
+		cli, addr, name string
+		realAgent       bool
+	}{
+		{realCLI, n1.RPCAddr, "uptime", realCLI == ourCLI},
+		{ourCLI, n0.RPCAddr, "uptime2", true},
 	} {
 		res = cluster.CLI(t, q.cli, q.addr, "query", q.name, "payload1")
 		lines := strings.Split(strings.TrimSuffix(res.Stdout, "\n"), "\n")
-		sort.Strings(lines)
 		want := []string{
 			"Ack from 'ev-0'", "Ack from 'ev-1'",
 			fmt.Sprintf("Query '%s' dispatched", q.name),
 			"Response from 'ev-0': resp-from-ev-0", "Response from 'ev-1': resp-from-ev-1",
 			"Total Acks: 2", "Total Responses: 2",
 		}
+		if q.realAgent {
+			lines, want = dropRealQueryRace(t, lines, want)
+		}
+		sort.Strings(lines)
 		sort.Strings(want)
 		if res.Code != 0 || strings.Join(lines, "\n") != strings.Join(want, "\n") || !strings.HasPrefix(res.Stdout, "Query '"+q.name+"' dispatched\n") {
 			t.Errorf("%s query %s: %s\nwant lines (any order after the first): %q", q.cli, q.name, res, want)
@@ -148,6 +154,16 @@ func testEventsAndQueries(t *testing.T, ns []eventNode, realCLI, ourCLI string) 
 	if err := json.Unmarshal([]byte(res.Stdout), &js); err != nil || res.Code != 0 {
 		t.Fatalf("query -format json: %v\n%s", err, res)
 	}
+	if realCLI == ourCLI { // n1 is a real agent: tolerate its race
+		var acks []string
+		for _, a := range js.Acks {
+			if a != "" {
+				acks = append(acks, a)
+			}
+		}
+		js.Acks = acks
+		delete(js.Responses, "")
+	}
 	sort.Strings(js.Acks)
 	if strings.Join(js.Acks, ",") != "ev-0,ev-1" || js.Responses["ev-0"] != "resp-from-ev-0\n" || js.Responses["ev-1"] != "resp-from-ev-1\n" || len(js.Responses) != 2 {
 		t.Errorf("query -format json: %+v\n%s", js, res)
@@ -157,6 +173,11 @@ func testEventsAndQueries(t *testing.T, ns []eventNode, realCLI, ourCLI string) 
 	for _, cli := range []string{realCLI, ourCLI} {
 		for _, n := range ns {
 			res = cluster.CLI(t, cli, n.RPCAddr, "reachability", "-verbose")
+			realAgent := n.Agent == n0.Agent || realCLI == ourCLI
+			if realAgent && strings.Contains(res.Stdout, "Ack from ''") {
+				t.Logf("real agent streamed empty acks (see dropRealQueryRace); skipping this reachability check:\n%s", res)
+				continue
+			}
 			for _, want := range []string{
 				"Total members: 2, live members: 2\nStarting reachability test...\n",
 				"\tAck from 'ev-0'\n", "\tAck from 'ev-1'\n", "Query time: ",
@@ -168,4 +189,39 @@ func testEventsAndQueries(t *testing.T, ns []eventNode, realCLI, ourCLI string) 
 			}
 		}
 	}
+}
+
+// dropRealQueryRace works around a race in the real Serf v0.10.2 agent: its
+// query stream selects on the ack and response channels without checking
+// whether they are closed, and serf closes them on a timer separate from the
+// stream's own deadline timer. If the channels close first, the agent streams
+// empty acks and responses (printed as acks from an empty name) until its
+// timer fires. When that
+// happened, those lines and the inflated totals are dropped from the
+// comparison (our agent must not do this; it is checked strictly).
+func dropRealQueryRace(t *testing.T, lines, want []string) ([]string, []string) {
+	t.Helper()
+	var kept []string
+	raced := false
+	for _, l := range lines {
+		if l == "Ack from ''" || l == "Response from '': " {
+			raced = true
+			continue
+		}
+		kept = append(kept, l)
+	}
+	if !raced {
+		return lines, want
+	}
+	t.Logf("real agent streamed empty query records (known Serf v0.10.2 race); ignoring them and the totals")
+	drop := func(ls []string) []string {
+		var out []string
+		for _, l := range ls {
+			if !strings.HasPrefix(l, "Total ") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	return drop(kept), drop(want)
 }

@@ -29,6 +29,9 @@ type Options struct {
 	Name string   // -node; required
 	Args []string // extra agent flags, e.g. -tag k=v, -event-handler x
 	Env  []string // extra environment for the agent process
+	// BindAddr and RPCAddr, when set, replace the free ports (to restart
+	// an agent where it was, e.g. for snapshot rejoin tests).
+	BindAddr, RPCAddr string
 	// NoWait returns as soon as the process started, without waiting for
 	// the banner (for tests of startup failures).
 	NoWait bool
@@ -48,7 +51,7 @@ func StartAgent(t testing.TB, bin string, opts Options) *Agent {
 		}
 		lastOut = a.Output()
 		a.Kill()
-		if !strings.Contains(lastOut, "address already in use") {
+		if !strings.Contains(lastOut, "address already in use") || opts.BindAddr != "" || opts.RPCAddr != "" {
 			t.Fatalf("agent %s did not start: %v\noutput:\n%s", opts.Name, err, lastOut)
 		}
 	}
@@ -57,20 +60,20 @@ func StartAgent(t testing.TB, bin string, opts Options) *Agent {
 }
 
 func tryStartAgent(t testing.TB, bin string, opts Options) (*Agent, error) {
-	gossip, err := FreeGossipPort()
-	if err != nil {
-		t.Fatal(err)
+	a := &Agent{Name: opts.Name, Bin: bin, BindAddr: opts.BindAddr, RPCAddr: opts.RPCAddr, t: t}
+	if a.BindAddr == "" {
+		gossip, err := FreeGossipPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.BindAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(gossip))
 	}
-	rpc, err := FreeTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &Agent{
-		Name:     opts.Name,
-		Bin:      bin,
-		BindAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(gossip)),
-		RPCAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(rpc)),
-		t:        t,
+	if a.RPCAddr == "" {
+		rpc, err := FreeTCPPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.RPCAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(rpc))
 	}
 	args := append([]string{"agent", "-node", opts.Name, "-bind", a.BindAddr, "-rpc-addr", a.RPCAddr}, opts.Args...)
 	p, err := startProc(opts.Env, bin, args...)
