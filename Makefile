@@ -36,14 +36,15 @@ vet:
 race:
 	$(if $(RACE_PKGS),$(GO) test -race -timeout 8m $(RACE_PKGS),@echo "no unit-test packages yet")
 
-# Multi-agent tests of our own binary (TestMain builds it).
+# Multi-agent tests of our own binary (TestMain builds it). The tests mostly
+# wait on gossip timers, so more of them run at once than there are cores.
 e2e:
-	$(GO) test -count=1 -timeout 8m ./e2e/...
+	$(GO) test -count=1 -parallel 4 -timeout 8m ./e2e/...
 
 # Separate module: our agent and CLI against the real Serf v0.10.2 binary and
 # client library. TestMain builds both binaries (real one cached in .cache/).
 interop:
-	cd interop && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
+	cd interop && $(GO) vet ./... && $(GO) test -count=1 -parallel 4 -timeout 10m ./...
 
 harness-check:
 	@diff -r $(HARNESS_SRC) $(HARNESS_DST) >/dev/null 2>&1 || \
