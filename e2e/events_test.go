@@ -97,3 +97,40 @@ func TestQueryAnsweredByHandlers(t *testing.T) {
 		t.Errorf("serf query -node q-2 -no-ack: %s\nwant stdout %q", res, want2)
 	}
 }
+
+// TestHandlerFilters: handlers registered for one event type or one event
+// name run only for those; member-failed reaches a failed-only handler.
+func TestHandlerFilters(t *testing.T) {
+	t.Parallel()
+	deployScript, deployRecords := cluster.RecordingHandler(t)
+	failScript, failRecords := cluster.RecordingHandler(t)
+	a := start(t, "flt-a",
+		"-event-handler", "user:deploy="+deployScript,
+		"-event-handler", "member-leave,member-failed="+failScript)
+	b := start(t, "flt-b")
+	cluster.JoinAll(t, converge, a, b)
+
+	for _, name := range []string{"other", "deploy"} {
+		if res := b.CLI(t, "event", "-coalesce=false", name, "p"); res.Code != 0 {
+			t.Fatalf("event %s: %s", name, res)
+		}
+	}
+	cluster.WaitHandlerRecord(t, deployRecords, "user", "deploy")
+	b.Kill()
+	rec := cluster.WaitHandlerRecord(t, failRecords, "member-failed", "")
+	if !strings.HasSuffix(rec, "--- stdin:\nflt-b\t127.0.0.1\t\t\n") {
+		t.Errorf("member-failed record:\n%s", rec)
+	}
+	// By now the "other" event was handled long ago (events are handled in
+	// order); neither handler may have run for it or for member-join.
+	for _, dir := range []string{deployRecords, failRecords} {
+		for _, typ := range []struct{ typ, name string }{{"user", "other"}, {"member-join", ""}} {
+			if recs, _ := cluster.HandlerRecords(dir, typ.typ, typ.name); len(recs) != 0 {
+				t.Errorf("filtered handler ran for %s %q:\n%s", typ.typ, typ.name, recs[0])
+			}
+		}
+	}
+	if recs, _ := cluster.HandlerRecords(failRecords, "user", "deploy"); len(recs) != 0 {
+		t.Errorf("member handler ran for a user event:\n%s", recs[0])
+	}
+}
