@@ -104,6 +104,19 @@ func TestMixedLeaveAndFail(t *testing.T) {
 	leave(r1, r2, r3, o2, o3)     // ours see a real one leave
 	crash(o2, r2, r3, o3)         // real agents see ours fail
 	crash(r2, r3, o3)             // ours see a real one fail
+
+	// force-leave through either CLI and either agent reaches both kinds.
+	if res := cluster.CLI(t, realBin, o3.RPCAddr, "force-leave", "real-2"); res.Code != 0 || res.Stdout != "" {
+		t.Fatalf("real CLI force-leave real-2 via ours-3: %s", res)
+	}
+	r3.WaitStatus(t, converge, "real-2", "left")
+	o3.WaitStatus(t, converge, "real-2", "left")
+	if res := cluster.CLI(t, our, r3.RPCAddr, "force-leave", "-prune", "ours-2"); res.Code != 0 || res.Stdout != "" {
+		t.Fatalf("our CLI force-leave -prune ours-2 via real-3: %s", res)
+	}
+	gone := map[string]string{"real-1": "left", "real-2": "left", "real-3": "alive", "ours-1": "left", "ours-3": "alive"}
+	r3.WaitMembers(t, converge, gone)
+	o3.WaitMembers(t, converge, gone)
 }
 
 func mustJoin(t *testing.T, a *cluster.Agent, addr string) {
