@@ -183,15 +183,24 @@ func TestRPCStreamsMonitorQuery(t *testing.T) {
 	if e := c.call(client.EventCommand, &client.EventRequest{Name: "other", Payload: []byte("p")}); e != "" {
 		t.Fatal(e)
 	}
-	if e := c.call(client.EventCommand, &client.EventRequest{Name: "hello", Payload: []byte("world")}); e != "" {
-		t.Fatal(e)
-	}
-	h := c.header()
-	if h.Seq != streamSeq {
-		t.Fatalf("record header %+v", h)
-	}
+	// Stream records are written asynchronously, so the user event's record
+	// may reach us before or after the reply to the event command.
+	eventSeq := c.send(client.EventCommand, &client.EventRequest{Name: "hello", Payload: []byte("world")})
 	var rec map[string]interface{}
-	c.body(&rec)
+	for gotReply, gotRecord := false, false; !gotReply || !gotRecord; {
+		switch h := c.header(); {
+		case h.Seq == eventSeq && !gotReply:
+			if h.Error != "" {
+				t.Fatal(h.Error)
+			}
+			gotReply = true
+		case h.Seq == streamSeq && !gotRecord:
+			c.body(&rec)
+			gotRecord = true
+		default:
+			t.Fatalf("unexpected header %+v", h)
+		}
+	}
 	if rec["Event"] != "user" || rec["Name"] != "hello" || string(rec["Payload"].([]byte)) != "world" {
 		t.Fatalf("record %#v", rec)
 	}
