@@ -257,8 +257,13 @@ func TestRealAgentQueryAndRespond(t *testing.T) {
 			t.Fatal("query never finished")
 		}
 	}
-	if err := <-answered; err != nil {
-		t.Fatalf("Respond: %v", err)
+	select {
+	case err := <-answered:
+		if err != nil {
+			t.Fatalf("Respond: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the responder's stream never delivered the query (acks %v, responses %+v)", gotAcks, gotResps)
 	}
 	if len(gotAcks) != 1 || gotAcks[0] != "alpha" {
 		t.Fatalf("acks %v", gotAcks)
