@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/serf-clone/serf/interop/cluster"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // addrRE matches the random loopback addresses, kept out of subtest names.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serf-clone/serf/interop/cluster"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // TestCLIAgainstAgent drives members/join/tags/info/monitor/force-leave/leave

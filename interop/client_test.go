@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/logutils"
 	"github.com/hashicorp/serf/client"
 
-	"github.com/serf-clone/serf/interop/cluster"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // TestClientLibrary: the real github.com/hashicorp/serf/client works against

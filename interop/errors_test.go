@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/serf-clone/serf/interop/cluster"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // TestErrorOutputIdentical: requests the agent must refuse produce the same

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/serf-clone/serf/interop/cluster"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // eventNode is an agent with a recording event handler.

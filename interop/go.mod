@@ -20,8 +20,11 @@ require (
 	github.com/hashicorp/memberlist v0.5.2 // indirect
 	github.com/miekg/dns v1.1.56 // indirect
 	github.com/sean-/seed v0.0.0-20170313163322-e2103e2c3529 // indirect
+	github.com/serf-clone/serf/testutil v0.0.0
 	golang.org/x/mod v0.13.0 // indirect
 	golang.org/x/net v0.17.0 // indirect
 	golang.org/x/sys v0.15.0 // indirect
 	golang.org/x/tools v0.14.0 // indirect
 )
+
+replace github.com/serf-clone/serf/testutil => ../testutil

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serf-clone/serf/interop/cluster"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // Generous deadlines for gossip to settle on a loaded 2-core machine; they

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serf-clone/serf/interop/cluster"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // eventBlocks extracts the "Event Info:" blocks of `serf monitor` output

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serf-clone/serf/interop/cluster"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // TestMixedProtocolVersions: real and our agents speaking Serf protocols 2,

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serf-clone/serf/interop/cluster"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // TestSnapshotRestartAcrossKinds: an agent with -snapshot crashes and is

@@ -6,7 +6,8 @@
 // process group and waits for it, so no agent or handler script outlives the
 // test. Waits are bounded polls (Eventually); nothing asserts on timing.
 //
-// The package uses only the standard library on purpose: the interop module
-// keeps a verbatim copy (interop/cluster, synced by `make harness-sync`) so
-// that it does not have to depend on this module's go.mod.
+// The package uses only the standard library on purpose, and testutil/ is a
+// module of its own: the interop module, whose dependency versions follow
+// upstream Serf's, imports it through a replace directive without pulling in
+// this repository's main module.
 package cluster
