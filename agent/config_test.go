@@ -153,17 +153,6 @@ func TestAddrParts(t *testing.T) {
 	}
 }
 
-func TestParseTags(t *testing.T) {
-	tags, err := ParseTags([]string{"a=1", "b=x=y", "c="})
-	if err != nil || !reflect.DeepEqual(tags, map[string]string{"a": "1", "b": "x=y", "c": ""}) {
-		t.Fatalf("%v %v", tags, err)
-	}
-	for _, bad := range []string{"novalue", "=v"} {
-		if _, err := ParseTags([]string{bad}); err == nil || err.Error() != "Invalid tag: '"+bad+"'" {
-			t.Errorf("%s: %v", bad, err)
-		}
-	}
-}
 
 func TestConfigFinish(t *testing.T) {
 	var warnings []string

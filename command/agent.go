@@ -93,7 +93,7 @@ func (c *agentCommand) readConfig() *agent.Config {
 	}
 	cmd.EnableCompression = !disableCompression
 
-	tags, err := agent.ParseTags(tagPairs)
+	tags, err := parseTags(tagPairs)
 	if err != nil {
 		c.ui.Error(fmt.Sprintf("Error: %s", err))
 		return nil
