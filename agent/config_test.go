@@ -153,7 +153,6 @@ func TestAddrParts(t *testing.T) {
 	}
 }
 
-
 func TestConfigFinish(t *testing.T) {
 	var warnings []string
 	warn := func(s string) { warnings = append(warnings, s) }
