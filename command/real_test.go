@@ -203,6 +203,14 @@ func TestRealQueryResponses(t *testing.T) {
 	if _, err := c.Stream("query:echo", queries); err != nil {
 		t.Fatal(err)
 	}
+	// The real agent acknowledges a stream before registering it with its
+	// event loop (upstream's handleStream defers the registration past the
+	// reply), so a query sent from another connection right away could miss
+	// the responder. It answers one connection's requests in order: once a
+	// later request on c is answered, the stream is registered.
+	if _, err := c.Members(); err != nil {
+		t.Fatal(err)
+	}
 	go func() {
 		for rec := range queries {
 			var id uint64
