@@ -354,6 +354,10 @@ func (s *Snapshotter) recordQueued() {
 // syncs and closes the file.
 func (s *Snapshotter) finish() {
 	s.recordClock()
+	// What is queued already is recorded whatever the time: the bound is
+	// on waiting for more, and a recorder that was descheduled for a while
+	// must not find its deadline expired and drop events it holds.
+	s.recordQueued()
 	deadline := time.NewTimer(snapshotShutdownWait)
 	defer deadline.Stop()
 drain:
