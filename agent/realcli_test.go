@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"strings"
@@ -83,7 +82,7 @@ func TestRealCLIAgainstOurAgent(t *testing.T) {
 	}
 
 	// Monitor sees log lines and events while they happen.
-	var monOut bytes.Buffer
+	var monOut syncBuffer
 	mon := exec.Command(bin, "monitor", rpc, "-log-level=debug")
 	mon.Stdout, mon.Stderr = &monOut, &monOut
 	if err := mon.Start(); err != nil {
@@ -93,7 +92,8 @@ func TestRealCLIAgainstOurAgent(t *testing.T) {
 		mon.Process.Kill()
 		mon.Wait()
 	}()
-	time.Sleep(300 * time.Millisecond) // let the monitor subscribe (not an assertion)
+	// Once subscribed the monitor prints the agent's recent log lines.
+	waitFor(t, 10*time.Second, func() bool { return monOut.String() != "" })
 
 	out, code = runCLI(t, bin, "event", rpc, "-coalesce=false", "monev", "hello")
 	if code != 0 || out != "Event 'monev' dispatched! Coalescing enabled: false\n" {

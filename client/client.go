@@ -235,7 +235,11 @@ func (c *RPCClient) readLoop() {
 
 		finished, err := h.handle(&hdr, c.dec)
 		if err != nil {
+			// Close before failing the call, so that a caller who sees
+			// this error also sees a closed client; the other pending
+			// calls fail with "client closed".
 			c.unregister(hdr.Seq)
+			c.Close()
 			h.abort(fmt.Errorf("malformed reply from agent: %w", err))
 			return
 		}

@@ -214,6 +214,7 @@ func TestRealAgentQueryAndRespond(t *testing.T) {
 	if _, err := responder.Stream("query", queries); err != nil {
 		t.Fatalf("Stream: %v", err)
 	}
+	streamRegistered(t, responder)
 	answered := make(chan error, 1)
 	go func() {
 		rec, ok := <-queries
@@ -337,5 +338,21 @@ func TestRealAgentAuth(t *testing.T) {
 	defer c.Close()
 	if members, err := c.Members(); err != nil || len(members) != 1 {
 		t.Fatalf("Members with auth: %v %v", members, err)
+	}
+}
+
+// streamRegistered returns once the stream c just opened is really
+// registered with the real agent. Upstream's handleStream sends the
+// acknowledgement first and registers the stream with the agent's event
+// loop only afterwards (a deferred RegisterEventHandler), so an event
+// caused through another connection right after Stream returns can be
+// dispatched before the stream exists and never reach it; that is how this
+// test once lost its query. The agent handles one connection's requests one
+// at a time, so when a later request on c is answered, the registration
+// has finished. (Our agent registers before acknowledging.)
+func streamRegistered(t *testing.T, c *client.RPCClient) {
+	t.Helper()
+	if _, err := c.Members(); err != nil {
+		t.Fatalf("Members after Stream: %v", err)
 	}
 }

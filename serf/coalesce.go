@@ -176,6 +176,15 @@ func (l *coalesceLoop) finish(first []Event) {
 	defer grace.Stop()
 	for _, batch := range [][]Event{passing, l.c.flush()} {
 		for _, e := range batch {
+			// A consumer with room always gets the event: the grace is
+			// for waiting on a full one. (A select on both would pick at
+			// random once the timer has fired, and a goroutine held off
+			// the CPU for the whole grace would drop events for nothing.)
+			select {
+			case l.out <- e:
+				continue
+			default:
+			}
 			select {
 			case l.out <- e:
 			case <-grace.C:

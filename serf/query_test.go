@@ -196,7 +196,7 @@ func TestQueryRespondErrors(t *testing.T) {
 		}
 		return late != nil
 	})
-	time.Sleep(5 * time.Millisecond)
+	waitUntil(t, 5*time.Second, "the late query's deadline", func() bool { return time.Now().After(late.Deadline()) })
 	err = late.Respond(nil)
 	if err == nil || err.Error() != "failed to respond to key query: response is past the deadline" {
 		t.Fatalf("late response: %v", err)

@@ -44,10 +44,6 @@ const (
 	// new clock line when no member events arrive.
 	snapshotClockInterval = 500 * time.Millisecond
 
-	// snapshotShutdownWait bounds how long shutdown waits for queued events
-	// to be recorded.
-	snapshotShutdownWait = 250 * time.Millisecond
-
 	// snapshotRecoveryInterval spaces out compactions attempted to get
 	// out of a failed append.
 	snapshotRecoveryInterval = 30 * time.Second
@@ -350,24 +346,17 @@ func (s *Snapshotter) recordQueued() {
 	}
 }
 
-// finish records what is still queued (for a bounded time), then flushes,
-// syncs and closes the file.
+// finish records everything accepted before shutdown, then flushes, syncs
+// and closes the file. Serf bounds this wait at 250 ms; here no clock is
+// needed: once shutdown has begun the forwarder never blocks (it hands over
+// what is left in the input without waiting and closes the queue), so
+// waiting for it is short, and what it queued is at most the queue's
+// capacity of buffered writes. A timer would only let a goroutine that was
+// kept off the CPU for a while on a loaded machine drop events.
 func (s *Snapshotter) finish() {
 	s.recordClock()
-	deadline := time.NewTimer(snapshotShutdownWait)
-	defer deadline.Stop()
-drain:
-	for {
-		select {
-		case e, ok := <-s.recordCh:
-			if !ok {
-				break drain
-			}
-			s.recordEvent(e)
-		case <-deadline.C:
-			break drain
-		}
-	}
+	<-s.fwdDone
+	s.recordQueued() // the queue is closed: this reads it to the end
 	if s.fh != nil {
 		if err := s.w.Flush(); err != nil {
 			s.logger.Printf("[ERR] serf: Failed to flush snapshot: %v", err)
@@ -378,8 +367,6 @@ drain:
 		s.fh.Close()
 		s.fh, s.w = nil, nil
 	}
-	// The forwarder never blocks after shutdown, so this is short.
-	<-s.fwdDone
 	close(s.done)
 }
 
