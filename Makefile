@@ -28,13 +28,13 @@ vet:
 	$(GO) vet ./...
 
 race:
-	$(GO) test -race -timeout 8m $(RACE_PKGS)
+	$(GO) test -race -count=1 -timeout 8m $(RACE_PKGS)
 
 # The cluster harness is its own dependency-free module so that both this
 # module (e2e) and the interop module (pinned to upstream's dependency
 # versions) can use it.
 testutil:
-	cd testutil && $(GO) vet ./... && $(GO) test -race ./...
+	cd testutil && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 # Multi-agent tests of our own binary (TestMain builds it). The tests mostly
 # wait on gossip timers, so more of them run at once than there are cores.
