@@ -7,14 +7,32 @@ BIN     := bin/serf
 RACE_PKGS := ./serf/... ./agent/... ./client/... ./command/...
 BENCH_PKGS := ./serf/... ./agent/...
 
-.PHONY: all build test fmt fmt-check vet race e2e interop testutil bench bench-cluster clean
+# The reference binary every compatibility test runs against: the real Serf
+# v0.10.2, installed once through the module proxy into the ignored .cache/.
+# Test steps get it as SERF_REAL_BIN, and SERF_REQUIRE_REAL_BIN makes a test
+# that cannot find it fail instead of skipping.
+REAL_VERSION  := v0.10.2
+REAL_DIR      := $(CURDIR)/.cache/realserf-$(REAL_VERSION)
+REAL_BIN      := $(REAL_DIR)/serf
+REAL_ENV      := SERF_REAL_BIN=$(REAL_BIN) SERF_REQUIRE_REAL_BIN=1
+
+.PHONY: all build real-serf test fmt fmt-check vet race e2e interop testutil bench bench-cluster clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/serf
 
-test: fmt-check vet race testutil e2e interop
+test: fmt-check vet real-serf race testutil e2e interop
+
+# Installed into a staging dir outside any module and renamed into place, so
+# an interrupted install never leaves a half-written binary behind.
+real-serf: $(REAL_BIN)
+$(REAL_BIN):
+	@mkdir -p $(CURDIR)/.cache
+	stage=$$(mktemp -d $(CURDIR)/.cache/install-XXXXXX) && \
+	(cd $$stage && GOBIN=$$stage GOFLAGS= $(GO) install github.com/hashicorp/serf/cmd/serf@$(REAL_VERSION)) && \
+	rm -rf $(REAL_DIR) && mv $$stage $(REAL_DIR)
 
 fmt:
 	gofmt -w $$(git ls-files -co --exclude-standard '*.go')
@@ -27,8 +45,8 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-race:
-	$(GO) test -race -count=1 -timeout 8m $(RACE_PKGS)
+race: real-serf
+	$(REAL_ENV) $(GO) test -race -count=1 -timeout 8m $(RACE_PKGS)
 
 # The cluster harness is its own dependency-free module so that both this
 # module (e2e) and the interop module (pinned to upstream's dependency
@@ -38,13 +56,13 @@ testutil:
 
 # Multi-agent tests of our own binary (TestMain builds it). The tests mostly
 # wait on gossip timers, so more of them run at once than there are cores.
-e2e:
-	$(GO) test -count=1 -parallel 4 -timeout 8m ./e2e/...
+e2e: real-serf
+	$(REAL_ENV) $(GO) test -count=1 -parallel 4 -timeout 8m ./e2e/...
 
 # Separate module: our agent and CLI against the real Serf v0.10.2 binary and
 # client library. TestMain builds both binaries (real one cached in .cache/).
-interop:
-	cd interop && $(GO) vet ./... && $(GO) test -count=1 -parallel 4 -timeout 10m ./...
+interop: real-serf
+	cd interop && $(GO) vet ./... && $(REAL_ENV) $(GO) test -count=1 -parallel 4 -timeout 10m ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS)

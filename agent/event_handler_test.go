@@ -98,8 +98,17 @@ func (s *syncBuffer) String() string {
 }
 
 // captureScript writes a script that dumps its SERF_* environment and stdin.
+// Variables of that prefix the test process inherited (make test sets
+// SERF_REAL_BIN, for one) are removed for the test, so the dump shows exactly
+// what the agent adds.
 func captureScript(t *testing.T, out string) string {
 	t.Helper()
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "SERF_") {
+			t.Setenv(name, "") // restored when the test ends
+			os.Unsetenv(name)
+		}
+	}
 	return "(env | grep '^SERF_' | sort; echo '--- stdin:'; cat) > " + out + "; echo handled"
 }
 

@@ -6,19 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
-// realSerf returns the reference serf binary, or skips the test.
+// realSerf returns the reference serf binary (see cluster.RealBinary).
 func realSerf(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("SERF_REAL_BIN")
-	if bin == "" {
-		bin = "/tmp/realserf/serf"
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("real serf binary not available: %v", err)
-	}
-	return bin
+	return cluster.RealBinary(t)
 }
 
 func runCLI(t *testing.T, bin string, args ...string) (string, int) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mitchellh/cli"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // agentOutBuf collects UI output written from several goroutines.
@@ -34,14 +35,7 @@ func (l *agentOutBuf) String() string {
 
 func realSerfBin(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("SERF_REAL_BIN")
-	if bin == "" {
-		bin = "/tmp/realserf/serf"
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("real serf binary not available: %v", err)
-	}
-	return bin
+	return cluster.RealBinary(t)
 }
 
 func freeTCPPort(t *testing.T) int {
@@ -136,10 +130,7 @@ func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 	if !strings.HasPrefix(out.String(), wantBanner) {
 		t.Fatalf("banner:\n%s", out.String())
 	}
-	if bin := os.Getenv("SERF_REAL_BIN"); bin != "" || fileExists("/tmp/realserf/serf") {
-		if bin == "" {
-			bin = "/tmp/realserf/serf"
-		}
+	if bin, ok := cluster.LookupRealBinary(); ok {
 		got, err := exec.Command(bin, "members", "-rpc-addr="+rpc).CombinedOutput()
 		if err != nil || string(got) != "cmdnode  "+bind+"  alive  role=ignored-by-tag\n" {
 			t.Errorf("members: %v %q", err, got)
@@ -161,5 +152,3 @@ func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 		}
 	}
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"log"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // TestAgainstRealSerf joins a real Serf agent and exchanges membership,
@@ -167,10 +167,7 @@ type realAgent struct {
 
 func startRealAgent(t *testing.T, name string, extraArgs ...string) *realAgent {
 	t.Helper()
-	bin := os.Getenv("SERF_REAL_BIN")
-	if bin == "" {
-		t.Skip("set SERF_REAL_BIN to a real serf binary")
-	}
+	bin := cluster.RealBinary(t)
 	a := &realAgent{log: &logBuffer{}, bin: bin,
 		rpc: fmt.Sprintf("127.0.0.1:%d", freePort(t)), addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	args := append([]string{"agent", "-node", name, "-log-level", "debug", "-bind", a.addr, "-rpc-addr", a.rpc}, extraArgs...)

@@ -1,7 +1,7 @@
 // Package realagenttest starts the real HashiCorp Serf binary for tests that
-// check our client and CLI against it. The binary is found through the
-// SERF_REAL_BIN environment variable, default /tmp/realserf/serf; tests are
-// skipped when it is absent.
+// check our client and CLI against it. The binary is found as
+// testutil/cluster.RealBinary finds it (SERF_REAL_BIN, which `make test`
+// sets).
 package realagenttest
 
 import (
@@ -15,24 +15,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
-// DefaultBinary is where the reference binary is looked for when
-// SERF_REAL_BIN is not set.
-const DefaultBinary = "/tmp/realserf/serf"
-
-// Binary returns the path of the real serf binary, skipping the test when
-// there is none.
+// Binary returns the path of the real serf binary (see cluster.RealBinary).
 func Binary(t testing.TB) string {
 	t.Helper()
-	path := os.Getenv("SERF_REAL_BIN")
-	if path == "" {
-		path = DefaultBinary
-	}
-	if st, err := os.Stat(path); err != nil || st.IsDir() {
-		t.Skipf("real serf binary not found at %s (set SERF_REAL_BIN; install with `go install github.com/hashicorp/serf/cmd/serf@v0.10.2`)", path)
-	}
-	return path
+	return cluster.RealBinary(t)
 }
 
 // Agent is a running real serf agent.
