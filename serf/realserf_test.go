@@ -237,10 +237,10 @@ func TestRealSerfFailureAndForceLeave(t *testing.T) {
 
 	// Our node dies; the real agent sees it fail, then prunes it on request.
 	b.Shutdown()
-	waitUntil(t, 20*time.Second, "real agent to see cloneB failed", func() bool {
+	waitUntil(t, 60*time.Second, "real agent to see cloneB failed", func() bool {
 		return strings.Contains(real.cli("members"), "failed")
 	})
-	waitUntil(t, 20*time.Second, "cloneA to see cloneB failed", func() bool {
+	waitUntil(t, 60*time.Second, "cloneA to see cloneB failed", func() bool {
 		m, _ := findMember(a, "cloneB")
 		return m.Status == StatusFailed
 	})
