@@ -8,25 +8,9 @@ package agent
 func MergeConfig(a, b *Config) *Config {
 	r := *a
 
-	str := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
-	}
-	num := func(dst *int, v int) {
-		if v != 0 {
-			*dst = v
-		}
-	}
-	on := func(dst *bool, v bool) {
-		if v {
-			*dst = true
-		}
-	}
-
-	str(&r.NodeName, b.NodeName)
-	str(&r.Role, b.Role)
-	on(&r.DisableCoordinates, b.DisableCoordinates)
+	set(&r.NodeName, b.NodeName)
+	set(&r.Role, b.Role)
+	set(&r.DisableCoordinates, b.DisableCoordinates)
 	if b.Tags != nil {
 		tags := make(map[string]string, len(a.Tags)+len(b.Tags))
 		for k, v := range a.Tags {
@@ -37,58 +21,58 @@ func MergeConfig(a, b *Config) *Config {
 		}
 		r.Tags = tags
 	}
-	str(&r.BindAddr, b.BindAddr)
-	str(&r.AdvertiseAddr, b.AdvertiseAddr)
-	str(&r.EncryptKey, b.EncryptKey)
-	str(&r.LogLevel, b.LogLevel)
-	if b.Protocol > 0 {
+	set(&r.BindAddr, b.BindAddr)
+	set(&r.AdvertiseAddr, b.AdvertiseAddr)
+	set(&r.EncryptKey, b.EncryptKey)
+	set(&r.LogLevel, b.LogLevel)
+	if b.Protocol > 0 { // the flag's default is -1: only a real version counts
 		r.Protocol = b.Protocol
 	}
-	str(&r.RPCAddr, b.RPCAddr)
-	str(&r.RPCAuthKey, b.RPCAuthKey)
-	on(&r.ReplayOnJoin, b.ReplayOnJoin)
-	str(&r.Profile, b.Profile)
-	str(&r.SnapshotPath, b.SnapshotPath)
-	on(&r.LeaveOnTerm, b.LeaveOnTerm)
-	on(&r.SkipLeaveOnInt, b.SkipLeaveOnInt)
-	str(&r.Discover, b.Discover)
-	str(&r.Interface, b.Interface)
-	str(&r.MDNS.Interface, b.MDNS.Interface)
-	on(&r.MDNS.DisableIPv4, b.MDNS.DisableIPv4)
-	on(&r.MDNS.DisableIPv6, b.MDNS.DisableIPv6)
-	if b.ReconnectInterval != 0 {
-		r.ReconnectInterval = b.ReconnectInterval
-	}
-	if b.ReconnectTimeout != 0 {
-		r.ReconnectTimeout = b.ReconnectTimeout
-	}
-	if b.TombstoneTimeout != 0 {
-		r.TombstoneTimeout = b.TombstoneTimeout
-	}
-	on(&r.DisableNameResolution, b.DisableNameResolution)
-	str(&r.TagsFile, b.TagsFile)
-	str(&r.KeyringFile, b.KeyringFile)
-	on(&r.EnableSyslog, b.EnableSyslog)
-	num(&r.RetryMaxAttempts, b.RetryMaxAttempts)
-	if b.RetryInterval != 0 {
-		r.RetryInterval = b.RetryInterval
-	}
-	on(&r.RejoinAfterLeave, b.RejoinAfterLeave)
-	str(&r.SyslogFacility, b.SyslogFacility)
-	str(&r.StatsiteAddr, b.StatsiteAddr)
-	str(&r.StatsdAddr, b.StatsdAddr)
-	num(&r.QueryResponseSizeLimit, b.QueryResponseSizeLimit)
-	num(&r.QuerySizeLimit, b.QuerySizeLimit)
-	num(&r.UserEventSizeLimit, b.UserEventSizeLimit)
-	if b.BroadcastTimeout != 0 {
-		r.BroadcastTimeout = b.BroadcastTimeout
-	}
+	set(&r.RPCAddr, b.RPCAddr)
+	set(&r.RPCAuthKey, b.RPCAuthKey)
+	set(&r.ReplayOnJoin, b.ReplayOnJoin)
+	set(&r.Profile, b.Profile)
+	set(&r.SnapshotPath, b.SnapshotPath)
+	set(&r.LeaveOnTerm, b.LeaveOnTerm)
+	set(&r.SkipLeaveOnInt, b.SkipLeaveOnInt)
+	set(&r.Discover, b.Discover)
+	set(&r.Interface, b.Interface)
+	set(&r.MDNS.Interface, b.MDNS.Interface)
+	set(&r.MDNS.DisableIPv4, b.MDNS.DisableIPv4)
+	set(&r.MDNS.DisableIPv6, b.MDNS.DisableIPv6)
+	set(&r.ReconnectInterval, b.ReconnectInterval)
+	set(&r.ReconnectTimeout, b.ReconnectTimeout)
+	set(&r.TombstoneTimeout, b.TombstoneTimeout)
+	set(&r.DisableNameResolution, b.DisableNameResolution)
+	set(&r.TagsFile, b.TagsFile)
+	set(&r.KeyringFile, b.KeyringFile)
+	set(&r.EnableSyslog, b.EnableSyslog)
+	set(&r.RetryMaxAttempts, b.RetryMaxAttempts)
+	set(&r.RetryInterval, b.RetryInterval)
+	set(&r.RejoinAfterLeave, b.RejoinAfterLeave)
+	set(&r.SyslogFacility, b.SyslogFacility)
+	set(&r.StatsiteAddr, b.StatsiteAddr)
+	set(&r.StatsdAddr, b.StatsdAddr)
+	set(&r.QueryResponseSizeLimit, b.QueryResponseSizeLimit)
+	set(&r.QuerySizeLimit, b.QuerySizeLimit)
+	set(&r.UserEventSizeLimit, b.UserEventSizeLimit)
+	set(&r.BroadcastTimeout, b.BroadcastTimeout)
 	r.EnableCompression = b.EnableCompression
 
 	r.EventHandlers = concat(a.EventHandlers, b.EventHandlers)
 	r.StartJoin = concat(a.StartJoin, b.StartJoin)
 	r.RetryJoin = concat(a.RetryJoin, b.RetryJoin)
 	return &r
+}
+
+// set overwrites *dst with v unless v is the zero value, so a later source
+// only overrides what it actually sets (and a boolean can only be switched
+// on, never off).
+func set[T comparable](dst *T, v T) {
+	var zero T
+	if v != zero {
+		*dst = v
+	}
 }
 
 // concat returns a fresh slice so merged configs never share backing arrays.
