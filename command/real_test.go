@@ -277,11 +277,7 @@ func TestRealForceLeaveAndLeave(t *testing.T) {
 		t.Fatalf("leave: real %q %d, ours %+v", realOut, realCode, ours)
 	}
 	for _, a := range []*realagenttest.Agent{alpha, gamma} {
-		select {
-		case <-a.Exited():
-		case <-time.After(15 * time.Second):
-			t.Fatalf("%s did not exit after leave", a.Name)
-		}
+		a.Wait(t, 15*time.Second) // fails the test if the agent stays up
 	}
 	compare(t, nil, "leave", rpc)
 }

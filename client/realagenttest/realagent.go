@@ -1,18 +1,15 @@
-// Package realagenttest starts the real HashiCorp Serf binary for tests that
-// check our client and CLI against it. The binary is found as
-// testutil/cluster.RealBinary finds it (SERF_REAL_BIN, which `make test`
-// sets).
+// Package realagenttest runs the real HashiCorp Serf binary for tests that
+// check our client and CLI against it. It is a thin layer over the
+// multi-process harness in testutil/cluster, which finds the binary
+// (SERF_REAL_BIN, set by `make test`) and owns every process it starts.
 package realagenttest
 
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,14 +22,9 @@ func Binary(t testing.TB) string {
 	return cluster.RealBinary(t)
 }
 
-// Agent is a running real serf agent.
+// Agent is a running real serf agent, stopped when the test ends.
 type Agent struct {
-	Name     string
-	BindAddr string // gossip address, 127.0.0.1:PORT
-	RPCAddr  string
-	cmd      *exec.Cmd
-	out      *syncBuffer
-	exited   chan struct{}
+	*cluster.Agent
 }
 
 // Options tune Start.
@@ -43,22 +35,11 @@ type Options struct {
 	Args    []string // anything else to pass to `serf agent`
 }
 
-// Start launches a real agent on free loopback ports, waits until its RPC
-// port accepts connections and stops it when the test ends.
+// Start launches a real agent on free loopback ports, logging at debug
+// level, and waits until it serves RPC.
 func Start(t testing.TB, opts Options) *Agent {
 	t.Helper()
-	bin := Binary(t)
-	if opts.Name == "" {
-		opts.Name = "node1"
-	}
-	a := &Agent{
-		Name:     opts.Name,
-		BindAddr: "127.0.0.1:" + strconv.Itoa(FreePort(t, true)),
-		RPCAddr:  "127.0.0.1:" + strconv.Itoa(FreePort(t, false)),
-		out:      &syncBuffer{},
-		exited:   make(chan struct{}),
-	}
-	args := []string{"agent", "-node", opts.Name, "-bind", a.BindAddr, "-rpc-addr", a.RPCAddr, "-log-level", "debug"}
+	args := []string{"-log-level", "debug"}
 	if opts.RPCAuth != "" {
 		// rpc_auth can only be set from a config file.
 		file := filepath.Join(t.TempDir(), "auth.json")
@@ -72,68 +53,15 @@ func Start(t testing.TB, opts Options) *Agent {
 		args = append(args, "-tag", tag)
 	}
 	args = append(args, opts.Args...)
-	a.cmd = exec.Command(bin, args...)
-	a.cmd.Stdout = a.out
-	a.cmd.Stderr = a.out
-	if err := a.cmd.Start(); err != nil {
-		t.Fatalf("starting real agent: %v", err)
-	}
-	go func() {
-		_ = a.cmd.Wait()
-		close(a.exited)
-	}()
-	t.Cleanup(a.Stop)
-
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", a.RPCAddr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return a
-		}
-		select {
-		case <-a.exited:
-			t.Fatalf("real agent exited early:\n%s", a.Output())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("real agent RPC %s not ready: %v\n%s", a.RPCAddr, err, a.Output())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return &Agent{cluster.StartAgent(t, Binary(t), cluster.Options{Name: opts.Name, Args: args})}
 }
 
 // Stop kills the agent and waits for it to exit. It is idempotent.
-func (a *Agent) Stop() {
-	select {
-	case <-a.exited:
-		return
-	default:
-	}
-	_ = a.cmd.Process.Kill()
-	<-a.exited
-}
-
-// Exited is closed once the agent process has ended.
-func (a *Agent) Exited() <-chan struct{} { return a.exited }
-
-// Output returns everything the agent printed so far.
-func (a *Agent) Output() string { return a.out.String() }
-
-// WaitOutput waits until the agent's output contains s.
-func (a *Agent) WaitOutput(t testing.TB, s string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !bytes.Contains([]byte(a.Output()), []byte(s)) {
-		if time.Now().After(deadline) {
-			t.Fatalf("agent output never contained %q:\n%s", s, a.Output())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func (a *Agent) Stop() { a.Kill() }
 
 // RunCLI runs the real serf CLI with args and returns its stdout, stderr
-// and exit code.
+// and exit code. (Unlike cluster.Run, it keeps the two streams apart:
+// the CLI's help and usage go to different ones.)
 func RunCLI(t testing.TB, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(Binary(t), args...)
@@ -155,7 +83,7 @@ func RunCLI(t testing.TB, env []string, args ...string) (stdout, stderr string, 
 func RunCLITimeout(t testing.TB, d time.Duration, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(Binary(t), args...)
-	var o, e syncBuffer
+	var o, e bytes.Buffer
 	cmd.Stdout = &o
 	cmd.Stderr = &e
 	if err := cmd.Start(); err != nil {
@@ -170,47 +98,4 @@ func RunCLITimeout(t testing.TB, d time.Duration, args ...string) (stdout, stder
 		t.Fatalf("running real serf %v: %v", args, err)
 	}
 	return o.String(), e.String(), 0
-}
-
-// FreePort returns a loopback port that is currently free for TCP and, when
-// udp is set, for UDP as well (gossip uses both on the same number).
-func FreePort(t testing.TB, udp bool) int {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("finding a free port: %v", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		if udp {
-			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-			if err != nil {
-				l.Close()
-				continue
-			}
-			u.Close()
-		}
-		l.Close()
-		return port
-	}
-	t.Fatalf("no free port found")
-	return 0
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
