@@ -110,17 +110,6 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testWait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func member(name, ip string, port uint16) Member {
 	return Member{Name: name, Addr: net.ParseIP(ip), Port: port}
 }
@@ -374,9 +363,9 @@ func TestSnapshotPeriodicClockAndFlush(t *testing.T) {
 	// No events at all: the periodic check alone writes the clock, and the
 	// periodic flush gets it to disk without waiting for shutdown.
 	h.clock.Witness(40)
-	waitFor(t, "clock: 40 on disk", func() bool { return strings.Contains(readFile(t, path), "clock: 40\n") })
+	waitUntil(t, testWait, "clock: 40 on disk", func() bool { return strings.Contains(readFile(t, path), "clock: 40\n") })
 	h.clock.Witness(98)
-	waitFor(t, "clock: 98 on disk", func() bool { return strings.HasSuffix(readFile(t, path), "clock: 40\nclock: 98\n") })
+	waitUntil(t, testWait, "clock: 98 on disk", func() bool { return strings.HasSuffix(readFile(t, path), "clock: 40\nclock: 98\n") })
 }
 
 func TestSnapshotClockZeroWritesNothing(t *testing.T) {
