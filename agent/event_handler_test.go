@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"log"
 	"net"
@@ -10,11 +9,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 func TestParseEventScript(t *testing.T) {
@@ -79,24 +78,6 @@ func TestEventFilterMatches(t *testing.T) {
 	}
 }
 
-// syncBuffer is a goroutine-safe bytes.Buffer for capturing logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // captureScript writes a script that dumps its SERF_* environment and stdin.
 // Variables of that prefix the test process inherited (make test sets
 // SERF_REAL_BIN, for one) are removed for the test, so the dump shows exactly
@@ -115,7 +96,7 @@ func captureScript(t *testing.T, out string) string {
 func TestRunEventScriptMemberEvent(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	var logs syncBuffer
+	var logs cluster.SyncBuffer
 	logger := log.New(&logs, "", 0)
 	self := serf.Member{Name: "beta", Tags: map[string]string{"role": "db", "dc-1.x": "e"}}
 	e := &serf.MemberEvent{Type: serf.EventMemberJoin, Members: []serf.Member{
@@ -138,7 +119,7 @@ func TestRunEventScriptMemberEvent(t *testing.T) {
 func TestRunEventScriptUserEventAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	var logs syncBuffer
+	var logs cluster.SyncBuffer
 	logger := log.New(&logs, "", 0)
 	self := serf.Member{Name: "n"}
 	e := serf.UserEvent{LTime: 7, Name: "deploy", Payload: []byte("v1.2")}
@@ -166,7 +147,7 @@ func TestRunEventScriptUserEventAndErrors(t *testing.T) {
 
 func TestScriptHandlerHungScriptDoesNotBlock(t *testing.T) {
 	dir := t.TempDir()
-	var logs syncBuffer
+	var logs cluster.SyncBuffer
 	logger := log.New(&logs, "", 0)
 	marker := filepath.Join(dir, "ran")
 	scripts := append(ParseEventScript("user:hang=sleep 31.25; true"), ParseEventScript("user:mark=touch "+marker)...)

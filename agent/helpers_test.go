@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/memberlist"
 	"github.com/serf-clone/serf/client"
 	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // freePort returns a port that was free on 127.0.0.1 for TCP and UDP.
@@ -39,7 +40,7 @@ type testNode struct {
 	agent   *Agent
 	rpc     *RPCServer
 	logs    *Logs
-	console *syncBuffer
+	console *cluster.SyncBuffer
 	bind    string
 	rpcAddr string
 }
@@ -54,7 +55,7 @@ func startNode(t testing.TB, name string, edit func(*Config)) *testNode {
 	if edit != nil {
 		edit(conf)
 	}
-	console := &syncBuffer{}
+	console := &cluster.SyncBuffer{}
 	logs, err := NewLogs(console, "DEBUG")
 	if err != nil {
 		t.Fatal(err)

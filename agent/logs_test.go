@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 type collect struct{ lines []string }
@@ -41,7 +43,7 @@ func TestLogWriterRingReplay(t *testing.T) {
 }
 
 func TestLogsFilterGateAndRing(t *testing.T) {
-	var console syncBuffer
+	var console cluster.SyncBuffer
 	if _, err := NewLogs(&console, "verbose"); err == nil ||
 		err.Error() != "Invalid log level: VERBOSE. Valid log levels are: [TRACE DEBUG INFO WARN ERR]" {
 		t.Fatalf("bad level error: %v", err)

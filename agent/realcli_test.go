@@ -77,7 +77,7 @@ func TestRealCLIAgainstOurAgent(t *testing.T) {
 	}
 
 	// Monitor sees log lines and events while they happen.
-	var monOut syncBuffer
+	var monOut cluster.SyncBuffer
 	mon := exec.Command(bin, "monitor", rpc, "-log-level=debug")
 	mon.Stdout, mon.Stderr = &monOut, &monOut
 	if err := mon.Start(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // recordingHandler remembers the events it was given. delay makes it slow,
@@ -34,7 +35,7 @@ func (h *recordingHandler) seen() []string {
 
 // startHoldingAgent starts an agent whose Serf holds member and user events
 // for an hour, so only Leave or Shutdown can release them.
-func startHoldingAgent(t *testing.T, h EventHandler) (*Agent, *syncBuffer) {
+func startHoldingAgent(t *testing.T, h EventHandler) (*Agent, *cluster.SyncBuffer) {
 	t.Helper()
 	sc := testSerfConfig()
 	sc.NodeName = "order"
@@ -45,7 +46,7 @@ func startHoldingAgent(t *testing.T, h EventHandler) (*Agent, *syncBuffer) {
 	sc.QuiescentPeriod = time.Hour
 	sc.UserCoalescePeriod = time.Hour
 	sc.UserQuiescentPeriod = time.Hour
-	out := &syncBuffer{}
+	out := &cluster.SyncBuffer{}
 	a, err := Create(DefaultConfig(), sc, out)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func startHoldingAgent(t *testing.T, h EventHandler) (*Agent, *syncBuffer) {
 
 // checkDelivered checks that h got exactly want and that each was logged
 // before the line before (which must be in the log).
-func checkDelivered(t *testing.T, h *recordingHandler, out *syncBuffer, want []string, before string) {
+func checkDelivered(t *testing.T, h *recordingHandler, out *cluster.SyncBuffer, want []string, before string) {
 	t.Helper()
 	got := h.seen()
 	sort.Strings(got)

@@ -7,31 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mitchellh/cli"
 	"github.com/serf-clone/serf/testutil/cluster"
 )
-
-// agentOutBuf collects UI output written from several goroutines.
-type agentOutBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *agentOutBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *agentOutBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func realSerfBin(t *testing.T) string {
 	t.Helper()
@@ -64,7 +45,7 @@ func TestAgentHelpMatchesReal(t *testing.T) {
 
 func runAgentCmd(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	var out agentOutBuf
+	var out cluster.SyncBuffer
 	c := newAgentCommand(&cli.BasicUi{Writer: &out}, nil)
 	code := c.Run(args)
 	return out.String(), code
@@ -102,7 +83,7 @@ func TestAgentCommandValidation(t *testing.T) {
 func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 	bind := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
-	var out agentOutBuf
+	var out cluster.SyncBuffer
 	shutdown := make(chan struct{})
 	c := newAgentCommand(&cli.BasicUi{Writer: &out}, shutdown)
 	done := make(chan int, 1)

@@ -1,32 +1,13 @@
 package command
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mitchellh/cli"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
-
-// lockedBuffer collects output written from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // result is what one CLI run produced.
 type result struct {
@@ -39,7 +20,7 @@ type result struct {
 // package writes them there.)
 func runOurs(t *testing.T, args ...string) result {
 	t.Helper()
-	var out, help lockedBuffer
+	var out, help cluster.SyncBuffer
 	c := NewCLI(args, &cli.BasicUi{Writer: &out}, &help, make(chan struct{}))
 	code, err := c.Run()
 	if err != nil {
@@ -50,9 +31,9 @@ func runOurs(t *testing.T, args ...string) result {
 
 // startOurs runs our CLI in the background; send on the returned channel to
 // deliver a Ctrl-C, and receive the exit code from done.
-func startOurs(t *testing.T, args ...string) (out *lockedBuffer, interrupt chan<- struct{}, done <-chan int) {
+func startOurs(t *testing.T, args ...string) (out *cluster.SyncBuffer, interrupt chan<- struct{}, done <-chan int) {
 	t.Helper()
-	out = &lockedBuffer{}
+	out = &cluster.SyncBuffer{}
 	shutdown := make(chan struct{}, 1)
 	codeCh := make(chan int, 1)
 	c := NewCLI(args, &cli.BasicUi{Writer: out}, out, shutdown)

@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/serf-clone/serf/testutil/cluster"
 )
@@ -20,25 +18,9 @@ func TestSnapshotRejoin(t *testing.T) {
 	a, c := start(t, "sn-a"), start(t, "sn-c")
 	b := start(t, "sn-b", "-snapshot", snap)
 	cluster.JoinAll(t, converge, b, a, c)
-	// Snapshot writes are flushed only by an append more than 500 ms after
-	// the previous flush (as in Serf); a user event now and then makes one.
-	var nudged time.Time
-	cluster.Eventually(t, converge, func() error {
-		data, err := os.ReadFile(snap)
-		if err != nil {
-			return err
-		}
-		if time.Since(nudged) > time.Second {
-			nudged = time.Now()
-			b.CLI(t, "event", "-coalesce=false", "snapshot-nudge")
-		}
-		for _, p := range []*cluster.Agent{a, c} {
-			if !strings.Contains(string(data), "alive: "+p.Name+" "+p.BindAddr+"\n") {
-				return fmt.Errorf("snapshot lacks %s:\n%s", p.Name, data)
-			}
-		}
-		return nil
-	})
+	// Crash only once the file names both peers, or the restart has
+	// nobody to rejoin.
+	cluster.WaitSnapshotAlive(t, converge, b, snap, a, c)
 	all := map[string]string{"sn-a": "alive", "sn-b": "alive", "sn-c": "alive"}
 	restart := func(args ...string) *cluster.Agent {
 		t.Helper()

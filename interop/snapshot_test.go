@@ -1,12 +1,8 @@
 package interop
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/serf-clone/serf/testutil/cluster"
 )
@@ -33,27 +29,8 @@ func TestSnapshotRestartAcrossKinds(t *testing.T) {
 			b := cluster.StartAgent(t, first, cluster.Options{Name: "snap-b", Args: []string{"-snapshot", snap}})
 			cluster.JoinAll(t, converge, b, a, c)
 			// Crash only once the file names both peers, or the restart has
-			// nobody to rejoin. The real snapshotter flushes only when it
-			// appends a line more than 500 ms after its last flush, so in a
-			// quiet cluster recent lines can sit in its buffer forever; a
-			// user event now and then makes it append (and flush).
-			var nudged time.Time
-			cluster.Eventually(t, converge, func() error {
-				data, err := os.ReadFile(snap)
-				if err != nil {
-					return err
-				}
-				if time.Since(nudged) > time.Second {
-					nudged = time.Now()
-					b.CLI(t, "event", "-coalesce=false", "snapshot-nudge")
-				}
-				for _, p := range []*cluster.Agent{a, c} {
-					if !strings.Contains(string(data), "alive: "+p.Name+" "+p.BindAddr+"\n") {
-						return fmt.Errorf("snapshot lacks %s:\n%s", p.Name, data)
-					}
-				}
-				return nil
-			})
+			// nobody to rejoin.
+			cluster.WaitSnapshotAlive(t, converge, b, snap, a, c)
 
 			b.Kill()
 			a.WaitStatus(t, failDetect, "snap-b", "failed")

@@ -3,6 +3,8 @@ package serf
 import (
 	"testing"
 	"time"
+
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // A second node claiming an existing name loses the vote and shuts down.
@@ -10,7 +12,7 @@ func TestNameConflictImpostorShutsDown(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
 	c.startAll()
 
-	logs := &logBuffer{}
+	logs := &cluster.SyncBuffer{}
 	conf := testConfig("n1", c.net.newTransport("n1-impostor"), logs, make(chan Event, 1024))
 	impostor, err := Create(conf)
 	if err != nil {
@@ -26,13 +28,13 @@ func TestNameConflictImpostorShutsDown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("impostor still running:\n%s", logs)
 	}
-	if !logs.contains("[WARN] serf: minority in name conflict resolution, quiting [") {
+	if !logs.Contains("[WARN] serf: minority in name conflict resolution, quiting [") {
 		t.Fatalf("no minority log:\n%s", logs)
 	}
 	if c.nodes[1].serf.State() != SerfAlive {
 		t.Fatal("the original n1 went down")
 	}
 	waitUntil(t, 5*time.Second, "conflict warning on n0", func() bool {
-		return c.nodes[0].logs.contains("[WARN] serf: Name conflict for 'n1' both ")
+		return c.nodes[0].logs.Contains("[WARN] serf: Name conflict for 'n1' both ")
 	})
 }

@@ -43,9 +43,9 @@ func TestGarbageFromTheNetworkIsDropped(t *testing.T) {
 	(&pingDelegate{serf: s}).NotifyPingComplete(s.memberlist.LocalNode(), time.Millisecond, []byte{7})
 	s.decodeTags([]byte{0xff, 0xdf, 0xff, 0xff, 0xff, 0xff})
 
-	if !c.nodes[0].logs.contains("[WARN] serf: Received message of unknown type: 200") ||
-		!c.nodes[0].logs.contains("[ERR] serf: Remote state is zero bytes") ||
-		!c.nodes[0].logs.contains("[ERR] serf: Remote state has bad type prefix: 0") {
+	if !c.nodes[0].logs.Contains("[WARN] serf: Received message of unknown type: 200") ||
+		!c.nodes[0].logs.Contains("[ERR] serf: Remote state is zero bytes") ||
+		!c.nodes[0].logs.Contains("[ERR] serf: Remote state has bad type prefix: 0") {
 		t.Fatalf("expected log lines missing:\n%s", c.nodes[0].logs)
 	}
 	if s.State() != SerfAlive {

@@ -1,17 +1,16 @@
 package serf
 
 import (
-	"bytes"
 	"fmt"
 	"log"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // waitUntil polls cond until it holds or timeout passes.
@@ -33,30 +32,6 @@ func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() boo
 	}
 }
 
-// logBuffer collects a node's log lines so tests can look for them.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) contains(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Contains(l.buf.String(), s)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // testNode is one Serf of a testCluster.
 type testNode struct {
 	name      string
@@ -64,7 +39,7 @@ type testNode struct {
 	conf      *Config
 	serf      *Serf
 	events    chan Event
-	logs      *logBuffer
+	logs      *cluster.SyncBuffer
 }
 
 // addr is the node's address on the mock network.
@@ -86,7 +61,7 @@ func newTestCluster(t testing.TB, n int, tweak func(*Config)) *testCluster {
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("n%d", i)
 		tr := c.net.newTransport(name)
-		logs := &logBuffer{}
+		logs := &cluster.SyncBuffer{}
 		events := make(chan Event, 1024)
 		conf := testConfig(name, tr, logs, events)
 		if tweak != nil {
@@ -113,7 +88,7 @@ func newTestCluster(t testing.TB, n int, tweak func(*Config)) *testCluster {
 }
 
 // testConfig is a Config with timings fast enough for tests.
-func testConfig(name string, tr memberlist.Transport, logs *logBuffer, events chan Event) *Config {
+func testConfig(name string, tr memberlist.Transport, logs *cluster.SyncBuffer, events chan Event) *Config {
 	conf := DefaultConfig()
 	conf.NodeName = name
 	conf.ProtocolVersion = 5

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // bareSerf is a Serf with no memberlist underneath, for exercising the
@@ -228,7 +229,7 @@ func TestQueryDedup(t *testing.T) {
 
 func TestQueueDepthWarningAndPruning(t *testing.T) {
 	s, _ := bareSerf(t, "me")
-	logs := &logBuffer{}
+	logs := &cluster.SyncBuffer{}
 	s.logger = log.New(logs, "", 0)
 	s.config.QueueDepthWarning = 2
 	s.config.MaxQueueDepth = 3
@@ -236,8 +237,8 @@ func TestQueueDepthWarningAndPruning(t *testing.T) {
 		s.intentBroadcasts.QueueBroadcast(&broadcast{msg: []byte{byte(i)}})
 	}
 	s.checkQueue("Intent", s.intentBroadcasts)
-	if !logs.contains("[WARN] serf: Intent queue depth: 5") ||
-		!logs.contains("[WARN] serf: Intent queue depth (5) exceeds limit (3), dropping messages!") {
+	if !logs.Contains("[WARN] serf: Intent queue depth: 5") ||
+		!logs.Contains("[WARN] serf: Intent queue depth (5) exceeds limit (3), dropping messages!") {
 		t.Fatalf("logs:\n%s", logs)
 	}
 	if n := s.intentBroadcasts.NumQueued(); n != 3 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 func TestRestoreMemberlistWording(t *testing.T) {
@@ -127,7 +128,7 @@ func TestCreateErrorWording(t *testing.T) {
 // whether memberlist logs through a Logger or to a LogOutput.
 func TestMemberlistLogWording(t *testing.T) {
 	for _, viaLogger := range []bool{true, false} {
-		logs := &logBuffer{}
+		logs := &cluster.SyncBuffer{}
 		conf := loopbackConfig("a", 0)
 		conf.Logger = log.New(logs, "", log.LstdFlags)
 		if viaLogger {
@@ -146,7 +147,7 @@ func TestMemberlistLogWording(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "1 error occurred:\n\t* Failed to resolve a:b:c: ") {
 			t.Fatalf("join: %q", err)
 		}
-		if !logs.contains("[WARN] memberlist: Failed to resolve a:b:c: ") {
+		if !logs.Contains("[WARN] memberlist: Failed to resolve a:b:c: ") {
 			t.Fatalf("logger=%v, log:\n%s", viaLogger, logs)
 		}
 	}

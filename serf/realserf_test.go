@@ -62,7 +62,7 @@ func TestAgainstRealSerf(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, 10*time.Second, "real agent to receive our event", func() bool {
-		return agentLog.contains("user-event: from-clone")
+		return agentLog.Contains("user-event: from-clone")
 	})
 
 	// The real agent's event reaches us.
@@ -102,7 +102,7 @@ func TestAgainstRealSerf(t *testing.T) {
 	if len(acks) != 2 || !contains(acks, "real") || !contains(acks, "clone") {
 		t.Fatalf("acks %v", acks)
 	}
-	if !logs.contains("[DEBUG] serf: Relaying response to addr: 127.0.0.1:") {
+	if !logs.Contains("[DEBUG] serf: Relaying response to addr: 127.0.0.1:") {
 		t.Fatal("the real agent's relayed ack never came through us")
 	}
 
@@ -159,7 +159,7 @@ func freePort(t *testing.T) int {
 // realAgent is a real Serf agent process for interop tests.
 type realAgent struct {
 	cmd  *exec.Cmd
-	log  *logBuffer
+	log  *cluster.SyncBuffer
 	bin  string
 	rpc  string
 	addr string // gossip address
@@ -168,7 +168,7 @@ type realAgent struct {
 func startRealAgent(t *testing.T, name string, extraArgs ...string) *realAgent {
 	t.Helper()
 	bin := cluster.RealBinary(t)
-	a := &realAgent{log: &logBuffer{}, bin: bin,
+	a := &realAgent{log: &cluster.SyncBuffer{}, bin: bin,
 		rpc: fmt.Sprintf("127.0.0.1:%d", freePort(t)), addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	args := append([]string{"agent", "-node", name, "-log-level", "debug", "-bind", a.addr, "-rpc-addr", a.rpc}, extraArgs...)
 	a.cmd = exec.Command(bin, args...)
@@ -195,9 +195,9 @@ func (a *realAgent) cli(args ...string) string {
 }
 
 // startClone creates one of our nodes on real loopback networking.
-func startClone(t *testing.T, name string, tweak ...func(*Config)) (*Serf, *logBuffer) {
+func startClone(t *testing.T, name string, tweak ...func(*Config)) (*Serf, *cluster.SyncBuffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &cluster.SyncBuffer{}
 	conf := DefaultConfig()
 	conf.NodeName = name
 	conf.ProtocolVersion = 5

@@ -14,7 +14,7 @@ func TestJoinSeesEveryone(t *testing.T) {
 		joins := col.memberEvents(EventMemberJoin)
 		return contains(joins, "n0") && contains(joins, "n1") && contains(joins, "n2")
 	})
-	if !c.nodes[0].logs.contains("[INFO] serf: EventMemberJoin: n1 127.0.0.1") {
+	if !c.nodes[0].logs.Contains("[INFO] serf: EventMemberJoin: n1 127.0.0.1") {
 		t.Fatalf("missing join log line:\n%s", c.nodes[0].logs)
 	}
 	m := c.nodes[0].serf.LocalMember()
@@ -45,7 +45,7 @@ func TestGracefulLeaveIsSeenAsLeft(t *testing.T) {
 	if err := c.nodes[2].serf.Leave(); err == nil || err.Error() != "Leave called after Shutdown" {
 		t.Fatalf("leave after shutdown: %v", err)
 	}
-	if c.nodes[2].logs.contains("Shutdown without a Leave") {
+	if c.nodes[2].logs.Contains("Shutdown without a Leave") {
 		t.Fatal("warned about shutdown after a leave")
 	}
 }
@@ -56,7 +56,7 @@ func TestFailureIsSeenAsFailed(t *testing.T) {
 	c.startAll()
 
 	c.kill(2)
-	if !c.nodes[2].logs.contains("[WARN] serf: Shutdown without a Leave") {
+	if !c.nodes[2].logs.Contains("[WARN] serf: Shutdown without a Leave") {
 		t.Fatal("missing shutdown warning")
 	}
 	c.waitStatus("n2", StatusFailed)
@@ -82,7 +82,7 @@ func TestForceLeaveMovesFailedToLeft(t *testing.T) {
 	waitUntil(t, 5*time.Second, "forced leave event on n1", func() bool {
 		return contains(col.memberEvents(EventMemberLeave), "n2")
 	})
-	if !c.nodes[1].logs.contains("[INFO] serf: EventMemberLeave (forced): n2 127.0.0.1") {
+	if !c.nodes[1].logs.Contains("[INFO] serf: EventMemberLeave (forced): n2 127.0.0.1") {
 		t.Fatalf("missing forced leave log")
 	}
 }
@@ -135,7 +135,7 @@ func TestReapAfterTimeouts(t *testing.T) {
 	if _, ok := findMember(c.nodes[0].serf, "n2"); ok {
 		t.Fatal("n2 still a member after reap")
 	}
-	if !c.nodes[0].logs.contains("[INFO] serf: EventMemberReap: n2") {
+	if !c.nodes[0].logs.Contains("[INFO] serf: EventMemberReap: n2") {
 		t.Fatal("missing reap log")
 	}
 }

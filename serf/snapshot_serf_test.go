@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // A node restarted on its snapshot rejoins the cluster by itself and does
@@ -28,7 +30,7 @@ func TestRestartFromSnapshotRejoinsWithoutReplay(t *testing.T) {
 
 	// Same name, address and snapshot; new process.
 	events := make(chan Event, 1024)
-	logs := &logBuffer{}
+	logs := &cluster.SyncBuffer{}
 	conf := testConfig("n1", c.net.restart("n1", first.transport), logs, events)
 	conf.SnapshotPath = path
 	s, err := Create(conf)
@@ -38,7 +40,7 @@ func TestRestartFromSnapshotRejoinsWithoutReplay(t *testing.T) {
 	t.Cleanup(func() { s.Shutdown() })
 
 	waitUntil(t, 10*time.Second, "rejoin from snapshot", func() bool {
-		return countStatus(s, StatusAlive) == 2 && logs.contains("[INFO] serf: Re-joined to previously known node: n0: ")
+		return countStatus(s, StatusAlive) == 2 && logs.Contains("[INFO] serf: Re-joined to previously known node: n0: ")
 	})
 	if err := c.nodes[0].serf.UserEvent("after", nil, false); err != nil {
 		t.Fatal(err)

@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // snapTestQuery stands in for *Query, which lives on another branch.
@@ -24,29 +25,11 @@ func (q *snapTestQuery) EventType() EventType    { return EventQuery }
 func (q *snapTestQuery) String() string          { return "query: " + q.name }
 func (q *snapTestQuery) queryLTime() LamportTime { return q.ltime }
 
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type snapHarness struct {
 	t        *testing.T
 	path     string
 	clock    *LamportClock
-	logs     *lockedBuffer
+	logs     *cluster.SyncBuffer
 	out      chan Event
 	shutdown chan struct{}
 	in       chan<- Event
@@ -59,7 +42,7 @@ func startSnap(t *testing.T, path string, rejoin bool, minCompact int, out chan 
 		t:        t,
 		path:     path,
 		clock:    new(LamportClock),
-		logs:     new(lockedBuffer),
+		logs:     new(cluster.SyncBuffer),
 		out:      out,
 		shutdown: make(chan struct{}),
 	}
@@ -433,7 +416,7 @@ func TestSnapshotRejectsLineBreakNames(t *testing.T) {
 
 func TestSnapshotRecoveryCompaction(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "snap")
-	logs := new(lockedBuffer)
+	logs := new(cluster.SyncBuffer)
 	s, err := openSnapshot(path, 128*1024, false, log.New(logs, "", 0), new(LamportClock))
 	if err != nil {
 		t.Fatal(err)

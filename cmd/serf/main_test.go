@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/serf-clone/serf/client/realagenttest"
+	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // When this variable is set the test binary behaves as the serf binary,
@@ -29,28 +28,10 @@ type procResult struct {
 	code           int
 }
 
-// syncBuf is a bytes.Buffer safe for a writer and a concurrent reader.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func ourCmd(args ...string) (*exec.Cmd, *syncBuf, *syncBuf) {
+func ourCmd(args ...string) (*exec.Cmd, *cluster.SyncBuffer, *cluster.SyncBuffer) {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), beSerfEnv+"=1")
-	var o, e syncBuf
+	var o, e cluster.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	return cmd, &o, &e
 }

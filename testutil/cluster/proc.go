@@ -14,22 +14,29 @@ import (
 	"time"
 )
 
-// syncBuffer is an io.Writer safe for the exec copier goroutine and readers.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that one goroutine may write (a process's
+// output copier, a logger, a UI) while others read it. Tests across the
+// repository use it to capture output.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Contains reports whether the output so far contains s.
+func (b *SyncBuffer) Contains(s string) bool {
+	return strings.Contains(b.String(), s)
 }
 
 // Proc is a long-running child process (an agent, `serf monitor`, ...) whose
@@ -38,7 +45,7 @@ func (b *syncBuffer) String() string {
 type Proc struct {
 	Args []string
 	cmd  *exec.Cmd
-	out  syncBuffer
+	out  SyncBuffer
 	done chan struct{}
 	err  error // exit error, valid after done is closed
 }
