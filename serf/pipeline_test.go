@@ -55,24 +55,6 @@ func TestMemberEventsCoalesce(t *testing.T) {
 	}
 }
 
-// Protocol 2 only carries the "role" tag.
-func TestProtocol2CarriesRoleOnly(t *testing.T) {
-	c := serftest.NewCluster(t, 2, func(i int, conf *serf.Config) {
-		if i == 0 {
-			conf.ProtocolVersion = 2
-			conf.Tags = map[string]string{"role": "web", "dc": "east"}
-		}
-	})
-	c.JoinAll()
-	serftest.Eventually(t, 5*time.Second, func() error {
-		m, ok := serftest.FindMember(c.Members[1].Serf, "n0")
-		if !ok || m.Tags["role"] != "web" || len(m.Tags) != 1 || m.DelegateCur != 2 {
-			return fmt.Errorf("n1 sees n0 as %+v (known: %v)", m, ok)
-		}
-		return nil
-	})
-}
-
 // At shutdown every coalescer flushes, the user coalescer into the member
 // coalescer: what both held reaches EventCh, none of it is lost.
 func TestShutdownFlushesChainedCoalescers(t *testing.T) {
