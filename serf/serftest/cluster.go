@@ -92,7 +92,9 @@ func NewCluster(t testing.TB, n int, tweak func(i int, c *serf.Config)) *Cluster
 
 func (c *Cluster) stop() {
 	for _, m := range c.Members {
-		_ = m.Serf.Shutdown()
+		if m.Serf != nil {
+			_ = m.Serf.Shutdown()
+		}
 	}
 	close(c.stopCh)
 	c.wg.Wait()
@@ -124,7 +126,7 @@ func (c *Cluster) start(i int, m *Member) {
 	if c.tweak != nil {
 		c.tweak(i, conf)
 	}
-	m.Events = nil
+	m.Serf, m.Events = nil, nil
 	if conf.EventCh == events {
 		m.Events = c.collect(events)
 	}
@@ -173,7 +175,7 @@ func (c *Cluster) Restart(i int) *Member {
 func (c *Cluster) running() []*Member {
 	var out []*Member
 	for _, m := range c.Members {
-		if m.Serf.State() != serf.SerfShutdown {
+		if m.Serf != nil && m.Serf.State() != serf.SerfShutdown {
 			out = append(out, m)
 		}
 	}

@@ -276,10 +276,17 @@ func TestRestartKeepsTheAddress(t *testing.T) {
 }
 
 // BenchmarkPackets2000 sends packets between random pairs of 2,000
-// transports, each drained by a reader, as a simulated cluster would.
+// transports, each drained by a reader, as a simulated cluster would:
+// directly, and over links with latency (through the delivery queues).
 func BenchmarkPackets2000(b *testing.B) {
+	b.Run("direct", func(b *testing.B) { benchPackets(b, LinkConfig{}) })
+	b.Run("latency", func(b *testing.B) { benchPackets(b, LinkConfig{Latency: time.Millisecond}) })
+}
+
+func benchPackets(b *testing.B, link LinkConfig) {
 	const nodes = 2000
 	n := NewNetwork(1)
+	n.SetDefaultLink(link)
 	ts := make([]*Transport, nodes)
 	var wg sync.WaitGroup
 	for i := range ts {
