@@ -1,40 +1,39 @@
-package serf
+package serf_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // A second node claiming an existing name loses the vote and shuts down.
 func TestNameConflictImpostorShutsDown(t *testing.T) {
-	c := newTestCluster(t, 3, nil)
-	c.startAll()
+	c := serftest.NewCluster(t, 3, nil)
+	c.JoinAll()
 
-	logs := &cluster.SyncBuffer{}
-	conf := testConfig("n1", c.net.newTransport("n1-impostor"), logs, make(chan Event, 1024))
-	impostor, err := Create(conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { impostor.Shutdown() })
+	impostor := c.Add("n1")
 	// The join may fail or succeed depending on who wins the race; what
 	// matters is the outcome.
-	_, _ = impostor.Join([]string{c.nodes[0].addr()}, false)
+	_, _ = impostor.Serf.Join([]string{c.Members[0].Addr()}, false)
 
 	select {
-	case <-impostor.ShutdownCh():
+	case <-impostor.Serf.ShutdownCh():
 	case <-time.After(10 * time.Second):
-		t.Fatalf("impostor still running:\n%s", logs)
+		t.Fatalf("impostor still running:\n%s", impostor.Logs)
 	}
-	if !logs.Contains("[WARN] serf: minority in name conflict resolution, quiting [") {
-		t.Fatalf("no minority log:\n%s", logs)
+	if !impostor.Logs.Contains("[WARN] serf: minority in name conflict resolution, quiting [") {
+		t.Fatalf("no minority log:\n%s", impostor.Logs)
 	}
-	if c.nodes[1].serf.State() != SerfAlive {
+	if c.Members[1].Serf.State() != serf.SerfAlive {
 		t.Fatal("the original n1 went down")
 	}
-	waitUntil(t, 5*time.Second, "conflict warning on n0", func() bool {
-		return c.nodes[0].logs.Contains("[WARN] serf: Name conflict for 'n1' both ")
+	serftest.Eventually(t, 5*time.Second, func() error {
+		if !c.Members[0].Logs.Contains("[WARN] serf: Name conflict for 'n1' both ") {
+			return errors.New("no conflict warning on n0")
+		}
+		return nil
 	})
 }

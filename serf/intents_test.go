@@ -1,47 +1,47 @@
 package serf
 
 import (
+	"fmt"
 	"io"
 	"log"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/memberlist"
-	"github.com/serf-clone/serf/testutil/cluster"
 )
 
-// bareSerf is a Serf with no memberlist underneath, for exercising the
-// state machine directly. Its events land in the returned channel.
-func bareSerf(t *testing.T, name string) (*Serf, chan Event) {
+// loneSerf is a Serf made by Create with no peers, for driving its state
+// machine directly: its memberlist runs on memberlist's own mock network,
+// where nobody else ever joins. The event of its own join is consumed;
+// later events land in the returned channel.
+func loneSerf(t *testing.T, name string, tweak func(*Config)) (*Serf, chan Event) {
 	t.Helper()
 	conf := DefaultConfig()
 	conf.NodeName = name
+	conf.Logger = log.New(io.Discard, "", 0)
+	conf.MemberlistConfig = memberlist.DefaultLocalConfig()
+	conf.MemberlistConfig.Transport = (&memberlist.MockNetwork{}).NewTransport(name)
+	conf.MemberlistConfig.Logger = log.New(io.Discard, "", 0)
 	events := make(chan Event, 64)
-	s := &Serf{
-		config:        conf,
-		logger:        log.New(io.Discard, "", 0),
-		codec:         newWireCodec(),
-		members:       map[string]*memberState{},
-		failed:        map[string]*memberState{},
-		left:          map[string]*memberState{},
-		recentIntents: map[string]nodeIntent{},
-		events:        newEventRing(conf.EventBuffer),
-		queries:       newQueryState(conf.QueryBuffer),
-		shutdownCh:    make(chan struct{}),
-		eventCh:       events,
+	conf.EventCh = events
+	if tweak != nil {
+		tweak(conf)
 	}
-	numNodes := func() int { return 1 }
-	s.intentBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: 4}
-	s.eventBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: 4}
-	s.queryBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: 4}
-	t.Cleanup(func() {
-		close(s.shutdownCh)
-		s.wg.Wait()
-	})
+	s, err := Create(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown() })
+	if e := recvEvent(t, events); e.String() != "member-join" {
+		t.Fatalf("first event %v", e)
+	}
 	return s, events
 }
 
 func addMember(s *Serf, name string, st MemberStatus, lt LamportTime) *memberState {
+	s.memberLock.Lock()
+	defer s.memberLock.Unlock()
 	m := &memberState{Member: Member{Name: name, Status: st}, statusLTime: lt}
 	s.members[name] = m
 	switch st {
@@ -53,27 +53,8 @@ func addMember(s *Serf, name string, st MemberStatus, lt LamportTime) *memberSta
 	return m
 }
 
-func TestLamportClockRules(t *testing.T) {
-	var c LamportClock
-	if c.Time() != 0 || c.Increment() != 1 {
-		t.Fatal("fresh clock")
-	}
-	c.Witness(0) // older: no change
-	if c.Time() != 1 {
-		t.Fatalf("witness older moved clock to %d", c.Time())
-	}
-	c.Witness(1) // equal: advances past it
-	if c.Time() != 2 {
-		t.Fatalf("witness equal gave %d", c.Time())
-	}
-	c.Witness(41)
-	if c.Time() != 42 {
-		t.Fatalf("witness newer gave %d", c.Time())
-	}
-}
-
 func TestIntentsForUnknownNodesAreBuffered(t *testing.T) {
-	s, _ := bareSerf(t, "me")
+	s, _ := loneSerf(t, "me", nil)
 	if !s.handleJoinIntent(&messageJoin{LTime: 5, Node: "x"}) {
 		t.Fatal("first intent not news")
 	}
@@ -106,7 +87,7 @@ func TestIntentsForUnknownNodesAreBuffered(t *testing.T) {
 }
 
 func TestJoinIntentRules(t *testing.T) {
-	s, _ := bareSerf(t, "me")
+	s, _ := loneSerf(t, "me", nil)
 	m := addMember(s, "a", StatusLeaving, 10)
 	if s.handleJoinIntent(&messageJoin{LTime: 10, Node: "a"}) {
 		t.Fatal("join at equal LTime accepted")
@@ -117,7 +98,7 @@ func TestJoinIntentRules(t *testing.T) {
 }
 
 func TestLeaveIntentTransitions(t *testing.T) {
-	s, events := bareSerf(t, "me")
+	s, events := loneSerf(t, "me", nil)
 	alive := addMember(s, "alive", StatusAlive, 1)
 	failed := addMember(s, "failed", StatusFailed, 1)
 	left := addMember(s, "left", StatusLeft, 1)
@@ -148,7 +129,7 @@ func TestLeaveIntentTransitions(t *testing.T) {
 }
 
 func TestLeaveIntentPruneErasesFailedMember(t *testing.T) {
-	s, events := bareSerf(t, "me")
+	s, events := loneSerf(t, "me", nil)
 	addMember(s, "f", StatusFailed, 1)
 	if !s.handleLeaveIntent(&messageLeave{LTime: 2, Node: "f", Prune: true}) {
 		t.Fatal("not rebroadcast")
@@ -165,24 +146,28 @@ func TestLeaveIntentPruneErasesFailedMember(t *testing.T) {
 }
 
 func TestOldLeaveIntentAboutUsIsRefuted(t *testing.T) {
-	s, _ := bareSerf(t, "me")
+	s, _ := loneSerf(t, "me", nil)
 	me := addMember(s, "me", StatusAlive, 3)
+	queued := s.intentBroadcasts.NumQueued() // our own join, never sent
 	if s.handleLeaveIntent(&messageLeave{LTime: 4, Node: "me"}) {
 		t.Fatal("leave about us rebroadcast")
 	}
 	if me.Status != StatusAlive {
 		t.Fatalf("we became %v", me.Status)
 	}
-	waitUntil(t, time.Second, "refuting join intent", func() bool {
-		return s.intentBroadcasts.NumQueued() == 1
-	})
+	// The refutation is broadcast in the background, which Shutdown
+	// waits for.
+	_ = s.Shutdown()
+	if n := s.intentBroadcasts.NumQueued(); n != queued+1 {
+		t.Fatalf("%d intents queued, want %d: no refuting join intent", n, queued+1)
+	}
 	if me.statusLTime <= 4 {
 		t.Fatalf("refutation did not move our LTime past the leave: %d", me.statusLTime)
 	}
 }
 
 func TestUserEventDedupAndAge(t *testing.T) {
-	s, events := bareSerf(t, "me")
+	s, events := loneSerf(t, "me", nil)
 	ev := func(lt LamportTime, name, payload string) bool {
 		return s.handleUserEvent(&messageUserEvent{LTime: lt, Name: name, Payload: []byte(payload)})
 	}
@@ -205,13 +190,20 @@ func TestUserEventDedupAndAge(t *testing.T) {
 	if ev(599, "d", "") {
 		t.Fatal("event before eventMinTime accepted")
 	}
-	if n := len(events); n != 4 {
-		t.Fatalf("%d events delivered, want 4", n)
+	// The pipeline keeps order, so a wrongly accepted event would show
+	// among the first four.
+	var got []string
+	for i := 0; i < 4; i++ {
+		e := recvEvent(t, events).(UserEvent)
+		got = append(got, e.Name+"="+string(e.Payload))
+	}
+	if want := "a=x a=y b=x c="; strings.Join(got, " ") != want {
+		t.Fatalf("events delivered %q, want %q", got, want)
 	}
 }
 
 func TestQueryDedup(t *testing.T) {
-	s, events := bareSerf(t, "me")
+	s, events := loneSerf(t, "me", nil)
 	q := &messageQuery{LTime: 3, ID: 77, Name: "q", Timeout: time.Second}
 	if !s.handleQuery(q) || s.handleQuery(q) {
 		t.Fatal("duplicate query not dropped")
@@ -222,25 +214,28 @@ func TestQueryDedup(t *testing.T) {
 	if s.handleQuery(&q2) {
 		t.Fatal("NoBroadcast query rebroadcast")
 	}
-	if len(events) != 2 {
-		t.Fatalf("%d queries delivered", len(events))
+	// In order, so a duplicate of 77 would come second.
+	for _, id := range []uint32{77, 78} {
+		if q := recvEvent(t, events).(*Query); q.id != id {
+			t.Fatalf("query %d delivered, want %d", q.id, id)
+		}
 	}
 }
 
 func TestQueueDepthWarningAndPruning(t *testing.T) {
-	s, _ := bareSerf(t, "me")
-	logs := &cluster.SyncBuffer{}
-	s.logger = log.New(logs, "", 0)
-	s.config.QueueDepthWarning = 2
-	s.config.MaxQueueDepth = 3
+	// Only serf logs here (memberlist's logger is another), and Shutdown
+	// stops everything of serf's, so logs is read safely after it.
+	var logs strings.Builder
+	s, _ := loneSerf(t, "me", func(c *Config) {
+		c.Logger = log.New(&logs, "", 0)
+		c.QueueDepthWarning = 2
+		c.MaxQueueDepth = 3
+	})
+	depth := s.intentBroadcasts.NumQueued() + 5 // our own join is queued
 	for i := 0; i < 5; i++ {
 		s.intentBroadcasts.QueueBroadcast(&broadcast{msg: []byte{byte(i)}})
 	}
 	s.checkQueue("Intent", s.intentBroadcasts)
-	if !logs.Contains("[WARN] serf: Intent queue depth: 5") ||
-		!logs.Contains("[WARN] serf: Intent queue depth (5) exceeds limit (3), dropping messages!") {
-		t.Fatalf("logs:\n%s", logs)
-	}
 	if n := s.intentBroadcasts.NumQueued(); n != 3 {
 		t.Fatalf("%d queued after pruning", n)
 	}
@@ -248,5 +243,10 @@ func TestQueueDepthWarningAndPruning(t *testing.T) {
 	s.config.MinQueueDepth = 10
 	if got := s.maxQueueDepth(); got != 10 {
 		t.Fatalf("limit %d", got)
+	}
+	_ = s.Shutdown()
+	if !strings.Contains(logs.String(), fmt.Sprintf("[WARN] serf: Intent queue depth: %d", depth)) ||
+		!strings.Contains(logs.String(), fmt.Sprintf("[WARN] serf: Intent queue depth (%d) exceeds limit (3), dropping messages!", depth)) {
+		t.Fatalf("logs:\n%s", logs.String())
 	}
 }

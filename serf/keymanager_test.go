@@ -1,4 +1,4 @@
-package serf
+package serf_test
 
 import (
 	"encoding/base64"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 func testKey(b byte) []byte {
@@ -20,7 +22,7 @@ func testKey(b byte) []byte {
 
 func TestKeyManagerRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	c := newTestCluster(t, 2, func(conf *Config) {
+	c := serftest.NewCluster(t, 2, func(_ int, conf *serf.Config) {
 		kr, err := memberlist.NewKeyring(nil, testKey(1))
 		if err != nil {
 			t.Fatal(err)
@@ -28,12 +30,12 @@ func TestKeyManagerRoundTrip(t *testing.T) {
 		conf.MemberlistConfig.Keyring = kr
 		conf.KeyringFile = filepath.Join(dir, conf.NodeName+".keyring")
 	})
-	c.startAll()
-	km := c.nodes[0].serf.KeyManager()
+	c.JoinAll()
+	km := c.Members[0].Serf.KeyManager()
 	k1 := base64.StdEncoding.EncodeToString(testKey(1))
 	k2 := base64.StdEncoding.EncodeToString(testKey(2))
 
-	if !c.nodes[0].serf.EncryptionEnabled() || c.nodes[0].serf.Stats()["encrypted"] != "true" {
+	if !c.Members[0].Serf.EncryptionEnabled() || c.Members[0].Serf.Stats()["encrypted"] != "true" {
 		t.Fatal("encryption not reported")
 	}
 	resp, err := km.InstallKey(k2)
@@ -75,9 +77,9 @@ func TestKeyManagerRoundTrip(t *testing.T) {
 }
 
 func TestKeyManagerWithoutEncryption(t *testing.T) {
-	c := newTestCluster(t, 2, nil)
-	c.startAll()
-	km := c.nodes[0].serf.KeyManager()
+	c := serftest.NewCluster(t, 2, nil)
+	c.JoinAll()
+	km := c.Members[0].Serf.KeyManager()
 	resp, err := km.InstallKey(base64.StdEncoding.EncodeToString(testKey(3)))
 	if err == nil || err.Error() != "2/2 nodes reported failure" {
 		t.Fatalf("install: %v", err)

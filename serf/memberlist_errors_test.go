@@ -1,16 +1,15 @@
-package serf
+package serf_test
 
 import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/memberlist"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 func TestRestoreMemberlistWording(t *testing.T) {
@@ -35,22 +34,22 @@ func TestRestoreMemberlistWording(t *testing.T) {
 		{"lookup failed to join.example: no such host", "lookup failed to join.example: no such host"},
 		{"", ""},
 	} {
-		if got := restoreMemberlistWording(tc.in); got != tc.want {
+		if got := serf.RestoreMemberlistWording(tc.in); got != tc.want {
 			t.Errorf("restoreMemberlistWording(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 		}
 	}
 }
 
 func TestMemberlistErrorKeepsOriginal(t *testing.T) {
-	if memberlistError(nil) != nil {
+	if serf.MemberlistError(nil) != nil {
 		t.Fatal("nil error translated to non-nil")
 	}
 	same := errors.New("key size must be 16, 24 or 32 bytes")
-	if memberlistError(same) != same {
+	if serf.MemberlistError(same) != same {
 		t.Fatal("error needing no rewrite was replaced")
 	}
 	orig := fmt.Errorf("removing the primary key is not allowed")
-	got := memberlistError(orig)
+	got := serf.MemberlistError(orig)
 	if got.Error() != "Removing the primary key is not allowed" || !errors.Is(got, orig) {
 		t.Fatalf("got %q, unwraps to original: %v", got, errors.Is(got, orig))
 	}
@@ -58,40 +57,36 @@ func TestMemberlistErrorKeepsOriginal(t *testing.T) {
 
 // The keyring's own errors, straight from memberlist.
 func TestKeyringErrorsWording(t *testing.T) {
-	if _, err := NewKeyring([][]byte{{}}, []byte{}); err == nil || err.Error() != "Empty primary key not allowed" {
+	if _, err := serf.NewKeyring([][]byte{{}}, []byte{}); err == nil || err.Error() != "Empty primary key not allowed" {
 		t.Fatalf("empty primary: %v", err)
 	}
-	if _, err := NewKeyring(nil, []byte("short")); err == nil || err.Error() != "key size must be 16, 24 or 32 bytes" {
+	if _, err := serf.NewKeyring(nil, []byte("short")); err == nil || err.Error() != "key size must be 16, 24 or 32 bytes" {
 		t.Fatalf("short key: %v", err)
 	}
-	kr, err := NewKeyring(nil, testKey(1))
+	kr, err := serf.NewKeyring(nil, testKey(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := memberlistError(kr.RemoveKey(testKey(1))); err == nil || err.Error() != "Removing the primary key is not allowed" {
+	if err := serf.MemberlistError(kr.RemoveKey(testKey(1))); err == nil || err.Error() != "Removing the primary key is not allowed" {
 		t.Fatalf("remove primary: %v", err)
 	}
-	if err := memberlistError(kr.UseKey(testKey(2))); err == nil || err.Error() != "Requested key is not in the keyring" {
+	if err := serf.MemberlistError(kr.UseKey(testKey(2))); err == nil || err.Error() != "Requested key is not in the keyring" {
 		t.Fatalf("use unknown: %v", err)
 	}
 }
 
-// loopbackConfig is a Serf on a real UDP/TCP transport on 127.0.0.1.
-func loopbackConfig(name string, port int) *Config {
-	conf := DefaultConfig()
-	conf.NodeName = name
-	conf.Logger = log.New(io.Discard, "", 0)
-	conf.MemberlistConfig = memberlist.DefaultLocalConfig()
-	conf.MemberlistConfig.Name = name
+// onLoopback is a Serf config on memberlist's real UDP/TCP transport,
+// bound to 127.0.0.1:port (0 for any free port).
+func onLoopback(name string, port int, logs io.Writer) *serf.Config {
+	conf := serftest.TestConfig(name, nil, logs)
 	conf.MemberlistConfig.BindAddr = "127.0.0.1"
 	conf.MemberlistConfig.BindPort = port
-	conf.MemberlistConfig.Logger = conf.Logger
 	return conf
 }
 
 // Join's error is what `serf join` and `serf agent -join` print.
 func TestJoinErrorWording(t *testing.T) {
-	s, err := Create(loopbackConfig("a", 0))
+	s, err := serf.Create(onLoopback("a", 0, io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +107,7 @@ func TestCreateErrorWording(t *testing.T) {
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
 
-	s, err := Create(loopbackConfig("a", port))
+	s, err := serf.Create(onLoopback("a", port, io.Discard))
 	if err == nil {
 		s.Shutdown()
 		t.Fatal("created on a port in use")
@@ -128,16 +123,13 @@ func TestCreateErrorWording(t *testing.T) {
 // whether memberlist logs through a Logger or to a LogOutput.
 func TestMemberlistLogWording(t *testing.T) {
 	for _, viaLogger := range []bool{true, false} {
-		logs := &cluster.SyncBuffer{}
-		conf := loopbackConfig("a", 0)
-		conf.Logger = log.New(logs, "", log.LstdFlags)
-		if viaLogger {
-			conf.MemberlistConfig.Logger = conf.Logger
-		} else {
+		logs := &serftest.SyncBuffer{}
+		conf := onLoopback("a", 0, logs)
+		if !viaLogger {
 			conf.MemberlistConfig.Logger = nil
 			conf.MemberlistConfig.LogOutput = logs
 		}
-		s, err := Create(conf)
+		s, err := serf.Create(conf)
 		if err != nil {
 			t.Fatal(err)
 		}

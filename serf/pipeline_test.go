@@ -1,26 +1,34 @@
-package serf
+package serf_test
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // With coalescing on, the joins of a forming cluster arrive as one event.
 func TestMemberEventsCoalesce(t *testing.T) {
-	c := newTestCluster(t, 3, func(conf *Config) {
+	c := serftest.NewCluster(t, 3, func(_ int, conf *serf.Config) {
 		conf.CoalescePeriod = 2 * time.Second
 		conf.QuiescentPeriod = 300 * time.Millisecond
 		conf.UserCoalescePeriod = 2 * time.Second
 		conf.UserQuiescentPeriod = 300 * time.Millisecond
 	})
-	col := c.collect(0)
-	c.startAll()
-	waitUntil(t, 5*time.Second, "coalesced join", func() bool {
-		return len(col.memberEvents(EventMemberJoin)) == 3
+	col := c.Members[0].Events
+	c.JoinAll()
+	serftest.Eventually(t, 5*time.Second, func() error {
+		if got := col.MemberEvents(serf.EventMemberJoin); len(got) != 3 {
+			return fmt.Errorf("joins %v, want 3 members", got)
+		}
+		return nil
 	})
 	joins := 0
-	for _, e := range col.snapshot() {
-		if me, ok := e.(*MemberEvent); ok && me.Type == EventMemberJoin {
+	for _, e := range col.All() {
+		if me, ok := e.(*serf.MemberEvent); ok && me.Type == serf.EventMemberJoin {
 			joins++
 		}
 	}
@@ -30,40 +38,34 @@ func TestMemberEventsCoalesce(t *testing.T) {
 
 	// Coalescable user events of one name collapse to the newest.
 	for i := 0; i < 3; i++ {
-		if err := c.nodes[0].serf.UserEvent("deploy", []byte{byte(i)}, true); err != nil {
+		if err := c.Members[0].Serf.UserEvent("deploy", []byte{byte(i)}, true); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, 5*time.Second, "coalesced user event", func() bool { return len(col.userEvents()) > 0 })
+	serftest.Eventually(t, 5*time.Second, func() error {
+		if len(col.UserEvents()) == 0 {
+			return errors.New("no coalesced user event")
+		}
+		return nil
+	})
 	time.Sleep(500 * time.Millisecond)
-	evs := col.userEvents()
+	evs := col.UserEvents()
 	if len(evs) != 1 || evs[0].Payload[0] != 2 {
 		t.Fatalf("user events %+v", evs)
 	}
 }
 
-// Protocol 2 only carries the "role" tag.
-func TestProtocol2CarriesRoleOnly(t *testing.T) {
-	c := newTestCluster(t, 2, nil)
-	c.nodes[0].conf.ProtocolVersion = 2
-	c.nodes[0].conf.Tags = map[string]string{"role": "web", "dc": "east"}
-	c.startAll()
-	waitUntil(t, 5*time.Second, "n1 to see n0", func() bool {
-		m, ok := findMember(c.nodes[1].serf, "n0")
-		return ok && m.Tags["role"] == "web" && len(m.Tags) == 1 && m.DelegateCur == 2
-	})
-}
-
 // At shutdown every coalescer flushes, the user coalescer into the member
 // coalescer: what both held reaches EventCh, none of it is lost.
 func TestShutdownFlushesChainedCoalescers(t *testing.T) {
-	c := newTestCluster(t, 1, func(conf *Config) {
+	events := make(chan serf.Event, 64) // read here, not by a collector
+	s := serftest.NewCluster(t, 1, func(_ int, conf *serf.Config) {
+		conf.EventCh = events
 		conf.CoalescePeriod = time.Hour
 		conf.QuiescentPeriod = time.Hour
 		conf.UserCoalescePeriod = time.Hour
 		conf.UserQuiescentPeriod = time.Hour
-	})
-	s := c.start(0)
+	}).Members[0].Serf
 	for _, name := range []string{"a", "b", "c"} {
 		if err := s.UserEvent(name, nil, true); err != nil {
 			t.Fatal(err)
@@ -74,8 +76,8 @@ func TestShutdownFlushesChainedCoalescers(t *testing.T) {
 	}
 	// Shutdown has returned, so everything flushed is already queued.
 	var got []string
-	for len(c.nodes[0].events) > 0 {
-		got = append(got, (<-c.nodes[0].events).String())
+	for len(events) > 0 {
+		got = append(got, (<-events).String())
 	}
 	want := map[string]bool{"member-join": true, "user-event: a": true, "user-event: b": true, "user-event: c": true}
 	if len(got) != len(want) {
@@ -91,13 +93,14 @@ func TestShutdownFlushesChainedCoalescers(t *testing.T) {
 // Leave has the coalescers hand over what they hold before it returns, so
 // the application sees our own member-leave while still running.
 func TestLeaveFlushesCoalescers(t *testing.T) {
-	c := newTestCluster(t, 1, func(conf *Config) {
+	events := make(chan serf.Event, 64) // read here, not by a collector
+	s := serftest.NewCluster(t, 1, func(_ int, conf *serf.Config) {
+		conf.EventCh = events
 		conf.CoalescePeriod = time.Hour
 		conf.QuiescentPeriod = time.Hour
 		conf.UserCoalescePeriod = time.Hour
 		conf.UserQuiescentPeriod = time.Hour
-	})
-	s := c.start(0)
+	}).Members[0].Serf
 	if err := s.UserEvent("a", nil, true); err != nil {
 		t.Fatal(err)
 	}
@@ -105,22 +108,21 @@ func TestLeaveFlushesCoalescers(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for len(c.nodes[0].events) > 0 {
-		got = append(got, (<-c.nodes[0].events).String())
+	for len(events) > 0 {
+		got = append(got, (<-events).String())
 	}
-	if len(got) != 2 || !contains(got, "member-leave") || !contains(got, "user-event: a") {
+	if len(got) != 2 || !serftest.Contains(got, "member-leave") || !serftest.Contains(got, "user-event: a") {
 		t.Fatalf("events after Leave %q", got)
 	}
 }
 
 // An application that does not read EventCh cannot hang Leave.
 func TestLeaveDoesNotWaitForeverOnApplication(t *testing.T) {
-	c := newTestCluster(t, 1, func(conf *Config) {
+	s := serftest.NewCluster(t, 1, func(_ int, conf *serf.Config) {
 		conf.CoalescePeriod = time.Hour
 		conf.QuiescentPeriod = time.Hour
-		conf.EventCh = make(chan Event) // never read
-	})
-	s := c.start(0)
+		conf.EventCh = make(chan serf.Event) // never read
+	}).Members[0].Serf
 	done := make(chan error, 1)
 	go func() { done <- s.Leave() }()
 	select {

@@ -1,52 +1,48 @@
-package serf
+package serf_test
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
-// respondAll answers every query node i receives with its own name, and
-// records the query names it saw.
-func (c *testCluster) respondAll(i int) *queryLog {
+// respondAll answers every query member m receives with its own name, and
+// records the query names it saw. Queries called "silent" get no answer.
+func respondAll(m *serftest.Member) *queryLog {
 	ql := &queryLog{}
-	node := c.nodes[i]
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		for {
-			select {
-			case e := <-node.events:
-				q, ok := e.(*Query)
-				if !ok {
-					continue
-				}
-				ql.add(q)
-				if q.Name == "silent" {
-					continue
-				}
-				if err := q.Respond([]byte(node.name)); err != nil {
-					ql.fail(err)
-				}
-			case <-c.stopCh:
-				return
-			}
+	name := m.Name
+	m.Events.Handle(func(e serf.Event) {
+		q, ok := e.(*serf.Query)
+		if !ok {
+			return
 		}
-	}()
+		ql.add(q)
+		if q.Name == "silent" {
+			return
+		}
+		if err := q.Respond([]byte(name)); err != nil {
+			ql.fail(err)
+		}
+	})
 	return ql
 }
 
 type queryLog struct {
 	mu      sync.Mutex
 	names   []string
-	queries []*Query
+	queries []*serf.Query
 	errs    []error
 }
 
-func (l *queryLog) add(q *Query) {
+func (l *queryLog) add(q *serf.Query) {
 	l.mu.Lock()
 	l.names = append(l.names, q.Name)
 	l.queries = append(l.queries, q)
@@ -66,7 +62,7 @@ func (l *queryLog) seen() []string {
 }
 
 // gather reads a query's channels until they close.
-func gather(t *testing.T, resp *QueryResponse) (acks, froms []string) {
+func gather(t *testing.T, resp *serf.QueryResponse) (acks, froms []string) {
 	t.Helper()
 	ackCh, respCh := resp.AckCh(), resp.ResponseCh()
 	timeout := time.After(10 * time.Second)
@@ -96,20 +92,25 @@ func gather(t *testing.T, resp *QueryResponse) (acks, froms []string) {
 	return acks, froms
 }
 
-func newQueryCluster(t *testing.T) *testCluster {
-	c := newTestCluster(t, 3, nil)
-	c.nodes[1].conf.Tags = map[string]string{"role": "web"}
-	c.nodes[2].conf.Tags = map[string]string{"role": "db"}
-	for i := range c.nodes {
-		c.respondAll(i)
+func newQueryCluster(t *testing.T) *serftest.Cluster {
+	c := serftest.NewCluster(t, 3, func(i int, conf *serf.Config) {
+		switch i {
+		case 1:
+			conf.Tags = map[string]string{"role": "web"}
+		case 2:
+			conf.Tags = map[string]string{"role": "db"}
+		}
+	})
+	for _, m := range c.Members {
+		respondAll(m)
 	}
-	c.startAll()
+	c.JoinAll()
 	return c
 }
 
 func TestQueryAcksAndResponses(t *testing.T) {
 	c := newQueryCluster(t)
-	resp, err := c.nodes[0].serf.Query("hello", []byte("x"), &QueryParam{RequestAck: true, RelayFactor: 2, Timeout: 500 * time.Millisecond})
+	resp, err := c.Members[0].Serf.Query("hello", []byte("x"), &serf.QueryParam{RequestAck: true, RelayFactor: 2, Timeout: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,18 +130,18 @@ func TestQueryAcksAndResponses(t *testing.T) {
 func TestQueryFilters(t *testing.T) {
 	c := newQueryCluster(t)
 	for _, tc := range []struct {
-		p    QueryParam
+		p    serf.QueryParam
 		want string
 	}{
-		{QueryParam{FilterTags: map[string]string{"role": "we"}}, "n1"}, // unanchored
-		{QueryParam{FilterTags: map[string]string{"role": "^(web|db)$"}}, "n1,n2"},
-		{QueryParam{FilterNodes: []string{"n2", "n0"}}, "n0,n2"},
-		{QueryParam{FilterNodes: []string{"n1"}, FilterTags: map[string]string{"role": "db"}}, ""},
-		{QueryParam{FilterTags: map[string]string{"missing": "^$"}}, "n0,n1,n2"}, // a missing tag is ""
+		{serf.QueryParam{FilterTags: map[string]string{"role": "we"}}, "n1"}, // unanchored
+		{serf.QueryParam{FilterTags: map[string]string{"role": "^(web|db)$"}}, "n1,n2"},
+		{serf.QueryParam{FilterNodes: []string{"n2", "n0"}}, "n0,n2"},
+		{serf.QueryParam{FilterNodes: []string{"n1"}, FilterTags: map[string]string{"role": "db"}}, ""},
+		{serf.QueryParam{FilterTags: map[string]string{"missing": "^$"}}, "n0,n1,n2"}, // a missing tag is ""
 	} {
 		p := tc.p
 		p.Timeout = 400 * time.Millisecond
-		resp, err := c.nodes[0].serf.Query("filtered", nil, &p)
+		resp, err := c.Members[0].Serf.Query("filtered", nil, &p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,22 +155,30 @@ func TestQueryFilters(t *testing.T) {
 	}
 }
 
+// queryNamed waits for the query called name among m's events.
+func queryNamed(t *testing.T, m *serftest.Member, name string) *serf.Query {
+	t.Helper()
+	var q *serf.Query
+	serftest.Eventually(t, 5*time.Second, func() error {
+		for _, e := range m.Events.All() {
+			if got, ok := e.(*serf.Query); ok && got.Name == name {
+				q = got
+				return nil
+			}
+		}
+		return fmt.Errorf("no query %q among %s's events", name, m.Name)
+	})
+	return q
+}
+
 func TestQueryRespondErrors(t *testing.T) {
-	c := newTestCluster(t, 1, nil)
-	s := c.start(0)
-	if _, err := s.Query("q", nil, &QueryParam{Timeout: 300 * time.Millisecond}); err != nil {
+	m := serftest.NewCluster(t, 1, nil).Members[0]
+	s := m.Serf
+	if _, err := s.Query("q", nil, &serf.QueryParam{Timeout: 300 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	var q *Query
-	waitUntil(t, 5*time.Second, "query event", func() bool {
-		select {
-		case e := <-c.nodes[0].events:
-			q, _ = e.(*Query)
-		default:
-		}
-		return q != nil
-	})
-	if q.SourceNode() != "n0" || q.String() != "query: q" || q.EventType() != EventQuery {
+	q := queryNamed(t, m, "q")
+	if q.SourceNode() != "n0" || q.String() != "query: q" || q.EventType() != serf.EventQuery {
 		t.Fatalf("query %+v", q)
 	}
 	err := q.Respond(make([]byte, 1100))
@@ -184,19 +193,16 @@ func TestQueryRespondErrors(t *testing.T) {
 		t.Fatalf("second response: %v", err)
 	}
 
-	if _, err := s.Query("late", nil, &QueryParam{Timeout: time.Millisecond}); err != nil {
+	if _, err := s.Query("late", nil, &serf.QueryParam{Timeout: time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	var late *Query
-	waitUntil(t, 5*time.Second, "late query event", func() bool {
-		select {
-		case e := <-c.nodes[0].events:
-			late, _ = e.(*Query)
-		default:
+	late := queryNamed(t, m, "late")
+	serftest.Eventually(t, 5*time.Second, func() error {
+		if time.Now().Before(late.Deadline()) {
+			return errors.New("the late query's deadline has not passed")
 		}
-		return late != nil
+		return nil
 	})
-	waitUntil(t, 5*time.Second, "the late query's deadline", func() bool { return time.Now().After(late.Deadline()) })
 	err = late.Respond(nil)
 	if err == nil || err.Error() != "failed to respond to key query: response is past the deadline" {
 		t.Fatalf("late response: %v", err)
@@ -204,24 +210,27 @@ func TestQueryRespondErrors(t *testing.T) {
 }
 
 func TestQueryLimitsAndProtocol(t *testing.T) {
-	c := newTestCluster(t, 2, nil)
-	c.nodes[1].conf.ProtocolVersion = 3
-	s := c.start(0)
+	c := serftest.NewCluster(t, 2, func(i int, conf *serf.Config) {
+		if i == 1 {
+			conf.ProtocolVersion = 3
+		}
+	})
+	s := c.Members[0].Serf
 	_, err := s.Query("q", make([]byte, 1100), nil)
 	if err == nil || err.Error() != "query exceeds limit of 1024 bytes" {
 		t.Fatalf("big query: %v", err)
 	}
-	old := c.start(1)
-	if _, err := old.Query("q", nil, nil); !errors.Is(err, FeatureNotSupported) || err.Error() != "Feature not supported" {
+	old := c.Members[1].Serf
+	if _, err := old.Query("q", nil, nil); !errors.Is(err, serf.FeatureNotSupported) || err.Error() != "Feature not supported" {
 		t.Fatalf("protocol 3 query: %v", err)
 	}
 }
 
 func TestInternalPingQueryIsHidden(t *testing.T) {
-	c := newTestCluster(t, 2, nil)
-	logs := []*queryLog{c.respondAll(0), c.respondAll(1)}
-	c.startAll()
-	resp, err := c.nodes[0].serf.Query(InternalQueryPrefix+"ping", nil, &QueryParam{RequestAck: true, Timeout: 400 * time.Millisecond})
+	c := serftest.NewCluster(t, 2, nil)
+	logs := []*queryLog{respondAll(c.Members[0]), respondAll(c.Members[1])}
+	c.JoinAll()
+	resp, err := c.Members[0].Serf.Query(serf.InternalQueryPrefix+"ping", nil, &serf.QueryParam{RequestAck: true, Timeout: 400 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,8 +246,7 @@ func TestInternalPingQueryIsHidden(t *testing.T) {
 }
 
 func TestDefaultQueryTimeout(t *testing.T) {
-	c := newTestCluster(t, 1, nil)
-	s := c.start(0)
+	s := serftest.NewCluster(t, 1, nil).Members[0].Serf
 	// One member: 10ms × 16 × ceil(log10(2)) = 160ms.
 	if got := s.DefaultQueryTimeout(); got != 160*time.Millisecond {
 		t.Fatalf("got %v", got)
@@ -250,18 +258,17 @@ func TestDefaultQueryTimeout(t *testing.T) {
 
 func BenchmarkQueryFanIn(b *testing.B) {
 	const responders = 16
-	c := newTestCluster(b, responders, func(conf *Config) {
-		conf.Logger.SetOutput(discard{})
-		conf.MemberlistConfig.Logger.SetOutput(discard{})
+	c := serftest.NewCluster(b, responders, func(_ int, conf *serf.Config) {
+		conf.Logger.SetOutput(io.Discard)
 	})
-	for i := range c.nodes {
-		c.respondAll(i)
+	for _, m := range c.Members {
+		respondAll(m)
 	}
-	c.startAll()
-	s := c.nodes[0].serf
+	c.JoinAll()
+	s := c.Members[0].Serf
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		resp, err := s.Query("bench", nil, &QueryParam{Timeout: 5 * time.Second})
+		resp, err := s.Query("bench", nil, &serf.QueryParam{Timeout: 5 * time.Second})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -277,7 +284,3 @@ func BenchmarkQueryFanIn(b *testing.B) {
 		}
 	}
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -1,266 +1,85 @@
-package serf
+package serf_test
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
+
+	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
-func TestJoinSeesEveryone(t *testing.T) {
-	c := newTestCluster(t, 3, nil)
-	col := c.collect(0)
-	c.startAll()
+// Cross-cutting scenarios: whole members on serftest's network.
 
-	waitUntil(t, 5*time.Second, "join events on n0", func() bool {
-		joins := col.memberEvents(EventMemberJoin)
-		return contains(joins, "n0") && contains(joins, "n1") && contains(joins, "n2")
-	})
-	if !c.nodes[0].logs.Contains("[INFO] serf: EventMemberJoin: n1 127.0.0.1") {
-		t.Fatalf("missing join log line:\n%s", c.nodes[0].logs)
-	}
-	m := c.nodes[0].serf.LocalMember()
-	if m.Name != "n0" || m.Status != StatusAlive || m.DelegateCur != 5 || m.DelegateMin != 2 || m.DelegateMax != 5 || m.ProtocolCur != 2 {
-		t.Fatalf("local member %+v", m)
-	}
-}
+const waitFor = 5 * time.Second
 
-func TestGracefulLeaveIsSeenAsLeft(t *testing.T) {
-	c := newTestCluster(t, 3, nil)
-	col := c.collect(0)
-	c.startAll()
-
-	if err := c.nodes[2].serf.Leave(); err != nil {
-		t.Fatal(err)
-	}
-	if st := c.nodes[2].serf.State(); st != SerfLeft {
-		t.Fatalf("state %v", st)
-	}
-	c.waitStatus("n2", StatusLeft)
-	waitUntil(t, 5*time.Second, "leave event", func() bool {
-		return contains(col.memberEvents(EventMemberLeave), "n2")
-	})
-	if err := c.nodes[2].serf.Leave(); err != nil {
-		t.Fatalf("second leave: %v", err)
-	}
-	c.kill(2)
-	if err := c.nodes[2].serf.Leave(); err == nil || err.Error() != "Leave called after Shutdown" {
-		t.Fatalf("leave after shutdown: %v", err)
-	}
-	if c.nodes[2].logs.Contains("Shutdown without a Leave") {
-		t.Fatal("warned about shutdown after a leave")
-	}
-}
-
-func TestFailureIsSeenAsFailed(t *testing.T) {
-	c := newTestCluster(t, 3, nil)
-	col := c.collect(0)
-	c.startAll()
-
-	c.kill(2)
-	if !c.nodes[2].logs.Contains("[WARN] serf: Shutdown without a Leave") {
-		t.Fatal("missing shutdown warning")
-	}
-	c.waitStatus("n2", StatusFailed)
-	waitUntil(t, 5*time.Second, "failed event", func() bool {
-		return contains(col.memberEvents(EventMemberFailed), "n2")
-	})
-	if st := c.nodes[0].serf.Stats(); st["failed"] != "1" || st["members"] != "3" {
-		t.Fatalf("stats %v", st)
-	}
-}
-
-func TestForceLeaveMovesFailedToLeft(t *testing.T) {
-	c := newTestCluster(t, 3, nil)
-	col := c.collect(1)
-	c.startAll()
-	c.kill(2)
-	c.waitStatus("n2", StatusFailed)
-
-	if err := c.nodes[0].serf.RemoveFailedNode("n2"); err != nil {
-		t.Fatal(err)
-	}
-	c.waitStatus("n2", StatusLeft)
-	waitUntil(t, 5*time.Second, "forced leave event on n1", func() bool {
-		return contains(col.memberEvents(EventMemberLeave), "n2")
-	})
-	if !c.nodes[1].logs.Contains("[INFO] serf: EventMemberLeave (forced): n2 127.0.0.1") {
-		t.Fatalf("missing forced leave log")
-	}
-}
-
-func TestForceLeavePruneErases(t *testing.T) {
-	c := newTestCluster(t, 3, nil)
-	col := c.collect(1)
-	c.startAll()
-	c.kill(2)
-	c.waitStatus("n2", StatusFailed)
-
-	if err := c.nodes[0].serf.RemoveFailedNodePrune("n2"); err != nil {
-		t.Fatal(err)
-	}
-	for _, i := range []int{0, 1} {
-		s := c.nodes[i].serf
-		waitUntil(t, 5*time.Second, "n2 pruned", func() bool {
-			_, ok := findMember(s, "n2")
-			return !ok
-		})
-	}
-	waitUntil(t, 5*time.Second, "reap event", func() bool {
-		return contains(col.memberEvents(EventMemberReap), "n2")
-	})
-	if _, ok := c.nodes[0].serf.GetCachedCoordinate("n2"); ok {
-		t.Fatal("coordinate of pruned node still cached")
-	}
-}
-
-func TestForceLeaveUnknownNodeSucceeds(t *testing.T) {
-	c := newTestCluster(t, 2, nil)
-	c.startAll()
-	if err := c.nodes[0].serf.RemoveFailedNode("nobody"); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestReapAfterTimeouts(t *testing.T) {
-	c := newTestCluster(t, 3, func(conf *Config) {
-		conf.ReapInterval = 20 * time.Millisecond
-		conf.ReconnectTimeout = 300 * time.Millisecond
-		conf.TombstoneTimeout = 300 * time.Millisecond
-	})
-	col := c.collect(0)
-	c.startAll()
-	c.kill(2)
-	waitUntil(t, 5*time.Second, "n2 reaped", func() bool {
-		return contains(col.memberEvents(EventMemberReap), "n2")
-	})
-	if _, ok := findMember(c.nodes[0].serf, "n2"); ok {
-		t.Fatal("n2 still a member after reap")
-	}
-	if !c.nodes[0].logs.Contains("[INFO] serf: EventMemberReap: n2") {
-		t.Fatal("missing reap log")
-	}
-}
-
-func TestSetTagsUpdatesPeers(t *testing.T) {
-	c := newTestCluster(t, 2, nil)
-	col := c.collect(1)
-	c.startAll()
-
-	if err := c.nodes[0].serf.SetTags(map[string]string{"role": "web"}); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, 5*time.Second, "tag update", func() bool {
-		m, _ := findMember(c.nodes[1].serf, "n0")
-		return m.Tags["role"] == "web" && contains(col.memberEvents(EventMemberUpdate), "n0")
-	})
-	if got := c.nodes[0].serf.LocalMember().Tags["role"]; got != "web" {
-		t.Fatalf("local member tags not updated: %q", got)
-	}
-	big := map[string]string{"x": string(make([]byte, 600))}
-	err := c.nodes[0].serf.SetTags(big)
-	if err == nil || err.Error() != "Encoded length of tags exceeds limit of 512 bytes" {
-		t.Fatalf("big tags: %v", err)
-	}
-}
-
-func TestUserEventDeliveredOnceEverywhere(t *testing.T) {
-	c := newTestCluster(t, 4, nil)
-	var cols []*collector
-	for i := range c.nodes {
-		cols = append(cols, c.collect(i))
-	}
-	c.startAll()
-
-	for i := 0; i < 5; i++ {
-		if err := c.nodes[i%4].serf.UserEvent("deploy", []byte{byte(i)}, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, col := range cols {
-		waitUntil(t, 5*time.Second, "5 user events", func() bool { return len(col.userEvents()) >= 5 })
-		// Give duplicates a chance to show up before counting.
-		time.Sleep(100 * time.Millisecond)
-		seen := map[byte]int{}
-		for _, e := range col.userEvents() {
-			seen[e.Payload[0]]++
-			if e.Name != "deploy" || e.Coalesce {
-				t.Fatalf("node %d bad event %+v", i, e)
+// hasAll is a condition that list holds every name.
+func hasAll(what string, list func() []string, names ...string) func() error {
+	return func() error {
+		got := list()
+		for _, n := range names {
+			if !serftest.Contains(got, n) {
+				return fmt.Errorf("%s: %v lacks %s", what, got, n)
 			}
 		}
-		for p, n := range seen {
-			if n != 1 {
-				t.Fatalf("node %d got payload %d %d times", i, p, n)
-			}
-		}
+		return nil
 	}
 }
 
-func TestUserEventLimits(t *testing.T) {
-	c := newTestCluster(t, 1, nil)
-	s := c.start(0)
-	err := s.UserEvent("big", make([]byte, 600), false)
-	if err == nil || err.Error() != "user event exceeds configured limit of 512 bytes before encoding" {
-		t.Fatalf("got %v", err)
-	}
-	err = s.UserEvent("x", make([]byte, 505), false)
-	if err == nil || err.Error() != "encoded user event exceeds configured limit of 512 bytes after encoding" {
-		t.Fatalf("got %v", err)
-	}
+func memberEvents(m *serftest.Member, t serf.EventType) func() []string {
+	return func() []string { return m.Events.MemberEvents(t) }
 }
 
-func TestEventReplayOnJoin(t *testing.T) {
-	for _, ignoreOld := range []bool{false, true} {
-		c := newTestCluster(t, 3, nil)
-		late := c.collect(2)
-		c.start(0)
-		c.start(1)
-		c.join(1, 0)
-		c.waitMembers(2)
-		if err := c.nodes[0].serf.UserEvent("old", []byte("1"), false); err != nil {
-			t.Fatal(err)
+// A node restarted on its snapshot rejoins the cluster by itself and does
+// not see again the user events its previous incarnation handled.
+func TestRestartFromSnapshotRejoinsWithoutReplay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "snap")
+	c := serftest.NewCluster(t, 2, func(i int, conf *serf.Config) {
+		if i == 1 {
+			conf.SnapshotPath = path
 		}
-		waitUntil(t, 5*time.Second, "n1 to record the event", func() bool {
-			return c.nodes[1].serf.eventClock.Time() >= 2
-		})
-		// Until its retransmissions are used up, the event can still reach
-		// n2 by gossip during the join, before the push/pull that sets the
-		// ignore threshold: that would be a live delivery, not a replay.
-		waitUntil(t, 5*time.Second, "event gossip to finish", func() bool {
-			return c.nodes[0].serf.Stats()["event_queue"] == "0" && c.nodes[1].serf.Stats()["event_queue"] == "0"
-		})
+	})
+	c.JoinAll()
+	if err := c.Members[0].Serf.UserEvent("before", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	// The event clock moves before the event enters n1's pipeline, so wait
+	// for the event itself: the snapshotter queues an event for recording
+	// before passing it on, and shutdown records what is queued.
+	names := func(m *serftest.Member) func() []string {
+		return func() []string {
+			var out []string
+			for _, e := range m.Events.UserEvents() {
+				out = append(out, e.Name)
+			}
+			return out
+		}
+	}
+	serftest.Eventually(t, waitFor, hasAll("user events on n1", names(c.Members[1]), "before"))
 
-		c.start(2)
-		if _, err := c.nodes[2].serf.Join([]string{c.nodes[1].addr()}, ignoreOld); err != nil {
-			t.Fatal(err)
+	// Same name, address and snapshot; new process.
+	n1 := c.Restart(1)
+	serftest.Eventually(t, 10*time.Second, func() error {
+		if serftest.CountStatus(n1.Serf, serf.StatusAlive) != 2 || !n1.Logs.Contains("[INFO] serf: Re-joined to previously known node: n0: ") {
+			return errors.New("restarted n1 has not re-joined n0 from its snapshot")
 		}
-		if ignoreOld {
-			if err := c.nodes[0].serf.UserEvent("new", nil, false); err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, 5*time.Second, "new event", func() bool {
-				for _, e := range late.userEvents() {
-					if e.Name == "new" {
-						return true
-					}
-				}
-				return false
-			})
-			for _, e := range late.userEvents() {
-				if e.Name == "old" {
-					t.Fatal("old event replayed despite ignoreOld")
-				}
-			}
-		} else {
-			waitUntil(t, 5*time.Second, "replayed event", func() bool {
-				evs := late.userEvents()
-				return len(evs) == 1 && evs[0].Name == "old"
-			})
-		}
+		return nil
+	})
+	if err := c.Members[0].Serf.UserEvent("after", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	serftest.Eventually(t, waitFor, hasAll("user events on restarted n1", names(n1), "after"))
+	if serftest.Contains(names(n1)(), "before") {
+		t.Fatal("old event replayed after restart")
 	}
 }
 
 func TestShutdownIsIdempotentAndClosesCh(t *testing.T) {
-	c := newTestCluster(t, 1, nil)
-	s := c.start(0)
+	s := serftest.NewCluster(t, 1, nil).Members[0].Serf
 	if err := s.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
@@ -277,19 +96,110 @@ func TestShutdownIsIdempotentAndClosesCh(t *testing.T) {
 	}
 }
 
+// Everything Serf starts must be gone after Shutdown.
+func TestNoGoroutinesOutliveShutdown(t *testing.T) {
+	before := runtime.NumGoroutine()
+	func() {
+		net := serftest.NewNetwork(1)
+		defer net.Close()
+		var serfs []*serf.Serf
+		var addrs []string
+		for i := 0; i < 3; i++ {
+			name := string(rune('a' + i))
+			tr := net.NewTransport(name)
+			conf := serftest.TestConfig(name, tr, io.Discard)
+			conf.EventCh = make(chan serf.Event, 1024)
+			conf.CoalescePeriod, conf.QuiescentPeriod = 50*time.Millisecond, 10*time.Millisecond
+			conf.UserCoalescePeriod, conf.UserQuiescentPeriod = 50*time.Millisecond, 10*time.Millisecond
+			s, err := serf.Create(conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			serfs = append(serfs, s)
+			addrs = append(addrs, tr.Addr())
+		}
+		for _, s := range serfs[1:] {
+			if _, err := s.Join(addrs[:1], false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = serfs[0].UserEvent("e", nil, true)
+		if _, err := serfs[0].Query("q", nil, &serf.QueryParam{Timeout: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		_ = serfs[2].Leave()
+		for _, s := range serfs {
+			if err := s.Shutdown(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}()
+	serftest.Eventually(t, waitFor, func() error {
+		if n := runtime.NumGoroutine(); n > before {
+			return fmt.Errorf("%d goroutines, %d before", n, before)
+		}
+		return nil
+	})
+}
+
+// A 64-node cluster converges, spreads a user event to everyone and
+// answers a query from everyone. Skipped with -short and under the race
+// detector, which makes 64 nodes too slow for a shared 2-core machine.
+func TestCluster64(t *testing.T) {
+	if testing.Short() || serf.RaceEnabled {
+		t.Skip("64 nodes")
+	}
+	const n = 64
+	start := time.Now()
+	c := serftest.NewCluster(t, n, func(_ int, conf *serf.Config) {
+		conf.Logger.SetOutput(io.Discard)
+		ml := conf.MemberlistConfig
+		ml.GossipInterval = 50 * time.Millisecond
+		ml.ProbeInterval = 200 * time.Millisecond
+		ml.ProbeTimeout = 100 * time.Millisecond
+		ml.PushPullInterval = 2 * time.Second
+		ml.SuspicionMult = 4
+	})
+	for i := 1; i < n; i++ {
+		c.Join(i, i/2) // a tree of introductions, not a star
+	}
+	c.WaitMembers(n)
+	t.Logf("converged in %v", time.Since(start))
+
+	for _, m := range c.Members[1:] {
+		respondAll(m)
+	}
+	start = time.Now()
+	resp, err := c.Members[0].Serf.Query("all", nil, &serf.QueryParam{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for range resp.ResponseCh() {
+		got++
+		if got == n-1 {
+			resp.Close()
+		}
+	}
+	if got != n-1 {
+		t.Fatalf("%d of %d responses", got, n-1)
+	}
+	t.Logf("all %d responses in %v", got, time.Since(start))
+}
+
 func TestCreateValidation(t *testing.T) {
 	for _, tc := range []struct {
-		tweak func(*Config)
+		tweak func(*serf.Config)
 		want  string
 	}{
-		{func(c *Config) { c.ProtocolVersion = 1 }, "Protocol version '1' too low. Must be in range: [2, 5]"},
-		{func(c *Config) { c.ProtocolVersion = 6 }, "Protocol version '6' too high. Must be in range: [2, 5]"},
-		{func(c *Config) { c.UserEventSizeLimit = 9217 }, "user event size limit exceeds limit of 9216 bytes"},
-		{func(c *Config) { c.Tags = map[string]string{"x": string(make([]byte, 600))} }, "Encoded length of tags exceeds limit of 512 bytes"},
+		{func(c *serf.Config) { c.ProtocolVersion = 1 }, "Protocol version '1' too low. Must be in range: [2, 5]"},
+		{func(c *serf.Config) { c.ProtocolVersion = 6 }, "Protocol version '6' too high. Must be in range: [2, 5]"},
+		{func(c *serf.Config) { c.UserEventSizeLimit = 9217 }, "user event size limit exceeds limit of 9216 bytes"},
+		{func(c *serf.Config) { c.Tags = map[string]string{"x": string(make([]byte, 600))} }, "Encoded length of tags exceeds limit of 512 bytes"},
 	} {
-		conf := DefaultConfig()
+		conf := serf.DefaultConfig()
 		tc.tweak(conf)
-		_, err := Create(conf)
+		_, err := serf.Create(conf)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("got %v, want %q", err, tc.want)
 		}
@@ -297,9 +207,7 @@ func TestCreateValidation(t *testing.T) {
 }
 
 func TestStatsKeys(t *testing.T) {
-	c := newTestCluster(t, 1, nil)
-	s := c.start(0)
-	st := s.Stats()
+	st := serftest.NewCluster(t, 1, nil).Members[0].Serf.Stats()
 	for _, k := range []string{"members", "failed", "left", "health_score", "member_time", "event_time",
 		"query_time", "intent_queue", "event_queue", "query_queue", "encrypted", "coordinate_resets"} {
 		if _, ok := st[k]; !ok {

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/serf-clone/serf/testutil/cluster"
 )
 
 // snapTestQuery stands in for *Query, which lives on another branch.
@@ -29,7 +27,7 @@ type snapHarness struct {
 	t        *testing.T
 	path     string
 	clock    *LamportClock
-	logs     *cluster.SyncBuffer
+	logs     *syncBuffer
 	out      chan Event
 	shutdown chan struct{}
 	in       chan<- Event
@@ -42,7 +40,7 @@ func startSnap(t *testing.T, path string, rejoin bool, minCompact int, out chan 
 		t:        t,
 		path:     path,
 		clock:    new(LamportClock),
-		logs:     new(cluster.SyncBuffer),
+		logs:     new(syncBuffer),
 		out:      out,
 		shutdown: make(chan struct{}),
 	}
@@ -346,9 +344,19 @@ func TestSnapshotPeriodicClockAndFlush(t *testing.T) {
 	// No events at all: the periodic check alone writes the clock, and the
 	// periodic flush gets it to disk without waiting for shutdown.
 	h.clock.Witness(40)
-	waitUntil(t, testWait, "clock: 40 on disk", func() bool { return strings.Contains(readFile(t, path), "clock: 40\n") })
+	eventually(t, testWait, func() error {
+		if got := readFile(t, path); !strings.Contains(got, "clock: 40\n") {
+			return fmt.Errorf("no clock: 40 on disk: %q", got)
+		}
+		return nil
+	})
 	h.clock.Witness(98)
-	waitUntil(t, testWait, "clock: 98 on disk", func() bool { return strings.HasSuffix(readFile(t, path), "clock: 40\nclock: 98\n") })
+	eventually(t, testWait, func() error {
+		if got := readFile(t, path); !strings.HasSuffix(got, "clock: 40\nclock: 98\n") {
+			return fmt.Errorf("no clock: 98 after clock: 40 on disk: %q", got)
+		}
+		return nil
+	})
 }
 
 func TestSnapshotClockZeroWritesNothing(t *testing.T) {
@@ -416,7 +424,7 @@ func TestSnapshotRejectsLineBreakNames(t *testing.T) {
 
 func TestSnapshotRecoveryCompaction(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "snap")
-	logs := new(cluster.SyncBuffer)
+	logs := new(syncBuffer)
 	s, err := openSnapshot(path, 128*1024, false, log.New(logs, "", 0), new(LamportClock))
 	if err != nil {
 		t.Fatal(err)

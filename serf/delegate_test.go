@@ -1,20 +1,23 @@
-package serf
+package serf_test
 
 import (
+	"encoding/hex"
 	"math/rand"
 	"testing"
-	"time"
+
+	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // Nothing a peer sends may crash us: every message type, truncated or
 // random, is logged and dropped.
 func TestGarbageFromTheNetworkIsDropped(t *testing.T) {
-	c := newTestCluster(t, 1, nil)
-	s := c.start(0)
-	d := &delegate{serf: s}
+	m := serftest.NewCluster(t, 1, nil).Members[0]
+	s := m.Serf
+	d := serf.PeerInputOf(s)
 	rng := rand.New(rand.NewSource(1))
 
-	valid := [][]byte{mustHex(t, observedUserEvent), mustHex(t, observedQuery)}
+	valid := [][]byte{mustHex(t, serf.ObservedUserEvent), mustHex(t, serf.ObservedQuery)}
 	for _, v := range valid {
 		for i := 1; i < len(v); i++ {
 			d.NotifyMsg(v[:i]) // every truncation
@@ -39,16 +42,25 @@ func TestGarbageFromTheNetworkIsDropped(t *testing.T) {
 		d.MergeRemoteState(buf, rng.Intn(2) == 0)
 	}
 	d.MergeRemoteState(nil, false)
-	(&pingDelegate{serf: s}).NotifyPingComplete(s.memberlist.LocalNode(), time.Millisecond, []byte{1, 0x93})
-	(&pingDelegate{serf: s}).NotifyPingComplete(s.memberlist.LocalNode(), time.Millisecond, []byte{7})
-	s.decodeTags([]byte{0xff, 0xdf, 0xff, 0xff, 0xff, 0xff})
+	d.NotifyPingComplete([]byte{1, 0x93})
+	d.NotifyPingComplete([]byte{7})
+	d.DecodeTags([]byte{0xff, 0xdf, 0xff, 0xff, 0xff, 0xff})
 
-	if !c.nodes[0].logs.Contains("[WARN] serf: Received message of unknown type: 200") ||
-		!c.nodes[0].logs.Contains("[ERR] serf: Remote state is zero bytes") ||
-		!c.nodes[0].logs.Contains("[ERR] serf: Remote state has bad type prefix: 0") {
-		t.Fatalf("expected log lines missing:\n%s", c.nodes[0].logs)
+	if !m.Logs.Contains("[WARN] serf: Received message of unknown type: 200") ||
+		!m.Logs.Contains("[ERR] serf: Remote state is zero bytes") ||
+		!m.Logs.Contains("[ERR] serf: Remote state has bad type prefix: 0") {
+		t.Fatalf("expected log lines missing:\n%s", m.Logs)
 	}
-	if s.State() != SerfAlive {
+	if s.State() != serf.SerfAlive {
 		t.Fatal("serf not alive after garbage")
 	}
+}
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatalf("bad hex: %v", err)
+	}
+	return b
 }

@@ -1,0 +1,39 @@
+package serf
+
+// Internals for the external tests (package serf_test), which run members
+// on serftest and so cannot live inside package serf; as net/http's
+// export_test.go, this file is compiled only into the tests.
+
+import "time"
+
+// Observed wire messages of a real Serf v0.10.2 agent (messages_test.go).
+const (
+	ObservedUserEvent = observedUserEvent
+	ObservedQuery     = observedQuery
+)
+
+// RaceEnabled tells heavy tests that the race detector slows everything.
+const RaceEnabled = raceEnabled
+
+var (
+	RestoreMemberlistWording = restoreMemberlistWording
+	MemberlistError          = memberlistError
+)
+
+// PeerInput feeds raw bytes into s's memberlist delegates, as a peer's
+// messages, push-pull states and ping payloads arrive.
+type PeerInput struct{ s *Serf }
+
+func PeerInputOf(s *Serf) PeerInput { return PeerInput{s} }
+
+func (p PeerInput) NotifyMsg(buf []byte) { (&delegate{serf: p.s}).NotifyMsg(buf) }
+
+func (p PeerInput) MergeRemoteState(buf []byte, join bool) {
+	(&delegate{serf: p.s}).MergeRemoteState(buf, join)
+}
+
+func (p PeerInput) NotifyPingComplete(payload []byte) {
+	(&pingDelegate{serf: p.s}).NotifyPingComplete(p.s.memberlist.LocalNode(), time.Millisecond, payload)
+}
+
+func (p PeerInput) DecodeTags(meta []byte) map[string]string { return p.s.decodeTags(meta) }
