@@ -329,6 +329,9 @@ func (c *rpcConn) serve() {
 			return
 		}
 		if err := c.handle(&hdr); err != nil {
+			if errors.Is(err, errServerStopping) {
+				return
+			}
 			c.srv.logger.Printf("[ERR] agent.ipc: Failed to evaluate request: %v", err)
 			return
 		}

@@ -101,7 +101,7 @@ func (c *rpcConn) handleAuth(seq uint64) error {
 		c.authFailures++
 		c.srv.logger.Printf("[WARN] agent.ipc: Failed authentication attempt from %v", c.name)
 		if !c.srv.sleep(c.srv.opts.AuthFailureDelay) {
-			return errors.New("server shutting down")
+			return errServerStopping
 		}
 		if err := c.reply(seq, errors.New(client.ErrInvalidAuthToken), nil); err != nil {
 			return err
@@ -390,6 +390,9 @@ func (c *rpcConn) handleQuery(seq uint64) error {
 	}()
 	return sendErr
 }
+
+// errServerStopping ends a connection quietly during Shutdown.
+var errServerStopping = errors.New("RPC server shutting down")
 
 // Replies to requests beyond a per-connection cap (our own texts: real
 // Serf has no such caps).
