@@ -18,8 +18,11 @@
 //   - RPC: one goroutine per connection reads requests in order; each
 //     stream (event stream, monitor, query) has its own writer goroutine and
 //     a 512-entry buffer; all writes of a connection go through one lock.
-//     Decoding is bounded (pre-allocation cap, nesting depth, a per-request
-//     byte budget), so hostile input only costs its sender its connection.
+//     Each message is framed and size-checked before it is decoded (64 KiB
+//     before handshake/auth, 4 MiB after), nesting is bounded, and the
+//     server caps connections, handshake time, auth failures and each
+//     connection's streams and queries (RPCServerOptions), so hostile input
+//     only costs its sender its connection.
 //   - Logs: one writer (Logs) serializes every line, filters it for the
 //     console and syslog, and keeps all levels in a 512-line ring for
 //     monitors.

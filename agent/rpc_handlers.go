@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	metrics "github.com/hashicorp/go-metrics"
@@ -23,7 +24,7 @@ func (c *rpcConn) handle(h *client.RequestHeader) error {
 		return errors.New(client.ErrHandshakeRequired)
 	}
 	metrics.IncrCounterWithLabels([]string{"agent", "ipc", "command"}, 1, nil)
-	if c.srv.authKey != "" && !c.didAuth && cmd != client.AuthCommand && cmd != client.HandshakeCommand {
+	if c.srv.opts.AuthKey != "" && !c.didAuth && cmd != client.AuthCommand && cmd != client.HandshakeCommand {
 		// The body is deliberately left unread, as Serf does: a client
 		// that sent one will see it parsed as the next header.
 		c.srv.logger.Printf("[WARN] agent.ipc: Client sending commands before auth")
@@ -82,6 +83,9 @@ func (c *rpcConn) handleHandshake(seq uint64) error {
 		err = errors.New(client.ErrDuplicateHandshake)
 	default:
 		c.version = req.Version
+		if c.srv.opts.AuthKey == "" {
+			c.establish()
+		}
 	}
 	return c.reply(seq, err, nil)
 }
@@ -91,10 +95,24 @@ func (c *rpcConn) handleAuth(seq uint64) error {
 	if err := c.decodeBody(&req); err != nil {
 		return err
 	}
-	if req.AuthKey != c.srv.authKey {
-		return c.reply(seq, errors.New(client.ErrInvalidAuthToken), nil)
+	if subtle.ConstantTimeCompare([]byte(req.AuthKey), []byte(c.srv.opts.AuthKey)) != 1 {
+		// Failures are logged, answered only after a pause, and limited
+		// per connection; the reply is Serf's either way.
+		c.authFailures++
+		c.srv.logger.Printf("[WARN] agent.ipc: Failed authentication attempt from %v", c.name)
+		if !c.srv.sleep(c.srv.opts.AuthFailureDelay) {
+			return errServerStopping
+		}
+		if err := c.reply(seq, errors.New(client.ErrInvalidAuthToken), nil); err != nil {
+			return err
+		}
+		if c.authFailures >= c.srv.opts.MaxAuthFailures {
+			return fmt.Errorf("%d failed authentication attempts from %v", c.authFailures, c.name)
+		}
+		return nil
 	}
 	c.didAuth = true
+	c.establish()
 	return c.reply(seq, nil, nil)
 }
 
@@ -288,8 +306,12 @@ func (c *rpcConn) handleStream(seq uint64) error {
 	if _, ok := c.streams[seq]; ok {
 		return c.reply(seq, errors.New(client.ErrStreamExists), nil)
 	}
+	if len(c.streams) >= c.srv.opts.MaxStreamsPerConn {
+		return c.reply(seq, fmt.Errorf(errTooManyStreamsFmt, c.srv.opts.MaxStreamsPerConn), nil)
+	}
 	es := newEventStream(c, filters, seq)
 	c.streams[seq] = es
+	c.addStreams(1)
 	// Register before acknowledging so that every event after the ack
 	// reaches the client; the sender holds records until the ack is out.
 	c.srv.agent.RegisterEventHandler(es)
@@ -312,6 +334,7 @@ func (c *rpcConn) handleMonitor(seq uint64) error {
 	}
 	ls := newLogStream(c, level, seq)
 	c.monitor = ls
+	c.addStreams(1)
 	c.srv.logs.RegisterHandler(ls)
 	err := c.reply(seq, nil, nil)
 	close(ls.ready)
@@ -327,11 +350,13 @@ func (c *rpcConn) handleStop(seq uint64) error {
 		c.srv.logs.DeregisterHandler(c.monitor)
 		c.monitor.stop()
 		c.monitor = nil
+		c.addStreams(-1)
 	}
 	if es, ok := c.streams[req.Stop]; ok {
 		c.srv.agent.DeregisterEventHandler(es)
 		es.stop()
 		delete(c.streams, req.Stop)
+		c.addStreams(-1)
 	}
 	return c.reply(seq, nil, nil)
 }
@@ -348,16 +373,52 @@ func (c *rpcConn) handleQuery(seq uint64) error {
 		RelayFactor: req.RelayFactor,
 		Timeout:     time.Duration(req.Timeout),
 	}
+	if !c.startQuery() {
+		return c.reply(seq, fmt.Errorf(errTooManyQueriesFmt, c.srv.opts.MaxQueriesPerConn), nil)
+	}
 	resp, err := c.srv.agent.Query(req.Name, req.Payload, params)
 	sendErr := c.reply(seq, err, nil)
-	if err == nil && resp != nil {
-		c.workers.Add(1)
-		go func() {
-			defer c.workers.Done()
-			c.streamQuery(seq, resp)
-		}()
+	if err != nil || resp == nil {
+		c.endQuery()
+		return sendErr
 	}
+	c.workers.Add(1)
+	go func() {
+		defer c.workers.Done()
+		defer c.endQuery()
+		c.streamQuery(seq, resp)
+	}()
 	return sendErr
+}
+
+// errServerStopping ends a connection quietly during Shutdown.
+var errServerStopping = errors.New("RPC server shutting down")
+
+// Replies to requests beyond a per-connection cap (our own texts: real
+// Serf has no such caps).
+const (
+	errTooManyStreamsFmt = "Too many streams on this connection (limit %d)"
+	errTooManyQueriesFmt = "Too many queries in flight on this connection (limit %d)"
+)
+
+// startQuery reserves an in-flight query slot; false if all are taken.
+func (c *rpcConn) startQuery() bool {
+	c.queryMu.Lock()
+	defer c.queryMu.Unlock()
+	if c.inflight >= c.srv.opts.MaxQueriesPerConn {
+		return false
+	}
+	c.inflight++
+	return true
+}
+
+// endQuery releases a slot and, if that left the connection idle, starts
+// its idle clock.
+func (c *rpcConn) endQuery() {
+	c.queryMu.Lock()
+	c.inflight--
+	c.queryMu.Unlock()
+	c.armIdle()
 }
 
 func (c *rpcConn) handleRespond(seq uint64) error {
