@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // A second node claiming an existing name loses the vote and shuts down.
@@ -12,7 +12,7 @@ func TestNameConflictImpostorShutsDown(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
 	c.startAll()
 
-	logs := &cluster.SyncBuffer{}
+	logs := &serftest.SyncBuffer{}
 	conf := testConfig("n1", c.net.newTransport("n1-impostor"), logs, make(chan Event, 1024))
 	impostor, err := Create(conf)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // waitUntil polls cond until it holds or timeout passes.
@@ -39,7 +39,7 @@ type testNode struct {
 	conf      *Config
 	serf      *Serf
 	events    chan Event
-	logs      *cluster.SyncBuffer
+	logs      *serftest.SyncBuffer
 }
 
 // addr is the node's address on the mock network.
@@ -61,7 +61,7 @@ func newTestCluster(t testing.TB, n int, tweak func(*Config)) *testCluster {
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("n%d", i)
 		tr := c.net.newTransport(name)
-		logs := &cluster.SyncBuffer{}
+		logs := &serftest.SyncBuffer{}
 		events := make(chan Event, 1024)
 		conf := testConfig(name, tr, logs, events)
 		if tweak != nil {
@@ -88,7 +88,7 @@ func newTestCluster(t testing.TB, n int, tweak func(*Config)) *testCluster {
 }
 
 // testConfig is a Config with timings fast enough for tests.
-func testConfig(name string, tr memberlist.Transport, logs *cluster.SyncBuffer, events chan Event) *Config {
+func testConfig(name string, tr memberlist.Transport, logs *serftest.SyncBuffer, events chan Event) *Config {
 	conf := DefaultConfig()
 	conf.NodeName = name
 	conf.ProtocolVersion = 5

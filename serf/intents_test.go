@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // bareSerf is a Serf with no memberlist underneath, for exercising the
@@ -229,7 +229,7 @@ func TestQueryDedup(t *testing.T) {
 
 func TestQueueDepthWarningAndPruning(t *testing.T) {
 	s, _ := bareSerf(t, "me")
-	logs := &cluster.SyncBuffer{}
+	logs := &serftest.SyncBuffer{}
 	s.logger = log.New(logs, "", 0)
 	s.config.QueueDepthWarning = 2
 	s.config.MaxQueueDepth = 3

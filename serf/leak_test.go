@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // Everything Serf starts must be gone after Shutdown.
@@ -16,7 +16,7 @@ func TestNoGoroutinesOutliveShutdown(t *testing.T) {
 		var serfs []*Serf
 		for i := 0; i < 3; i++ {
 			name := string(rune('a' + i))
-			conf := testConfig(name, net.newTransport(name), &cluster.SyncBuffer{}, make(chan Event, 1024))
+			conf := testConfig(name, net.newTransport(name), &serftest.SyncBuffer{}, make(chan Event, 1024))
 			conf.CoalescePeriod, conf.QuiescentPeriod = 50*time.Millisecond, 10*time.Millisecond
 			conf.UserCoalescePeriod, conf.UserQuiescentPeriod = 50*time.Millisecond, 10*time.Millisecond
 			s, err := Create(conf)

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/memberlist"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 func TestRestoreMemberlistWording(t *testing.T) {
@@ -128,7 +128,7 @@ func TestCreateErrorWording(t *testing.T) {
 // whether memberlist logs through a Logger or to a LogOutput.
 func TestMemberlistLogWording(t *testing.T) {
 	for _, viaLogger := range []bool{true, false} {
-		logs := &cluster.SyncBuffer{}
+		logs := &serftest.SyncBuffer{}
 		conf := loopbackConfig("a", 0)
 		conf.Logger = log.New(logs, "", log.LstdFlags)
 		if viaLogger {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // A node restarted on its snapshot rejoins the cluster by itself and does
@@ -30,7 +30,7 @@ func TestRestartFromSnapshotRejoinsWithoutReplay(t *testing.T) {
 
 	// Same name, address and snapshot; new process.
 	events := make(chan Event, 1024)
-	logs := &cluster.SyncBuffer{}
+	logs := &serftest.SyncBuffer{}
 	conf := testConfig("n1", c.net.restart("n1", first.transport), logs, events)
 	conf.SnapshotPath = path
 	s, err := Create(conf)

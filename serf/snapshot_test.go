@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // snapTestQuery stands in for *Query, which lives on another branch.
@@ -29,7 +29,7 @@ type snapHarness struct {
 	t        *testing.T
 	path     string
 	clock    *LamportClock
-	logs     *cluster.SyncBuffer
+	logs     *serftest.SyncBuffer
 	out      chan Event
 	shutdown chan struct{}
 	in       chan<- Event
@@ -42,7 +42,7 @@ func startSnap(t *testing.T, path string, rejoin bool, minCompact int, out chan 
 		t:        t,
 		path:     path,
 		clock:    new(LamportClock),
-		logs:     new(cluster.SyncBuffer),
+		logs:     new(serftest.SyncBuffer),
 		out:      out,
 		shutdown: make(chan struct{}),
 	}
@@ -416,7 +416,7 @@ func TestSnapshotRejectsLineBreakNames(t *testing.T) {
 
 func TestSnapshotRecoveryCompaction(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "snap")
-	logs := new(cluster.SyncBuffer)
+	logs := new(serftest.SyncBuffer)
 	s, err := openSnapshot(path, 128*1024, false, log.New(logs, "", 0), new(LamportClock))
 	if err != nil {
 		t.Fatal(err)
