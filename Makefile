@@ -55,7 +55,8 @@ vet:
 # golangci-lint (config in .golangci.yml), installed once into .cache/bin
 # through the module proxy, on every module.
 lint: $(LINT_BIN)
-	@for m in $(MODULES); do echo "golangci-lint: $$m"; (cd $$m && $(LINT_BIN) run ./...) || exit 1; done
+	@fail=; for m in $(MODULES); do echo "golangci-lint: $$m"; (cd $$m && $(LINT_BIN) run ./...) || fail="$$fail $$m"; done; \
+	if [ -n "$$fail" ]; then echo "lint findings in:$$fail"; exit 1; fi
 $(LINT_BIN):
 	@mkdir -p $(dir $(LINT_BIN))
 	GOBIN=$(dir $(LINT_BIN)) GOFLAGS= $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(LINT_VERSION)
