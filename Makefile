@@ -3,9 +3,16 @@
 
 GO      ?= go
 BIN     := bin/serf
-# Packages whose unit tests run under the race detector.
-RACE_PKGS := ./serf/... ./agent/... ./client/... ./command/...
+# Packages whose unit tests run under the race detector: the whole main
+# module, which needs no real Serf binary.
+RACE_PKGS := ./...
 BENCH_PKGS := ./serf/... ./agent/...
+# Every module of the repository: the main one and the test modules.
+MODULES := . testutil e2e interop interop/library
+
+LINT_VERSION := v2.15.0
+LINT_BIN     := $(CURDIR)/.cache/bin/golangci-lint
+COVER_OUT    := $(CURDIR)/.cache/cover.out
 
 # The reference binary every compatibility test runs against: the real Serf
 # v0.10.2, installed once through the module proxy into the ignored .cache/.
@@ -16,14 +23,14 @@ REAL_DIR      := $(CURDIR)/.cache/realserf-$(REAL_VERSION)
 REAL_BIN      := $(REAL_DIR)/serf
 REAL_ENV      := SERF_REAL_BIN=$(REAL_BIN) SERF_REQUIRE_REAL_BIN=1
 
-.PHONY: all build real-serf test fmt fmt-check vet race e2e interop testutil bench bench-cluster clean
+.PHONY: all build real-serf test fmt fmt-check vet lint tidy-check install-check race cover e2e interop testutil bench bench-cluster clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/serf
 
-test: fmt-check vet real-serf race testutil e2e interop
+test: fmt-check vet lint tidy-check install-check race testutil e2e real-serf interop
 
 # Installed into a staging dir outside any module and renamed into place, so
 # an interrupted install never leaves a half-written binary behind.
@@ -45,31 +52,64 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-race: real-serf
-	$(REAL_ENV) $(GO) test -race -count=1 -timeout 8m $(RACE_PKGS)
+# golangci-lint (config in .golangci.yml), installed once into .cache/bin
+# through the module proxy, on every module.
+lint: $(LINT_BIN)
+	@fail=; for m in $(MODULES); do echo "golangci-lint: $$m"; (cd $$m && $(LINT_BIN) run ./...) || fail="$$fail $$m"; done; \
+	if [ -n "$$fail" ]; then echo "lint findings in:$$fail"; exit 1; fi
+$(LINT_BIN):
+	@mkdir -p $(dir $(LINT_BIN))
+	GOBIN=$(dir $(LINT_BIN)) GOFLAGS= $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(LINT_VERSION)
 
-# The cluster harness is its own dependency-free module so that both this
-# module (e2e) and the interop module (pinned to upstream's dependency
-# versions) can use it.
+# Fails if `go mod tidy` would change go.mod or go.sum of any module. Tidy
+# runs on a copy of the two files, so the tree is never modified.
+tidy-check:
+	@for m in $(MODULES); do \
+		(cd $$m && $(GO) mod tidy -diff >/dev/null) || { echo "go mod tidy needed in $$m:"; (cd $$m && $(GO) mod tidy -diff); exit 1; }; \
+	done
+
+# `go install github.com/serf-clone/serf/cmd/serf@<version>` is accepted
+# (no replace directive, every requirement resolvable): see .ci/install-check.
+install-check:
+	.ci/install-check
+
+# The main module's unit tests; no real Serf binary needed.
+race:
+	$(GO) test -race -count=1 -timeout 8m $(RACE_PKGS)
+
+# Coverage of the main module's unit tests: profile in .cache/cover.out,
+# per-function summary on stdout.
+cover:
+	@mkdir -p $(dir $(COVER_OUT))
+	$(GO) test -count=1 -coverprofile=$(COVER_OUT) -coverpkg=./... ./...
+	$(GO) tool cover -func=$(COVER_OUT)
+
+# The cluster harness is its own dependency-free module, required only by
+# the test modules (e2e, interop, interop/library), so the main module's
+# go.mod needs no replace directive and `go install` works.
 testutil:
 	cd testutil && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
-# Multi-agent tests of our own binary (TestMain builds it). The tests mostly
-# wait on gossip timers, so more of them run at once than there are cores.
-e2e: real-serf
-	$(REAL_ENV) $(GO) test -count=1 -parallel 4 -timeout 8m ./e2e/...
+# Multi-agent tests of our own binary (TestMain builds it), a module of its
+# own so that only it requires testutil. The tests mostly wait on gossip
+# timers, so more of them run at once than there are cores.
+e2e:
+	cd e2e && $(GO) vet ./... && $(GO) test -count=1 -parallel 4 -timeout 8m ./...
 
-# Separate module: our agent and CLI against the real Serf v0.10.2 binary and
-# client library. TestMain builds both binaries (real one cached in .cache/).
+# Everything that needs the real Serf v0.10.2, in two modules: interop (our
+# agent and CLI against the real binary and upstream's client library;
+# TestMain builds both binaries) and interop/library (our client and serf
+# packages against real agents).
 interop: real-serf
 	cd interop && $(GO) vet ./... && $(REAL_ENV) $(GO) test -count=1 -parallel 4 -timeout 10m ./...
+	cd interop/library && $(GO) vet ./... && $(REAL_ENV) $(GO) test -count=1 -parallel 4 -timeout 10m ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS)
 
 # 64 real agent processes on 127.0.0.1; not part of `make test`.
 bench-cluster:
-	SERF_E2E_LARGE=1 $(GO) test -count=1 -timeout 10m -run 'TestLargeCluster' -bench 'BenchmarkCluster' -benchtime 1x ./e2e/
+	cd e2e && SERF_E2E_LARGE=1 $(GO) test -count=1 -timeout 10m -run 'TestLargeCluster' -bench 'BenchmarkCluster' -benchtime 1x .
 
 clean:
 	rm -rf bin .cache

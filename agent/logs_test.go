@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 type collect struct{ lines []string }
@@ -43,7 +43,7 @@ func TestLogWriterRingReplay(t *testing.T) {
 }
 
 func TestLogsFilterGateAndRing(t *testing.T) {
-	var console cluster.SyncBuffer
+	var console serftest.SyncBuffer
 	if _, err := NewLogs(&console, "verbose"); err == nil ||
 		err.Error() != "Invalid log level: VERBOSE. Valid log levels are: [TRACE DEBUG INFO WARN ERR]" {
 		t.Fatalf("bad level error: %v", err)

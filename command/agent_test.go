@@ -1,23 +1,16 @@
 package command
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mitchellh/cli"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
-
-func realSerfBin(t *testing.T) string {
-	t.Helper()
-	return cluster.RealBinary(t)
-}
 
 func freeTCPPort(t *testing.T) int {
 	t.Helper()
@@ -29,23 +22,9 @@ func freeTCPPort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func TestAgentHelpMatchesReal(t *testing.T) {
-	bin := realSerfBin(t)
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "agent", "-h")
-	cmd.Stderr = &stderr
-	_ = cmd.Run()
-	if got := newAgentCommand(nil, nil).Help() + "\n"; got != stderr.String() {
-		t.Fatalf("help differs from the real binary's:\n%s", got)
-	}
-	if s := newAgentCommand(nil, nil).Synopsis(); s != "Runs a Serf agent" {
-		t.Fatal(s)
-	}
-}
-
 func runAgentCmd(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	var out cluster.SyncBuffer
+	var out serftest.SyncBuffer
 	c := newAgentCommand(&cli.BasicUi{Writer: &out}, nil)
 	code := c.Run(args)
 	return out.String(), code
@@ -83,7 +62,7 @@ func TestAgentCommandValidation(t *testing.T) {
 func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 	bind := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
-	var out cluster.SyncBuffer
+	var out serftest.SyncBuffer
 	shutdown := make(chan struct{})
 	c := newAgentCommand(&cli.BasicUi{Writer: &out}, shutdown)
 	done := make(chan int, 1)
@@ -111,11 +90,9 @@ func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 	if !strings.HasPrefix(out.String(), wantBanner) {
 		t.Fatalf("banner:\n%s", out.String())
 	}
-	if bin, ok := cluster.LookupRealBinary(); ok {
-		got, err := exec.Command(bin, "members", "-rpc-addr="+rpc).CombinedOutput()
-		if err != nil || string(got) != "cmdnode  "+bind+"  alive  role=ignored-by-tag\n" {
-			t.Errorf("members: %v %q", err, got)
-		}
+	// -tag role=... and then -role: the deprecated flag wins.
+	if got := runOurs(t, "members", "-rpc-addr="+rpc); got.code != 0 || got.stdout != "cmdnode  "+bind+"  alive  role=ignored-by-tag\n" {
+		t.Errorf("members: %+v", got)
 	}
 	close(shutdown)
 	select {

@@ -13,14 +13,6 @@ func start(t *testing.T, name string, args ...string) *cluster.Agent {
 	return cluster.StartAgent(t, bin(t), cluster.Options{Name: name, Args: args})
 }
 
-func alive(as ...*cluster.Agent) map[string]string {
-	want := map[string]string{}
-	for _, a := range as {
-		want[a.Name] = "alive"
-	}
-	return want
-}
-
 // TestGettingStarted follows the README: start an agent, look at it with
 // `serf members`, stop it with Ctrl-C.
 func TestGettingStarted(t *testing.T) {

@@ -39,7 +39,9 @@ func TestCLIStaticOutputIdentical(t *testing.T) {
 		"members", "monitor", "query", "reachability", "rtt", "tags", "version"}
 	cases := [][]string{
 		{}, {"-h"}, {"--help"}, {"-v"}, {"--version"}, {"version"}, {"help"}, {"bogus"},
-		{"members", "-bogus-flag"},
+		{"members", "-bogus-flag"}, {"-x", "members"},
+		{"members", "--version"}, {"version", "extra"}, {"query", "-help"},
+		{"members", "-format"}, {"query", "-timeout", "soon", "q"},
 		{"event"}, {"event", "-rpc-addr", closed, "a", "b", "c"}, {"event", "-rpc-addr", closed, "ev"},
 		{"force-leave"}, {"force-leave", "-rpc-addr", closed, "x"},
 		{"join"}, {"join", "-rpc-addr", closed, "127.0.0.1:1"},

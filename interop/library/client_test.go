@@ -1,4 +1,4 @@
-package client_test
+package library
 
 import (
 	"net"
@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/serf-clone/serf/client"
-	"github.com/serf-clone/serf/client/realagenttest"
 )
 
 func dial(t *testing.T, addr string) *client.RPCClient {
@@ -20,8 +19,9 @@ func dial(t *testing.T, addr string) *client.RPCClient {
 	return c
 }
 
-func TestRealAgentMembersAndStats(t *testing.T) {
-	a := realagenttest.Start(t, realagenttest.Options{Name: "alpha", Tags: []string{"role=web"}})
+func TestClientMembersAndStatsWithRealAgent(t *testing.T) {
+	t.Parallel()
+	a := startReal(t, "alpha", realOpts{tags: []string{"role=web"}})
 	c := dial(t, a.RPCAddr)
 
 	members, err := c.Members()
@@ -70,9 +70,10 @@ func TestRealAgentMembersAndStats(t *testing.T) {
 	}
 }
 
-func TestRealAgentJoinTagsEventsAndStreams(t *testing.T) {
-	a := realagenttest.Start(t, realagenttest.Options{Name: "alpha"})
-	b := realagenttest.Start(t, realagenttest.Options{Name: "beta"})
+func TestClientJoinTagsEventsAndStreamsWithRealAgent(t *testing.T) {
+	t.Parallel()
+	a := startReal(t, "alpha", realOpts{})
+	b := startReal(t, "beta", realOpts{})
 	c := dial(t, a.RPCAddr)
 
 	events := make(chan map[string]interface{}, 64)
@@ -170,8 +171,9 @@ func drain(ch chan map[string]interface{}) chan map[string]interface{} {
 	}
 }
 
-func TestRealAgentMonitor(t *testing.T) {
-	a := realagenttest.Start(t, realagenttest.Options{Name: "alpha"})
+func TestClientMonitorWithRealAgent(t *testing.T) {
+	t.Parallel()
+	a := startReal(t, "alpha", realOpts{})
 	c := dial(t, a.RPCAddr)
 
 	if _, err := c.Monitor("bogus", make(chan string, 1)); err == nil ||
@@ -205,8 +207,9 @@ func TestRealAgentMonitor(t *testing.T) {
 	}
 }
 
-func TestRealAgentQueryAndRespond(t *testing.T) {
-	a := realagenttest.Start(t, realagenttest.Options{Name: "alpha"})
+func TestClientQueryAndRespondWithRealAgent(t *testing.T) {
+	t.Parallel()
+	a := startReal(t, "alpha", realOpts{})
 	responder := dial(t, a.RPCAddr)
 	asker := dial(t, a.RPCAddr)
 
@@ -282,8 +285,9 @@ func TestRealAgentQueryAndRespond(t *testing.T) {
 	}
 }
 
-func TestRealAgentKeysCoordinatesAndLeave(t *testing.T) {
-	a := realagenttest.Start(t, realagenttest.Options{Name: "alpha"})
+func TestClientKeysCoordinatesAndLeaveWithRealAgent(t *testing.T) {
+	t.Parallel()
+	a := startReal(t, "alpha", realOpts{})
 	c := dial(t, a.RPCAddr)
 
 	keys, total, msgs, err := c.ListKeys()
@@ -311,11 +315,12 @@ func TestRealAgentKeysCoordinatesAndLeave(t *testing.T) {
 	if err := c.Leave(); err != nil {
 		t.Fatalf("Leave: %v", err)
 	}
-	a.Wait(t, 15*time.Second) // fails the test if the agent stays up
+	a.Wait(t, settle) // fails the test if the agent stays up
 }
 
-func TestRealAgentAuth(t *testing.T) {
-	a := realagenttest.Start(t, realagenttest.Options{Name: "alpha", RPCAuth: "sekrit"})
+func TestClientAuthWithRealAgent(t *testing.T) {
+	t.Parallel()
+	a := startReal(t, "alpha", realOpts{rpcAuth: "sekrit"})
 
 	if _, err := client.ClientFromConfig(&client.Config{Addr: a.RPCAddr, AuthKey: "wrong"}); err == nil ||
 		err.Error() != "Invalid authentication token" {

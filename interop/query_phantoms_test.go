@@ -1,4 +1,4 @@
-package command
+package interop
 
 import (
 	"encoding/json"
