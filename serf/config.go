@@ -3,6 +3,7 @@ package serf
 import (
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"time"
 
@@ -26,15 +27,15 @@ const UserEventSizeLimit = 9 * 1024
 // never bothers compacting.
 const snapshotMinCompactSize = 128 * 1024
 
-// Config is the configuration of a Serf instance. Create takes ownership of
-// it: the caller must not change it afterwards. Zero durations disable the
+// Config is the configuration of a Serf instance. Create copies what it
+// keeps, so the caller's Config is never changed by Serf. Zero durations disable the
 // feature where noted; DefaultConfig fills in sensible values.
 type Config struct {
 	// NodeName must be unique in the cluster. Default: the hostname.
 	NodeName string
 
-	// Tags are gossiped in memberlist's node metadata. Encoded, they must
-	// fit in 512 bytes.
+	// Tags are the initial tags, gossiped in memberlist's node metadata
+	// (Serf.SetTags changes them later). Encoded, they must fit in 512 bytes.
 	Tags map[string]string
 
 	// ProtocolVersion is the Serf protocol spoken, between ProtocolVersionMin
@@ -126,8 +127,9 @@ type Config struct {
 	// belongs to the caller; Serf never closes it. May be nil.
 	EventCh chan<- Event
 
-	// MemberlistConfig configures the memberlist underneath. Serf overwrites
-	// its Name, delegates, delegate protocol versions and ProtocolVersion.
+	// MemberlistConfig configures the memberlist underneath. Serf's copy of
+	// it gets its own Name, delegates, delegate protocol versions and
+	// ProtocolVersion; the caller's is left as it is.
 	MemberlistConfig *memberlist.Config
 
 	// Logger receives every log line of Serf and, unless the memberlist
@@ -180,6 +182,22 @@ func MemberlistProfile(name string) (*memberlist.Config, error) {
 	default:
 		return nil, fmt.Errorf("Unknown profile: %s", name)
 	}
+}
+
+// private returns the copy of c that a Serf instance keeps: the struct,
+// the memberlist config and the tags are its own. (The keyring stays
+// shared: it is an object Serf changes on purpose, not a setting.)
+func (c *Config) private() *Config {
+	cp := *c
+	cp.Tags = maps.Clone(c.Tags)
+	if cp.Tags == nil {
+		cp.Tags = make(map[string]string)
+	}
+	if c.MemberlistConfig != nil {
+		ml := *c.MemberlistConfig
+		cp.MemberlistConfig = &ml
+	}
+	return &cp
 }
 
 // validate checks the settings Create cannot work with. The messages are

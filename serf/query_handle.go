@@ -214,9 +214,7 @@ func (s *Serf) queryMatches(filters [][]byte) bool {
 				s.logger.Printf("[WARN] serf: failed to decode filterTagType: %v", err)
 				return false
 			}
-			s.memberLock.RLock()
-			value := s.config.Tags[ft.Tag]
-			s.memberLock.RUnlock()
+			value := s.localTags()[ft.Tag]
 			matched, err := regexp.MatchString(ft.Expr, value)
 			if err != nil {
 				s.logger.Printf("[WARN] serf: failed to compile filter regex (%s): %v", ft.Expr, err)

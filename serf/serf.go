@@ -69,6 +69,11 @@ type Serf struct {
 	// may itself need memberLock, is fed.
 	emitLock sync.Mutex
 
+	// tags are this node's live tags: Config.Tags at first, then whatever
+	// SetTags last installed. Guarded by tagLock; never mutated in place.
+	tagLock sync.RWMutex
+	tags    map[string]string
+
 	events  eventRing // recent user events, for de-duplication and push-pull
 	queries queryState
 
@@ -110,7 +115,8 @@ type Serf struct {
 }
 
 // Create builds a Serf instance, starts memberlist and the background
-// tasks. The configuration belongs to Serf afterwards.
+// tasks. It works on its own copy of conf (and of the memberlist config and
+// tags in it), so the caller's values are never written to.
 func Create(conf *Config) (*Serf, error) {
 	if conf == nil {
 		return nil, fmt.Errorf("serf: nil config")
@@ -118,9 +124,7 @@ func Create(conf *Config) (*Serf, error) {
 	if err := conf.validate(); err != nil {
 		return nil, err
 	}
-	if conf.Tags == nil {
-		conf.Tags = make(map[string]string)
-	}
+	conf = conf.private()
 	logger := conf.Logger
 	if logger == nil {
 		logger = log.New(os.Stderr, "", log.LstdFlags)
@@ -138,6 +142,7 @@ func Create(conf *Config) (*Serf, error) {
 		queries:       newQueryState(conf.QueryBuffer),
 		shutdownCh:    make(chan struct{}),
 		state:         SerfAlive,
+		tags:          conf.Tags,
 	}
 	s.keyManager = &KeyManager{serf: s}
 
