@@ -13,7 +13,8 @@ import (
 	"github.com/serf-clone/serf/serf/coordinate"
 )
 
-// SerfState is the lifecycle state of the local Serf instance.
+// SerfState is the lifecycle state of the local Serf instance: it only
+// ever moves forward, from SerfAlive towards SerfShutdown.
 type SerfState int
 
 const (
@@ -23,19 +24,19 @@ const (
 	SerfShutdown
 )
 
+// serfStateNames is indexed by SerfState; never written.
+var serfStateNames = [...]string{
+	SerfAlive:    "alive",
+	SerfLeaving:  "leaving",
+	SerfLeft:     "left",
+	SerfShutdown: "shutdown",
+}
+
 func (s SerfState) String() string {
-	switch s {
-	case SerfAlive:
-		return "alive"
-	case SerfLeaving:
-		return "leaving"
-	case SerfLeft:
-		return "left"
-	case SerfShutdown:
-		return "shutdown"
-	default:
+	if s < 0 || int(s) >= len(serfStateNames) {
 		return "unknown"
 	}
+	return serfStateNames[s]
 }
 
 // Serf is one member of a Serf cluster: memberlist's failure detection plus

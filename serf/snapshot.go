@@ -381,7 +381,7 @@ func (s *Snapshotter) recordEvent(e Event) {
 			return
 		}
 	case EventUser:
-		if u, ok := userEventOf(e); ok {
+		if u, ok := e.(UserEvent); ok {
 			s.recordLTime(u.LTime, &s.lastEventClock, "event-clock: ")
 			return
 		}
