@@ -135,7 +135,9 @@ func (s *Serf) startSnapshotter(out chan<- Event) (chan<- Event, []previousNode,
 	// Events and queries at or before the remembered clocks were already
 	// handled by our previous incarnation.
 	s.events.raiseMinTime(snap.LastEventClock() + 1)
-	s.queries.minTime = snap.LastQueryClock() + 1
+	s.queries.lock.Lock()
+	s.queries.seen.raiseMinTime(snap.LastQueryClock() + 1)
+	s.queries.lock.Unlock()
 
 	var prev []previousNode
 	for _, p := range snap.AliveNodes() {

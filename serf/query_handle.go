@@ -13,21 +13,14 @@ import (
 type queryState struct {
 	// order keeps query delivery in acceptance order (see eventRing.order).
 	order     sync.Mutex
-	lock      sync.Mutex
-	seen      []*seenQueries // slot i holds IDs of queries with LTime ≡ i (mod len)
-	minTime   LamportTime
+	lock      sync.Mutex        // guards seen and collector
+	seen      dedupRing[uint32] // query IDs by query-clock time
 	collector map[LamportTime]*QueryResponse
-}
-
-// seenQueries lists the IDs of the queries seen at one query-clock time.
-type seenQueries struct {
-	LTime LamportTime
-	IDs   []uint32
 }
 
 func newQueryState(size int) queryState {
 	return queryState{
-		seen:      make([]*seenQueries, size),
+		seen:      newDedupRing(size, func(a, b uint32) bool { return a == b }),
 		collector: make(map[LamportTime]*QueryResponse),
 	}
 }
@@ -125,31 +118,17 @@ func (s *Serf) handleQuery(msg *messageQuery) bool {
 	qs.order.Lock()
 	defer qs.order.Unlock()
 	qs.lock.Lock()
-	if msg.LTime < qs.minTime {
-		qs.lock.Unlock()
-		return false
-	}
-	size := LamportTime(len(qs.seen))
-	if cur := s.queryClock.Time(); cur > size && msg.LTime < cur-size {
-		qs.lock.Unlock()
+	cur := s.queryClock.Time()
+	verdict := qs.seen.admit(msg.LTime, cur, msg.ID)
+	qs.lock.Unlock()
+	switch verdict {
+	case outOfWindow:
 		s.logger.Printf("[WARN] serf: received old query %s from time %d (current: %d)", msg.Name, msg.LTime, cur)
 		return false
+	case admitted:
+	default:
+		return false
 	}
-	idx := msg.LTime % size
-	slot := qs.seen[idx]
-	if slot != nil && slot.LTime == msg.LTime {
-		for _, id := range slot.IDs {
-			if id == msg.ID {
-				qs.lock.Unlock()
-				return false
-			}
-		}
-	} else {
-		slot = &seenQueries{LTime: msg.LTime}
-		qs.seen[idx] = slot
-	}
-	slot.IDs = append(slot.IDs, msg.ID)
-	qs.lock.Unlock()
 
 	again := !msg.noBroadcast()
 	if !s.queryMatches(msg.Filters) {
