@@ -85,7 +85,7 @@ func (s *Serf) Leave() error {
 
 	// Give the leave time to spread before the caller shuts us down.
 	if s.sleepOrShutdown(s.config.LeavePropagateDelay) {
-		s.flushCoalescers()
+		s.flushStages()
 	}
 
 	s.stateLock.Lock()
@@ -144,18 +144,18 @@ func (s *Serf) forceLeave(node string, prune bool) error {
 
 // rejoin tries the nodes the snapshot remembers, one at a time, until one
 // answers.
-func (s *Serf) rejoin(prev []previousNode) {
+func (s *Serf) rejoin(prev []*PreviousNode) {
 	for _, p := range prev {
-		if p.name == s.config.NodeName {
+		if p.Name == s.config.NodeName {
 			continue
 		}
-		addr := p.addr
-		if p.name != "" {
-			addr = p.name + "/" + p.addr
+		addr := p.Addr
+		if p.Name != "" {
+			addr = p.Name + "/" + p.Addr
 		}
-		s.logger.Printf("[INFO] serf: Attempting re-join to previously known node: %s: %s", p.name, p.addr)
+		s.logger.Printf("[INFO] serf: Attempting re-join to previously known node: %s", p)
 		if _, err := s.memberlist.Join([]string{addr}); err == nil {
-			s.logger.Printf("[INFO] serf: Re-joined to previously known node: %s: %s", p.name, p.addr)
+			s.logger.Printf("[INFO] serf: Re-joined to previously known node: %s", p)
 			return
 		}
 		select {

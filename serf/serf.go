@@ -92,7 +92,7 @@ type Serf struct {
 	coordCache     map[string]*coordinate.Coordinate
 
 	snapshotter snapshotHooks
-	stages      []pipelineStage // from the application backwards
+	stages      []pipelineStage // head (snapshot) first; see pipeline.go
 	keyManager  *KeyManager
 
 	// eventCh is the head of the event pipeline (snapshotter, internal
@@ -243,16 +243,13 @@ func (s *Serf) startBackground(f func()) {
 }
 
 // stopBackground waits for every goroutine Serf started, once shutdownCh
-// is closed: background tasks, the snapshotter, then the pipeline stages,
-// in the order events flow, so each stage's last events reach the next.
+// is closed: background tasks, then the pipeline stages in the order
+// events flow, so each stage's last events reach the next (pipeline.go).
 func (s *Serf) stopBackground() {
 	s.bgLock.Lock()
 	s.bgStopped = true
 	s.bgLock.Unlock()
 	s.wg.Wait()
-	if s.snapshotter != nil {
-		s.snapshotter.Wait()
-	}
 	s.stopStages()
 }
 
