@@ -11,13 +11,13 @@ import (
 type EventType int
 
 const (
-	EventMemberJoin EventType = iota
-	EventMemberLeave
-	EventMemberFailed
-	EventMemberUpdate
-	EventMemberReap
-	EventUser
-	EventQuery
+	EventMemberJoin   EventType = iota // *MemberEvent: members joined
+	EventMemberLeave                   // *MemberEvent: members left gracefully
+	EventMemberFailed                  // *MemberEvent: members stopped answering
+	EventMemberUpdate                  // *MemberEvent: members changed tags
+	EventMemberReap                    // *MemberEvent: failed or left members forgotten
+	EventUser                          // UserEvent
+	EventQuery                         // *Query
 )
 
 // eventTypeNames is the one list of event-type names: what String returns,

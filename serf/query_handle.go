@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -58,23 +59,20 @@ func (s *Serf) Query(name string, payload []byte, params *QueryParam) (*QueryRes
 	if err != nil {
 		return nil, fmt.Errorf("Failed to format filters: %v", err)
 	}
-	var flags uint32
-	if params.RequestAck {
-		flags |= queryFlagAck
-	}
-	local := s.memberlist.LocalNode()
 	msg := messageQuery{
-		LTime:       s.queryClock.Time(),
-		ID:          uint32(rand.Int31()),
-		Addr:        local.Addr,
-		Port:        local.Port,
-		SourceNode:  local.Name,
-		Filters:     filters,
-		Flags:       flags,
-		RelayFactor: params.RelayFactor,
-		Timeout:     params.Timeout,
-		Name:        name,
-		Payload:     payload,
+		LTime:   s.queryClock.Time(),
+		ID:      uint32(rand.Int31()),
+		Name:    name,
+		Payload: payload,
+		Filters: filters,
+		Timeout: params.Timeout,
+	}
+	// Answers come back to us directly, or through RelayFactor others.
+	local := s.memberlist.LocalNode()
+	msg.SourceNode, msg.Addr, msg.Port = local.Name, local.Addr, local.Port
+	msg.RelayFactor = params.RelayFactor
+	if params.RequestAck {
+		msg.Flags |= queryFlagAck
 	}
 	raw, err := s.codec.encodeMessage(messageQueryType, &msg)
 	if err != nil {
@@ -165,50 +163,43 @@ func (s *Serf) handleQuery(msg *messageQuery) bool {
 // A filter we cannot read fails, so a garbled query is never answered.
 func (s *Serf) queryMatches(filters [][]byte) bool {
 	for _, f := range filters {
-		if len(f) == 0 {
-			s.logger.Printf("[WARN] serf: query has unrecognized filter type: %d", 0)
-			return false
-		}
-		switch filterType(f[0]) {
-		case filterNodeType:
-			var nodes []string
-			if err := s.codec.decode(f[1:], &nodes); err != nil {
-				s.logger.Printf("[WARN] serf: failed to decode filterNodeType: %v", err)
-				return false
-			}
-			found := false
-			for _, n := range nodes {
-				if n == s.config.NodeName {
-					found = true
-					break
-				}
-			}
-			if !found {
-				return false
-			}
-
-		case filterTagType:
-			var ft filterTag
-			if err := s.codec.decode(f[1:], &ft); err != nil {
-				s.logger.Printf("[WARN] serf: failed to decode filterTagType: %v", err)
-				return false
-			}
-			value := s.localTags()[ft.Tag]
-			matched, err := regexp.MatchString(ft.Expr, value)
-			if err != nil {
-				s.logger.Printf("[WARN] serf: failed to compile filter regex (%s): %v", ft.Expr, err)
-				return false
-			}
-			if !matched {
-				return false
-			}
-
-		default:
-			s.logger.Printf("[WARN] serf: query has unrecognized filter type: %d", f[0])
+		if !s.filterPasses(f) {
 			return false
 		}
 	}
 	return true
+}
+
+// filterPasses applies one encoded filter (type byte, then msgpack).
+func (s *Serf) filterPasses(f []byte) bool {
+	if len(f) == 0 {
+		s.logger.Printf("[WARN] serf: query has unrecognized filter type: %d", 0)
+		return false
+	}
+	body := f[1:]
+	switch filterType(f[0]) {
+	case filterNodeType:
+		var names []string
+		if err := s.codec.decode(body, &names); err != nil {
+			s.logger.Printf("[WARN] serf: failed to decode filterNodeType: %v", err)
+			return false
+		}
+		return slices.Contains(names, s.config.NodeName)
+	case filterTagType:
+		var ft filterTag
+		if err := s.codec.decode(body, &ft); err != nil {
+			s.logger.Printf("[WARN] serf: failed to decode filterTagType: %v", err)
+			return false
+		}
+		matched, err := regexp.MatchString(ft.Expr, s.localTags()[ft.Tag])
+		if err != nil {
+			s.logger.Printf("[WARN] serf: failed to compile filter regex (%s): %v", ft.Expr, err)
+			return false
+		}
+		return matched
+	}
+	s.logger.Printf("[WARN] serf: query has unrecognized filter type: %d", f[0])
+	return false
 }
 
 // handleQueryResponse routes an ack or response to the collector of the

@@ -340,6 +340,16 @@ func (s *Serf) shutdown() error {
 	return err
 }
 
+// shuttingDown reports whether shutdown has begun.
+func (s *Serf) shuttingDown() bool {
+	select {
+	case <-s.shutdownCh:
+		return true
+	default:
+		return false
+	}
+}
+
 // sleepOrShutdown waits d and reports whether Serf is still running.
 func (s *Serf) sleepOrShutdown(d time.Duration) bool {
 	if d <= 0 {
