@@ -20,10 +20,13 @@ import (
 //
 //	1. memberlist shuts down; shutdownCh closes (nothing new is emitted)
 //	2. background goroutines end (s.wg)
-//	3. snapshot stage stops ─▶ its recorder writes what it was given,
-//	   flushes and closes the file (Snapshotter.Wait)
+//	3. snapshot stage stops; its recorder, now given everything, writes
+//	   it and closes the file on its own goroutine
 //	4. internal-query stage stops
 //	5. user coalescer stops, then member coalescer stops
+//	6. the snapshot file is closed (Snapshotter.Wait)
+//
+// (1 and 2 are Serf.shutdown and stopBackground; 3 to 6 are stopStages.)
 //
 // Leave, before that, asks every stage in the same order to pass on what
 // it holds (flushStages), so coalesced events are delivered while the
