@@ -97,7 +97,7 @@ type Snapshotter struct {
 	clock            *LamportClock
 	shutdownCh       <-chan struct{} // Leave gives up when it closes
 
-	recordCh chan Event         // forwarder -> recorder; closed when the forwarder ends
+	recordCh chan Event         // stage -> recorder; closed when the stage ends
 	leaveCh  chan chan struct{} // Leave -> recorder, closed back when synced
 	done     chan struct{}      // closed when the recorder has ended
 
@@ -124,9 +124,10 @@ type Snapshotter struct {
 
 // NewSnapshotter opens (creating if needed) the snapshot at path, replays
 // it, and starts recording. Events sent on the returned channel are
-// recorded and forwarded to outCh (which may be nil). minCompactSize is the
-// smallest file size that triggers compaction. With rejoinAfterLeave, a
-// leave found in the file is ignored so the node rejoins its old cluster.
+// recorded and forwarded to outCh (which may be nil); everything stops
+// when shutdownCh closes. minCompactSize is the smallest file size that
+// triggers compaction. With rejoinAfterLeave, a leave found in the file is
+// ignored so the node rejoins its old cluster.
 func NewSnapshotter(path string, minCompactSize int, rejoinAfterLeave bool, logger *log.Logger,
 	clock *LamportClock, outCh chan<- Event, shutdownCh <-chan struct{}) (chan<- Event, *Snapshotter, error) {
 	s, err := openSnapshot(path, minCompactSize, rejoinAfterLeave, logger, clock)
