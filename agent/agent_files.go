@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -43,8 +42,8 @@ func (a *Agent) writeTagsFile(tags map[string]string) error {
 	return nil
 }
 
-// loadKeyringFile installs the keys of a keyring file (a JSON array of
-// base64 keys, the first one primary) into the memberlist config.
+// loadKeyringFile installs the keys of a keyring file (serf's format, see
+// serf.DecodeKeyringFile) into the memberlist config.
 func (a *Agent) loadKeyringFile(path string) error {
 	if a.conf.EncryptKey != "" {
 		return fmt.Errorf("Encryption key not allowed while using a keyring")
@@ -56,20 +55,9 @@ func (a *Agent) loadKeyringFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("Failed to read keyring file: %s", err)
 	}
-	var encoded []string
-	if err := json.Unmarshal(data, &encoded); err != nil {
-		return fmt.Errorf("Failed to decode keyring file: %s", err)
-	}
-	keys := make([][]byte, 0, len(encoded))
-	for _, k := range encoded {
-		raw, err := base64.StdEncoding.DecodeString(k)
-		if err != nil {
-			return fmt.Errorf("Failed to decode key from keyring: %s", err)
-		}
-		keys = append(keys, raw)
-	}
-	if len(keys) == 0 {
-		return fmt.Errorf("Keyring file contains no keys")
+	keys, err := serf.DecodeKeyringFile(data)
+	if err != nil {
+		return err
 	}
 	keyring, err := serf.NewKeyring(keys, keys[0])
 	if err != nil {
@@ -77,6 +65,6 @@ func (a *Agent) loadKeyringFile(path string) error {
 	}
 	a.serfConf.MemberlistConfig.Keyring = keyring
 	a.serfConf.KeyringFile = path
-	a.logger.Printf("[INFO] agent: Restored keyring with %d keys from %s", len(encoded), path)
+	a.logger.Printf("[INFO] agent: Restored keyring with %d keys from %s", len(keys), path)
 	return nil
 }

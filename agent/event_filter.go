@@ -28,8 +28,6 @@ func (f EventFilter) Matches(e serf.Event) bool {
 	switch ev := e.(type) {
 	case serf.UserEvent:
 		return f.Event == "user" && ev.Name == f.Name
-	case *serf.UserEvent:
-		return f.Event == "user" && ev.Name == f.Name
 	case *serf.Query:
 		return f.Event == "query" && ev.Name == f.Name
 	}
@@ -38,14 +36,14 @@ func (f EventFilter) Matches(e serf.Event) bool {
 	return true
 }
 
-// Valid reports whether the filter names a known event type.
+// Valid reports whether the filter names a known event type (serf's
+// names, see serf.ParseEventType) or is "*".
 func (f EventFilter) Valid() bool {
-	switch f.Event {
-	case "member-join", "member-leave", "member-failed", "member-update",
-		"member-reap", "user", "query", "*":
+	if f.Event == "*" {
 		return true
 	}
-	return false
+	_, ok := serf.ParseEventType(f.Event)
+	return ok
 }
 
 // ParseEventFilter splits a comma-separated filter list ("" means "*").

@@ -56,8 +56,6 @@ func runEventScript(ctx context.Context, logger *log.Logger, script string, self
 		payload = memberEventStdin(ev)
 	case serf.UserEvent:
 		payload = withNewline(ev.Payload)
-	case *serf.UserEvent:
-		payload = withNewline(ev.Payload)
 	case *serf.Query:
 		payload = withNewline(ev.Payload)
 	default:
@@ -112,8 +110,6 @@ func scriptEnv(self serf.Member, e serf.Event) []string {
 	}
 	switch ev := e.(type) {
 	case serf.UserEvent:
-		env = append(env, "SERF_USER_EVENT="+ev.Name, fmt.Sprintf("SERF_USER_LTIME=%d", ev.LTime))
-	case *serf.UserEvent:
 		env = append(env, "SERF_USER_EVENT="+ev.Name, fmt.Sprintf("SERF_USER_LTIME=%d", ev.LTime))
 	case *serf.Query:
 		env = append(env, "SERF_QUERY_NAME="+ev.Name, fmt.Sprintf("SERF_QUERY_LTIME=%d", ev.LTime))

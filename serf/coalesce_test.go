@@ -145,8 +145,7 @@ func TestCoalesceLoopShutdownTakesQueuedInput(t *testing.T) {
 	in <- joinOf("a")
 	in <- UserEvent{Name: "pass"}
 	in <- joinOf("b")
-	l := &coalesceLoop{in: in, out: out, shutdown: shutdown, cPeriod: time.Hour, qPeriod: time.Hour, c: newMemberEventCoalescer()}
-	l.run()
+	newStage(newCoalescing(time.Hour, time.Hour, newMemberEventCoalescer()), in, out, shutdown).run()
 	if e := recvEvent(t, out); e.EventType() != EventUser {
 		t.Fatalf("first %v, want the pass-through event", e)
 	}

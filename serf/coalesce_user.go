@@ -19,27 +19,15 @@ func newUserEventCoalescer() coalescer {
 	return &userEventCoalescer{latest: make(map[string]*userEventBatch)}
 }
 
-// userEventOf extracts the user event from e, accepting the value form Serf
-// sends and a pointer for robustness.
-func userEventOf(e Event) (UserEvent, bool) {
-	switch u := e.(type) {
-	case UserEvent:
-		return u, true
-	case *UserEvent:
-		if u != nil {
-			return *u, true
-		}
-	}
-	return UserEvent{}, false
-}
-
+// handles claims user events (always delivered by value) sent with
+// coalescing allowed.
 func (c *userEventCoalescer) handles(e Event) bool {
-	u, ok := userEventOf(e)
+	u, ok := e.(UserEvent)
 	return ok && u.Coalesce
 }
 
 func (c *userEventCoalescer) add(e Event) {
-	u, _ := userEventOf(e)
+	u := e.(UserEvent)
 	b := c.latest[u.Name]
 	switch {
 	case b == nil:

@@ -3,6 +3,7 @@ package serf
 import (
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"time"
 
@@ -26,15 +27,17 @@ const UserEventSizeLimit = 9 * 1024
 // never bothers compacting.
 const snapshotMinCompactSize = 128 * 1024
 
-// Config is the configuration of a Serf instance. Create takes ownership of
-// it: the caller must not change it afterwards. Zero durations disable the
+// Config is the configuration of a Serf instance. Create copies what it
+// keeps, so the caller's Config is never changed by Serf. Zero durations disable the
 // feature where noted; DefaultConfig fills in sensible values.
 type Config struct {
+	// ---- Who this node is ----
+
 	// NodeName must be unique in the cluster. Default: the hostname.
 	NodeName string
 
-	// Tags are gossiped in memberlist's node metadata. Encoded, they must
-	// fit in 512 bytes.
+	// Tags are the initial tags, gossiped in memberlist's node metadata
+	// (Serf.SetTags changes them later). Encoded, they must fit in 512 bytes.
 	Tags map[string]string
 
 	// ProtocolVersion is the Serf protocol spoken, between ProtocolVersionMin
@@ -42,68 +45,76 @@ type Config struct {
 	// shrink to the "role" tag; below 4 queries are unavailable.
 	ProtocolVersion uint8
 
-	// BroadcastTimeout bounds how long Leave and RemoveFailedNode wait for
-	// their intent to be gossiped. Default 5s.
-	BroadcastTimeout time.Duration
+	// ---- What the application receives ----
 
-	// LeavePropagateDelay is slept after memberlist's leave so the news can
-	// spread before the process goes away. Default 1s.
-	LeavePropagateDelay time.Duration
+	// EventCh receives member events, user events and queries, in order. It
+	// belongs to the caller; Serf never closes it. May be nil.
+	EventCh chan<- Event
 
-	// CoalescePeriod and QuiescentPeriod enable member-event coalescing when
-	// both are non-zero: events are held until QuiescentPeriod passes with
-	// no new event, or CoalescePeriod passes in total. Default off.
-	CoalescePeriod  time.Duration
-	QuiescentPeriod time.Duration
-
-	// UserCoalescePeriod and UserQuiescentPeriod do the same for user
-	// events that allow coalescing. Default off.
+	// Member events are coalesced when both CoalescePeriod and
+	// QuiescentPeriod are set: a batch goes out once QuiescentPeriod passes
+	// without a new event, or CoalescePeriod after its first one. The User
+	// pair does the same for user events sent with coalescing allowed.
+	// All default to 0: off.
+	CoalescePeriod      time.Duration
+	QuiescentPeriod     time.Duration
 	UserCoalescePeriod  time.Duration
 	UserQuiescentPeriod time.Duration
 
-	// ReapInterval is how often failed and left members past their timeout
-	// are erased. Default 15s.
-	ReapInterval time.Duration
+	// EventBuffer and QueryBuffer are how many Lamport times back duplicate
+	// user events and queries are recognised (512 each). EventBuffer is
+	// also the number of event slots in push-pull, so keep 512 to
+	// interoperate.
+	EventBuffer int
+	QueryBuffer int
 
-	// ReconnectInterval is how often a reconnect to a failed member is
-	// considered. Default 30s.
+	// ---- Limits on user events and queries ----
+
+	// Encoded sizes, type byte included: UserEventSizeLimit (512, at most
+	// the package's UserEventSizeLimit), QuerySizeLimit (1024) and
+	// QueryResponseSizeLimit (1024).
+	UserEventSizeLimit     int
+	QuerySizeLimit         int
+	QueryResponseSizeLimit int
+
+	// QueryTimeoutMult scales the default query timeout (see
+	// Serf.DefaultQueryTimeout). Default 16.
+	QueryTimeoutMult int
+
+	// ---- Leaving and forgetting ----
+
+	// BroadcastTimeout bounds how long Leave and RemoveFailedNode wait for
+	// their intent to be gossiped (5s); Leave then sleeps
+	// LeavePropagateDelay (1s) so the news can spread before the process
+	// goes away.
+	BroadcastTimeout    time.Duration
+	LeavePropagateDelay time.Duration
+
+	// A failed member is retried every ReconnectInterval (30s) for
+	// ReconnectTimeout (24h); a member that left is remembered for
+	// TombstoneTimeout (24h). Every ReapInterval (15s) members past their
+	// time are erased.
 	ReconnectInterval time.Duration
+	ReconnectTimeout  time.Duration
+	TombstoneTimeout  time.Duration
+	ReapInterval      time.Duration
 
-	// ReconnectTimeout is how long a failed member is kept (and retried)
-	// before it is reaped. Default 24h.
-	ReconnectTimeout time.Duration
-
-	// TombstoneTimeout is how long a member that left is remembered before
-	// it is reaped. Default 24h.
-	TombstoneTimeout time.Duration
-
-	// RecentIntentTimeout is how long an intent about a not-yet-known node is
-	// kept. Default 5m.
+	// RecentIntentTimeout is how long an intent about a not-yet-known node
+	// is kept, in case the node shows up (5m).
 	RecentIntentTimeout time.Duration
 
-	// QueueCheckInterval is how often the broadcast queues are inspected.
-	// A queue at QueueDepthWarning messages logs a warning; one above
-	// MaxQueueDepth is pruned. If MinQueueDepth > 0 the limit becomes
-	// max(MinQueueDepth, 2 × members). Defaults 30s, 128, 4096, 0.
+	// ---- Outgoing queues ----
+
+	// Every QueueCheckInterval (30s) the broadcast queues are inspected: one
+	// at QueueDepthWarning (128) messages logs a warning, one above
+	// MaxQueueDepth (4096) is pruned. If MinQueueDepth is above 0 (default
+	// 0), the limit becomes max(MinQueueDepth, 2 × members) instead.
 	QueueCheckInterval time.Duration
 	QueueDepthWarning  int
 	MaxQueueDepth      int
 	MinQueueDepth      int
 
-	// EventBuffer and QueryBuffer are the sizes of the rings used to drop
-	// duplicate user events and queries. EventBuffer is also the number of
-	// event slots in push-pull messages, so keep it at 512 to interoperate.
-	EventBuffer int
-	QueryBuffer int
-
-	// QueryTimeoutMult sets the default query timeout:
-	// GossipInterval × QueryTimeoutMult × ceil(log10(N+1)). Default 16.
-	QueryTimeoutMult int
-
-	// Encoded size limits, type byte included. Defaults 1024, 1024, 512.
-	QueryResponseSizeLimit int
-	QuerySizeLimit         int
-	UserEventSizeLimit     int
+	// ---- Optional behaviour ----
 
 	// EnableNameConflictResolution makes this node ask the cluster, when
 	// another node claims its name, which of the two should survive; the
@@ -114,20 +125,22 @@ type Config struct {
 	// ping-ack payload that carries them. Default false.
 	DisableCoordinates bool
 
+	// ---- Files ----
+
 	// SnapshotPath, when set, persists membership and clocks so a restart
 	// can rejoin. RejoinAfterLeave allows that rejoin after a graceful leave.
 	SnapshotPath     string
 	RejoinAfterLeave bool
 
-	// KeyringFile, when set, is rewritten after every successful key change.
+	// KeyringFile, when set, is rewritten after every successful key change
+	// (format: keyring_file.go).
 	KeyringFile string
 
-	// EventCh receives member events, user events and queries, in order. It
-	// belongs to the caller; Serf never closes it. May be nil.
-	EventCh chan<- Event
+	// ---- Underneath ----
 
-	// MemberlistConfig configures the memberlist underneath. Serf overwrites
-	// its Name, delegates, delegate protocol versions and ProtocolVersion.
+	// MemberlistConfig configures the memberlist underneath. Serf's copy of
+	// it gets its own Name, delegates, delegate protocol versions and
+	// ProtocolVersion; the caller's is left as it is.
 	MemberlistConfig *memberlist.Config
 
 	// Logger receives every log line of Serf and, unless the memberlist
@@ -142,29 +155,23 @@ func DefaultConfig() *Config {
 	if err != nil {
 		hostname = "localhost"
 	}
-	return &Config{
-		NodeName:                     hostname,
-		Tags:                         make(map[string]string),
-		ProtocolVersion:              4,
-		BroadcastTimeout:             5 * time.Second,
-		LeavePropagateDelay:          1 * time.Second,
-		ReapInterval:                 15 * time.Second,
-		ReconnectInterval:            30 * time.Second,
-		ReconnectTimeout:             24 * time.Hour,
-		TombstoneTimeout:             24 * time.Hour,
-		RecentIntentTimeout:          5 * time.Minute,
-		QueueCheckInterval:           30 * time.Second,
-		QueueDepthWarning:            128,
-		MaxQueueDepth:                4096,
-		EventBuffer:                  512,
-		QueryBuffer:                  512,
-		QueryTimeoutMult:             16,
-		QueryResponseSizeLimit:       1024,
-		QuerySizeLimit:               1024,
-		UserEventSizeLimit:           512,
+	c := &Config{
+		NodeName:         hostname,
+		Tags:             make(map[string]string),
+		ProtocolVersion:  4,
+		MemberlistConfig: memberlist.DefaultLANConfig(),
+
 		EnableNameConflictResolution: true,
-		MemberlistConfig:             memberlist.DefaultLANConfig(),
 	}
+	c.EventBuffer, c.QueryBuffer = 512, 512
+	c.UserEventSizeLimit, c.QuerySizeLimit, c.QueryResponseSizeLimit = 512, 1024, 1024
+	c.QueryTimeoutMult = 16
+	c.BroadcastTimeout, c.LeavePropagateDelay = 5*time.Second, time.Second
+	c.ReconnectInterval, c.ReconnectTimeout = 30*time.Second, 24*time.Hour
+	c.TombstoneTimeout, c.ReapInterval = 24*time.Hour, 15*time.Second
+	c.RecentIntentTimeout = 5 * time.Minute
+	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
+	return c
 }
 
 // MemberlistProfile returns memberlist's defaults for the agent's -profile
@@ -180,6 +187,22 @@ func MemberlistProfile(name string) (*memberlist.Config, error) {
 	default:
 		return nil, fmt.Errorf("Unknown profile: %s", name)
 	}
+}
+
+// private returns the copy of c that a Serf instance keeps: the struct,
+// the memberlist config and the tags are its own. (The keyring stays
+// shared: it is an object Serf changes on purpose, not a setting.)
+func (c *Config) private() *Config {
+	cp := *c
+	cp.Tags = maps.Clone(c.Tags)
+	if cp.Tags == nil {
+		cp.Tags = make(map[string]string)
+	}
+	if c.MemberlistConfig != nil {
+		ml := *c.MemberlistConfig
+		cp.MemberlistConfig = &ml
+	}
+	return &cp
 }
 
 // validate checks the settings Create cannot work with. The messages are

@@ -3,17 +3,27 @@ package serf
 import "github.com/hashicorp/memberlist"
 
 // nameConflict handles memberlist's report that two nodes use one name.
+// Someone else's dispute is only worth a warning; a dispute over our own
+// name is an error, settled by a vote (resolveNameConflict) if enabled.
 func (s *Serf) nameConflict(existing, other *memberlist.Node) {
-	if existing.Name != s.config.NodeName {
+	ours := existing.Name == s.config.NodeName
+	resolve := s.config.EnableNameConflictResolution
+	switch {
+	case !ours:
 		s.logger.Printf("[WARN] serf: Name conflict for '%s' both %s:%d and %s:%d are claiming",
 			existing.Name, existing.Addr, existing.Port, other.Addr, other.Port)
-		return
-	}
-	s.logger.Printf("[ERR] serf: Node name conflicts with another node at %s:%d. Names must be unique! (Resolution enabled: %v)",
-		other.Addr, other.Port, s.config.EnableNameConflictResolution)
-	if s.config.EnableNameConflictResolution {
+	case resolve:
+		s.logNameConflict(other, resolve)
 		s.startBackground(s.resolveNameConflict)
+	default:
+		s.logNameConflict(other, resolve)
 	}
+}
+
+// logNameConflict reports that other claims our name.
+func (s *Serf) logNameConflict(other *memberlist.Node, resolve bool) {
+	s.logger.Printf("[ERR] serf: Node name conflicts with another node at %s:%d. Names must be unique! (Resolution enabled: %v)",
+		other.Addr, other.Port, resolve)
 }
 
 // resolveNameConflict asks the cluster who it believes owns our name. If

@@ -15,10 +15,7 @@ type delegate struct {
 var _ memberlist.Delegate = (*delegate)(nil)
 
 func (d *delegate) NodeMeta(limit int) []byte {
-	d.serf.memberLock.RLock()
-	tags := d.serf.config.Tags
-	d.serf.memberLock.RUnlock()
-	meta := d.serf.encodeTags(tags)
+	meta := d.serf.encodeTags(d.serf.localTags())
 	if len(meta) > limit {
 		// SetTags and Create refuse such tags, so this cannot happen.
 		d.serf.logger.Printf("[ERR] serf: Encoded length of tags exceeds limit of %d bytes", limit)

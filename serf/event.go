@@ -5,51 +5,62 @@ import (
 	"net"
 )
 
-// EventType tells the kind of an Event delivered on Config.EventCh.
+// EventType tells the kind of an Event delivered on Config.EventCh. The
+// values count up from EventMemberJoin in the order below; eventTypeNames
+// holds their names.
 type EventType int
 
 const (
-	EventMemberJoin EventType = iota
-	EventMemberLeave
-	EventMemberFailed
-	EventMemberUpdate
-	EventMemberReap
-	EventUser
-	EventQuery
+	EventMemberJoin   EventType = iota // *MemberEvent: members joined
+	EventMemberLeave                   // *MemberEvent: members left gracefully
+	EventMemberFailed                  // *MemberEvent: members stopped answering
+	EventMemberUpdate                  // *MemberEvent: members changed tags
+	EventMemberReap                    // *MemberEvent: failed or left members forgotten
+	EventUser                          // UserEvent
+	EventQuery                         // *Query
 )
 
-// String returns the name the agent, the RPC stream and handler scripts use
-// for the event type (SERF_EVENT, stream "Event" field, handler filters).
+// eventTypeNames is the one list of event-type names: what String returns,
+// what the agent puts in SERF_EVENT and the RPC stream, and what handler
+// filters and ParseEventType accept. Indexed by EventType; never written.
+var eventTypeNames = [...]string{
+	EventMemberJoin:   "member-join",
+	EventMemberLeave:  "member-leave",
+	EventMemberFailed: "member-failed",
+	EventMemberUpdate: "member-update",
+	EventMemberReap:   "member-reap",
+	EventUser:         "user",
+	EventQuery:        "query",
+}
+
+// String returns the event type's name (see eventTypeNames), or
+// "unknown-event-N" for a value outside the list.
 func (t EventType) String() string {
-	switch t {
-	case EventMemberJoin:
-		return "member-join"
-	case EventMemberLeave:
-		return "member-leave"
-	case EventMemberFailed:
-		return "member-failed"
-	case EventMemberUpdate:
-		return "member-update"
-	case EventMemberReap:
-		return "member-reap"
-	case EventUser:
-		return "user"
-	case EventQuery:
-		return "query"
-	default:
-		return fmt.Sprintf("unknown-event-%d", int(t))
+	if t >= 0 && int(t) < len(eventTypeNames) {
+		return eventTypeNames[t]
 	}
+	return fmt.Sprintf("unknown-event-%d", int(t))
+}
+
+// ParseEventType is the inverse of EventType.String for the known types.
+func ParseEventType(name string) (EventType, bool) {
+	for t, n := range eventTypeNames {
+		if n == name {
+			return EventType(t), true
+		}
+	}
+	return 0, false
 }
 
 // Event is anything Serf delivers to the application: a *MemberEvent, a
-// UserEvent or a *Query.
+// UserEvent (always by value) or a *Query.
 type Event interface {
 	EventType() EventType
 	String() string
 }
 
 // MemberStatus is a member's Serf-level state. The numeric values are the
-// ones Serf puts on the wire (conflict responses).
+// ones Serf puts on the wire (conflict responses), so the order is fixed.
 type MemberStatus int
 
 const (
@@ -60,42 +71,40 @@ const (
 	StatusFailed
 )
 
-// String returns the lower-case status name used by RPC and the CLI.
+// memberStatusNames are the lower-case names RPC and the CLI show,
+// indexed by MemberStatus; never written.
+var memberStatusNames = [...]string{
+	StatusNone:    "none",
+	StatusAlive:   "alive",
+	StatusLeaving: "leaving",
+	StatusLeft:    "left",
+	StatusFailed:  "failed",
+}
+
+// String returns the status name. A value outside the list is a
+// programming error and panics.
 func (s MemberStatus) String() string {
-	switch s {
-	case StatusNone:
-		return "none"
-	case StatusAlive:
-		return "alive"
-	case StatusLeaving:
-		return "leaving"
-	case StatusLeft:
-		return "left"
-	case StatusFailed:
-		return "failed"
-	default:
+	if s < 0 || int(s) >= len(memberStatusNames) {
 		panic(fmt.Sprintf("unknown MemberStatus: %d", int(s)))
 	}
+	return memberStatusNames[s]
 }
 
 // Member is one node of the cluster as Serf sees it. The field names are
-// also the msgpack keys of the conflict-response payload (message type 6).
+// also the msgpack keys of the conflict-response payload (message type 6),
+// in this order, so neither may change.
 type Member struct {
-	Name   string
-	Addr   net.IP
-	Port   uint16
-	Tags   map[string]string
+	Name string
+	Addr net.IP
+	Port uint16
+	Tags map[string]string
+
 	Status MemberStatus
 
-	// memberlist protocol versions (min, max, current).
-	ProtocolMin uint8
-	ProtocolMax uint8
-	ProtocolCur uint8
-
-	// Serf ("delegate") protocol versions (min, max, current).
-	DelegateMin uint8
-	DelegateMax uint8
-	DelegateCur uint8
+	// What the node speaks: memberlist's protocol range and version in
+	// use, then the same for Serf's own (memberlist "delegate") protocol.
+	ProtocolMin, ProtocolMax, ProtocolCur uint8
+	DelegateMin, DelegateMax, DelegateCur uint8
 }
 
 // MemberEvent reports that one or more members joined, left, failed, were

@@ -1,6 +1,9 @@
 package serf
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // InternalQueryPrefix marks queries Serf answers itself. They never reach
 // Config.EventCh.
@@ -16,37 +19,20 @@ const (
 	listKeysQuery   = "list-keys"
 )
 
-// startInternalQueries inserts the internal-query interceptor in front of
-// out and returns its input channel. It is a pipeline stage (pipeline.go):
-// at shutdown it hands on, without blocking, what is still queued, so
-// events accepted before Shutdown reach the coalescers' final flush.
-func (s *Serf) startInternalQueries(out chan<- Event) chan<- Event {
-	// Buffered so gossip handlers rarely wait on a slow application.
-	in := make(chan Event, 1024)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	s.stages = append(s.stages, pipelineStage{stop: stop, done: done})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case e := <-in:
-				if !s.interceptInternal(e) && out != nil {
-					select {
-					case out <- e:
-					case <-stop:
-						s.drainInternalStage(in, out)
-						return
-					}
-				}
-			case <-stop:
-				s.drainInternalStage(in, out)
-				return
-			}
-		}
-	}()
-	return in
+// internalQueries is the work of the internal-query pipeline stage
+// (stage.go): _serf_ queries are answered here and go no further; every
+// other event is passed on.
+type internalQueries struct{ s *Serf }
+
+func (w internalQueries) take(e Event, pass func(Event)) {
+	if !w.s.interceptInternal(e) {
+		pass(e)
+	}
 }
+
+func (internalQueries) due() <-chan time.Time { return nil }
+func (internalQueries) release(func(Event))   {}
+func (internalQueries) stopped()              {}
 
 // interceptInternal starts answering e if it is an internal query, and
 // reports whether it was one.
@@ -59,25 +45,6 @@ func (s *Serf) interceptInternal(e Event) bool {
 	// shutdown startBackground does nothing: the query goes unanswered.
 	s.startBackground(func() { s.answerInternalQuery(q) })
 	return true
-}
-
-// drainInternalStage passes on what is queued at shutdown, dropping what
-// the next stage has no room for.
-func (s *Serf) drainInternalStage(in <-chan Event, out chan<- Event) {
-	for {
-		select {
-		case e := <-in:
-			if s.interceptInternal(e) || out == nil {
-				continue
-			}
-			select {
-			case out <- e:
-			default:
-			}
-		default:
-			return
-		}
-	}
 }
 
 // answerInternalQuery dispatches one _serf_ query. The ack, if asked for,

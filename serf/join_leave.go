@@ -85,27 +85,38 @@ func (s *Serf) Leave() error {
 
 	// Give the leave time to spread before the caller shuts us down.
 	if s.sleepOrShutdown(s.config.LeavePropagateDelay) {
-		s.flushCoalescers()
+		s.flushStages()
 	}
 
-	s.stateLock.Lock()
-	if s.state != SerfShutdown {
-		s.state = SerfLeft
-	}
-	s.stateLock.Unlock()
+	// A Shutdown that came meanwhile has the last word.
+	s.advanceState(SerfLeaving, SerfLeft)
 	return nil
+}
+
+// advanceState moves the state from `from` to `to`, and does nothing if
+// the state is something else by now.
+func (s *Serf) advanceState(from, to SerfState) {
+	s.stateLock.Lock()
+	defer s.stateLock.Unlock()
+	if s.state == from {
+		s.state = to
+	}
 }
 
 // anyoneElseAlive reports whether a broadcast has anyone to reach.
 func (s *Serf) anyoneElseAlive() bool {
 	s.memberLock.RLock()
 	defer s.memberLock.RUnlock()
-	for name, m := range s.members {
-		if m.Status == StatusAlive && name != s.config.NodeName {
-			return true
+	alive := 0
+	for _, m := range s.members {
+		if m.Status == StatusAlive {
+			alive++
 		}
 	}
-	return false
+	if self, ok := s.members[s.config.NodeName]; ok && self.Status == StatusAlive {
+		alive--
+	}
+	return alive > 0
 }
 
 // RemoveFailedNode forces a failed node into the left state, so it is no
@@ -143,26 +154,30 @@ func (s *Serf) forceLeave(node string, prune bool) error {
 }
 
 // rejoin tries the nodes the snapshot remembers, one at a time, until one
-// answers.
-func (s *Serf) rejoin(prev []previousNode) {
+// answers or Serf shuts down.
+func (s *Serf) rejoin(prev []*PreviousNode) {
 	for _, p := range prev {
-		if p.name == s.config.NodeName {
-			continue
-		}
-		addr := p.addr
-		if p.name != "" {
-			addr = p.name + "/" + p.addr
-		}
-		s.logger.Printf("[INFO] serf: Attempting re-join to previously known node: %s: %s", p.name, p.addr)
-		if _, err := s.memberlist.Join([]string{addr}); err == nil {
-			s.logger.Printf("[INFO] serf: Re-joined to previously known node: %s: %s", p.name, p.addr)
+		if p.Name != s.config.NodeName && s.rejoinOne(p) {
 			return
 		}
-		select {
-		case <-s.shutdownCh:
+		if s.shuttingDown() {
 			return
-		default:
 		}
 	}
 	s.logger.Printf("[WARN] serf: Failed to re-join any previously known node")
+}
+
+// rejoinOne tries one remembered node, by name and address so memberlist
+// can tell a node that took over the address, and reports success.
+func (s *Serf) rejoinOne(p *PreviousNode) bool {
+	addr := p.Addr
+	if p.Name != "" {
+		addr = p.Name + "/" + addr
+	}
+	s.logger.Printf("[INFO] serf: Attempting re-join to previously known node: %s", p)
+	if _, err := s.memberlist.Join([]string{addr}); err != nil {
+		return false
+	}
+	s.logger.Printf("[INFO] serf: Re-joined to previously known node: %s", p)
+	return true
 }

@@ -2,7 +2,6 @@ package serf
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sync"
@@ -255,20 +254,15 @@ func (s *Serf) sendKeyList(q *Query, answer *messageKeyResponse) {
 	s.logger.Printf("[ERR] serf: %v", "Failed to truncate response so that it fits into message")
 }
 
-// writeKeyringFile saves the keyring as a JSON list of base64 keys, if a
-// keyring file is configured.
+// writeKeyringFile saves the keyring (see keyring_file.go), if a keyring
+// file is configured.
 func (s *Serf) writeKeyringFile() error {
 	if s.config.KeyringFile == "" {
 		return nil
 	}
-	keys := s.config.MemberlistConfig.Keyring.GetKeys()
-	encoded := make([]string, len(keys))
-	for i, k := range keys {
-		encoded[i] = base64.StdEncoding.EncodeToString(k)
-	}
-	data, err := json.MarshalIndent(encoded, "", "  ")
+	data, err := EncodeKeyringFile(s.config.MemberlistConfig.Keyring.GetKeys())
 	if err != nil {
-		return fmt.Errorf("Failed to encode keys: %s", err)
+		return err
 	}
 	// Key material: readable by the owner only.
 	if err := os.WriteFile(s.config.KeyringFile, data, 0o600); err != nil {

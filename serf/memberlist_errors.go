@@ -27,44 +27,42 @@ import (
 // A phrase is rewritten only where a message or a wrapped message begins:
 // at the start, after ": " (fmt's "%s: %v" wrapping), or after "* "
 // (go-multierror's bullet), so addresses, host names and OS errors inside
-// the text are never touched.
-func memberlistWording() [][2]string {
-	return [][2]string{
-		// Join (memberlist.go) and the push/pull exchange it performs (net.go,
-		// security.go, util.go).
-		{"failed to join ", "Failed to join "},
-		{"failed to resolve ", "Failed to resolve "},
-		{"remote node state is larger than limit (", "Remote node state is larger than limit ("},
-		{"remote state is encrypted and encryption is not configured", "Remote state is encrypted and encryption is not configured"},
-		{"encryption is configured but remote state is not encrypted", "Encryption is configured but remote state is not encrypted"},
-		{"failed to read full user ", "Failed to read full user "},
-		{"cannot decompress unknown algorithm ", "Cannot decompress unknown algorithm "},
-		{"cannot decrypt empty payload", "Cannot decrypt empty payload"},
-		{"unsupported encryption version ", "Unsupported encryption version "},
-		{"payload is too small to decrypt: ", "Payload is too small to decrypt: "},
-		{"no installed keys could decrypt the message", "No installed keys could decrypt the message"},
-		{"cannot parse IP from ", "Cannot parse IP from "},
+// the text are never touched. Built once; never written.
+var memberlistWording = [...][2]string{
+	// Join (memberlist.go) and the push/pull exchange it performs (net.go,
+	// security.go, util.go).
+	{"failed to join ", "Failed to join "},
+	{"failed to resolve ", "Failed to resolve "},
+	{"remote node state is larger than limit (", "Remote node state is larger than limit ("},
+	{"remote state is encrypted and encryption is not configured", "Remote state is encrypted and encryption is not configured"},
+	{"encryption is configured but remote state is not encrypted", "Encryption is configured but remote state is not encrypted"},
+	{"failed to read full user ", "Failed to read full user "},
+	{"cannot decompress unknown algorithm ", "Cannot decompress unknown algorithm "},
+	{"cannot decrypt empty payload", "Cannot decrypt empty payload"},
+	{"unsupported encryption version ", "Unsupported encryption version "},
+	{"payload is too small to decrypt: ", "Payload is too small to decrypt: "},
+	{"no installed keys could decrypt the message", "No installed keys could decrypt the message"},
+	{"cannot parse IP from ", "Cannot parse IP from "},
 
-		// Create (memberlist.go, net_transport.go).
-		{"could not set up network transport: ", "Could not set up network transport: "},
-		{"failed to start TCP listener on ", "Failed to start TCP listener on "},
-		{"failed to start UDP listener on ", "Failed to start UDP listener on "},
-		{"failed to resize UDP buffer: ", "Failed to resize UDP buffer: "},
-		{"at least one bind address is required", "At least one bind address is required"},
-		{"failed to parse advertise address", "Failed to parse advertise address"},
-		{"failed to get interface addresses: ", "Failed to get interface addresses: "},
-		{"no private IP address found, and explicit IP not provided", "No private IP address found, and explicit IP not provided"},
-		{"failed to parse interface addresses: ", "Failed to parse interface addresses: "},
-		{"failed to get final advertise address: ", "Failed to get final advertise address: "},
-		{"protocol version '", "Protocol version '"},
-		{"cannot specify both LogOutput and Logger; please choose a single log configuration setting",
-			"Cannot specify both LogOutput and Logger. Please choose a single log configuration setting."},
+	// Create (memberlist.go, net_transport.go).
+	{"could not set up network transport: ", "Could not set up network transport: "},
+	{"failed to start TCP listener on ", "Failed to start TCP listener on "},
+	{"failed to start UDP listener on ", "Failed to start UDP listener on "},
+	{"failed to resize UDP buffer: ", "Failed to resize UDP buffer: "},
+	{"at least one bind address is required", "At least one bind address is required"},
+	{"failed to parse advertise address", "Failed to parse advertise address"},
+	{"failed to get interface addresses: ", "Failed to get interface addresses: "},
+	{"no private IP address found, and explicit IP not provided", "No private IP address found, and explicit IP not provided"},
+	{"failed to parse interface addresses: ", "Failed to parse interface addresses: "},
+	{"failed to get final advertise address: ", "Failed to get final advertise address: "},
+	{"protocol version '", "Protocol version '"},
+	{"cannot specify both LogOutput and Logger; please choose a single log configuration setting",
+		"Cannot specify both LogOutput and Logger. Please choose a single log configuration setting."},
 
-		// Keyring (keyring.go).
-		{"empty primary key not allowed", "Empty primary key not allowed"},
-		{"requested key is not in the keyring", "Requested key is not in the keyring"},
-		{"removing the primary key is not allowed", "Removing the primary key is not allowed"},
-	}
+	// Keyring (keyring.go).
+	{"empty primary key not allowed", "Empty primary key not allowed"},
+	{"requested key is not in the keyring", "Requested key is not in the keyring"},
+	{"removing the primary key is not allowed", "Removing the primary key is not allowed"},
 }
 
 // translatedError carries memberlist's error with the v0.5.2 wording.
@@ -93,14 +91,13 @@ func memberlistError(err error) error {
 // restoreMemberlistWording rewrites the v0.7.0 phrases in msg that start a
 // message or a wrapped message. msg is returned as is when none does.
 func restoreMemberlistWording(msg string) string {
-	pairs := memberlistWording()
 	var b strings.Builder
 	copied := 0 // msg[:copied] is in b
 	for i := 0; i < len(msg); i++ {
 		if !startsMessage(msg, i) {
 			continue
 		}
-		if from, to, ok := phraseAt(pairs, msg[i:]); ok {
+		if from, to, ok := phraseAt(msg[i:]); ok {
 			b.WriteString(msg[copied:i])
 			b.WriteString(to)
 			copied = i + len(from)
@@ -121,8 +118,9 @@ func startsMessage(msg string, i int) bool {
 	return i == 0 || strings.HasSuffix(head, ": ") || strings.HasSuffix(head, "* ")
 }
 
-func phraseAt(pairs [][2]string, s string) (from, to string, ok bool) {
-	for _, p := range pairs {
+// phraseAt finds the memberlistWording phrase s begins with, if any.
+func phraseAt(s string) (from, to string, ok bool) {
+	for _, p := range memberlistWording {
 		if strings.HasPrefix(s, p[0]) {
 			return p[0], p[1], true
 		}

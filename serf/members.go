@@ -38,7 +38,7 @@ func (s *Serf) LocalMember() Member {
 	}
 	// Before memberlist has announced us (or after we were pruned) there is
 	// no entry yet; describe ourselves from the configuration.
-	return Member{Name: s.config.NodeName, Tags: s.config.Tags, Status: StatusNone}
+	return Member{Name: s.config.NodeName, Tags: s.localTags(), Status: StatusNone}
 }
 
 // emit feeds an event into the pipeline, giving up if Serf shuts down so a

@@ -69,12 +69,10 @@ type messagePushPull struct {
 	QueryLTime   LamportTime
 }
 
-// userEventSlot is one slot of the recent-event ring: the distinct events
-// seen at one event-clock time. It travels verbatim inside push-pull.
-type userEventSlot struct {
-	LTime  LamportTime
-	Events []userEventEntry
-}
+// userEventSlot is one slot of the recent-event ring (dedup_ring.go): the
+// distinct events seen at one event-clock time. It travels verbatim inside
+// push-pull, as a map with the keys LTime and Events.
+type userEventSlot = dedupSlot[userEventEntry]
 
 // userEventEntry is one remembered user event inside a slot.
 type userEventEntry struct {

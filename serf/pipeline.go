@@ -5,6 +5,33 @@ import (
 	"time"
 )
 
+// The event pipeline carries every event Serf produces (emit) to the
+// application's Config.EventCh, through up to four stages (stage.go), each
+// on its own goroutine:
+//
+//	emit ─▶ snapshot ─▶ internal queries ─▶ user coalescer ─▶ member coalescer ─▶ Config.EventCh
+//	        (records;   (answers _serf_     (merges user      (merges member
+//	         optional)   queries, drops      events; optional) events; optional)
+//	                     them)
+//
+// Shutdown stops them in the same order, each only after the one feeding
+// it has ended, so that every stage's final drain (stage.finish) lands in a
+// stage that still runs:
+//
+//	1. memberlist shuts down; shutdownCh closes (nothing new is emitted)
+//	2. background goroutines end (s.wg)
+//	3. snapshot stage stops; its recorder, now given everything, writes
+//	   it and closes the file on its own goroutine
+//	4. internal-query stage stops
+//	5. user coalescer stops, then member coalescer stops
+//	6. the snapshot file is closed (Snapshotter.Wait)
+//
+// (1 and 2 are Serf.shutdown and stopBackground; 3 to 6 are stopStages.)
+//
+// Leave, before that, asks every stage in the same order to pass on what
+// it holds (flushStages), so coalesced events are delivered while the
+// application is still listening.
+
 // snapshotHooks is what Serf needs from the snapshotter; an interface so
 // the rest of the package does not care how snapshots are kept.
 type snapshotHooks interface {
@@ -15,131 +42,96 @@ type snapshotHooks interface {
 	Wait()
 }
 
-// previousNode is a node remembered by the snapshot, to rejoin at start.
-type previousNode struct {
-	name, addr string
-}
-
-// buildEventPipeline connects, from the application backwards:
-//
-//	snapshotter → internal queries → user coalescer → member coalescer → Config.EventCh
-//
-// and points s.eventCh at its head. It returns the nodes to rejoin.
-func (s *Serf) buildEventPipeline() ([]previousNode, error) {
+// buildEventPipeline starts the stages, from the application backwards,
+// keeps them in s.stages head first and points s.eventCh at the head's
+// input. It returns the nodes the snapshot remembers, to rejoin.
+func (s *Serf) buildEventPipeline() ([]*PreviousNode, error) {
 	c := s.config
+	var stages []pipelineStage // built tail first
 	out := c.EventCh
+	add := func(w stageWork) {
+		stop := make(chan struct{})
+		st := startStage(w, stageInBuffer, out, stop)
+		stages = append(stages, pipelineStage{st, stop})
+		out = st.in
+	}
 	if out != nil && c.CoalescePeriod > 0 && c.QuiescentPeriod > 0 {
-		out = s.memberCoalescer(out)
+		add(newCoalescing(c.CoalescePeriod, c.QuiescentPeriod, newMemberEventCoalescer()))
 	}
 	if out != nil && c.UserCoalescePeriod > 0 && c.UserQuiescentPeriod > 0 {
-		out = s.userCoalescer(out)
+		add(newCoalescing(c.UserCoalescePeriod, c.UserQuiescentPeriod, newUserEventCoalescer()))
 	}
-	out = s.startInternalQueries(out)
+	add(internalQueries{s})
 
-	if c.SnapshotPath == "" {
-		s.eventCh = out
-		return nil, nil
+	var prev []*PreviousNode
+	if c.SnapshotPath != "" {
+		snap, err := openSnapshot(c.SnapshotPath, snapshotMinCompactSize, c.RejoinAfterLeave, s.logger, &s.clock)
+		if err != nil {
+			s.stages = reversed(stages)
+			return nil, fmt.Errorf("Failed to setup snapshot: %v", err)
+		}
+		stop := make(chan struct{})
+		st := snap.start(out, stop, s.shutdownCh)
+		stages = append(stages, pipelineStage{st, stop})
+		out = st.in
+		s.snapshotter = snap
+		// Events and queries at or before the remembered clocks were
+		// already handled by our previous incarnation.
+		s.events.raiseMinTime(snap.LastEventClock() + 1)
+		s.queries.lock.Lock()
+		s.queries.seen.raiseMinTime(snap.LastQueryClock() + 1)
+		s.queries.lock.Unlock()
+		prev = snap.AliveNodes()
 	}
-	in, prev, err := s.startSnapshotter(out)
-	if err != nil {
-		return nil, fmt.Errorf("Failed to setup snapshot: %v", err)
-	}
-	s.eventCh = in
+	s.stages = reversed(stages)
+	s.eventCh = out
 	return prev, nil
 }
 
-// pipelineStage is a stage between the snapshotter and Config.EventCh
-// (internal queries, coalescers). Each has its own stop channel rather than
-// watching shutdownCh: at shutdown a stage hands what it still holds to the
-// next one, so the next must stop only after that, or those events would be
-// left in its input and lost.
+// pipelineStage is a running stage and the channel that stops it; each
+// stage has its own, so that stages stop one after the other.
 type pipelineStage struct {
-	stop  chan struct{}
-	done  <-chan struct{}
-	flush chan chan struct{} // coalescers only: see flushCoalescers
+	*stage
+	stopCh chan struct{}
 }
 
-// memberCoalescer and userCoalescer start a coalescing stage in front of
-// out; stopStages stops them at shutdown.
-func (s *Serf) memberCoalescer(out chan<- Event) chan<- Event {
-	return s.addCoalescer(out, s.config.CoalescePeriod, s.config.QuiescentPeriod, newMemberEventCoalescer())
+func reversed(stages []pipelineStage) []pipelineStage {
+	out := make([]pipelineStage, len(stages))
+	for i, st := range stages {
+		out[len(stages)-1-i] = st
+	}
+	return out
 }
 
-func (s *Serf) userCoalescer(out chan<- Event) chan<- Event {
-	return s.addCoalescer(out, s.config.UserCoalescePeriod, s.config.UserQuiescentPeriod, newUserEventCoalescer())
-}
-
-func (s *Serf) addCoalescer(out chan<- Event, cPeriod, qPeriod time.Duration, c coalescer) chan<- Event {
-	st := pipelineStage{stop: make(chan struct{}), flush: make(chan chan struct{})}
-	l := &coalesceLoop{out: out, shutdown: st.stop, flushReq: st.flush, cPeriod: cPeriod, qPeriod: qPeriod, c: c}
-	var in chan<- Event
-	in, st.done = l.start()
-	s.stages = append(s.stages, st)
-	return in
-}
-
-// leaveFlushTimeout bounds how long Leave waits for the coalescers to hand
+// leaveFlushTimeout bounds how long Leave waits for the stages to hand
 // over what they hold, for an application that is not reading EventCh.
 const leaveFlushTimeout = time.Second
 
-// flushCoalescers has every coalescer, head first, deliver what it holds
-// now instead of when its periods end. Leave uses it: nothing held back
-// should wait for the shutdown that follows a leave, where the application
-// is already stopping (Serf v0.10.2 delivers the leave's own member-leave
+// flushStages has every stage, head first, pass on what it holds now
+// instead of when its periods end. Leave uses it: nothing held back should
+// wait for the shutdown that follows a leave, where the application is
+// already stopping (Serf v0.10.2 delivers the leave's own member-leave
 // event to the agent before shutdown, in the usual case where its quiescent
 // period ends first).
-func (s *Serf) flushCoalescers() {
+func (s *Serf) flushStages() {
 	timeout := time.NewTimer(leaveFlushTimeout)
 	defer timeout.Stop()
-	for i := len(s.stages) - 1; i >= 0; i-- {
-		st := s.stages[i]
-		if st.flush == nil {
-			continue
-		}
-		reply := make(chan struct{})
-		select {
-		case st.flush <- reply:
-		case <-st.done:
-			continue
-		case <-timeout.C:
-			return
-		}
-		select {
-		case <-reply:
-		case <-timeout.C:
+	for _, st := range s.stages {
+		if !st.flushNow(timeout.C) {
 			return
 		}
 	}
 }
 
-// stopStages stops the stages one after the other, from the head of the
-// pipeline towards the application, each after the stage feeding it has
-// finished. Called once everything that feeds the pipeline has stopped.
+// stopStages stops the stages head first, each after the one feeding it
+// has ended (see the shutdown order above), then waits for the snapshot
+// file to be closed. Called once nothing feeds the pipeline any more.
 func (s *Serf) stopStages() {
-	for i := len(s.stages) - 1; i >= 0; i-- {
-		close(s.stages[i].stop)
-		<-s.stages[i].done
+	for _, st := range s.stages {
+		close(st.stopCh)
+		<-st.done
 	}
-}
-
-// startSnapshotter puts the snapshotter at the head of the pipeline and
-// reads back what it remembers: clocks (applied by Create) and the nodes
-// that were alive, to rejoin.
-func (s *Serf) startSnapshotter(out chan<- Event) (chan<- Event, []previousNode, error) {
-	in, snap, err := NewSnapshotter(s.config.SnapshotPath, snapshotMinCompactSize, s.config.RejoinAfterLeave,
-		s.logger, &s.clock, out, s.shutdownCh)
-	if err != nil {
-		return nil, nil, err
+	if s.snapshotter != nil {
+		s.snapshotter.Wait()
 	}
-	s.snapshotter = snap
-	// Events and queries at or before the remembered clocks were already
-	// handled by our previous incarnation.
-	s.events.raiseMinTime(snap.LastEventClock() + 1)
-	s.queries.minTime = snap.LastQueryClock() + 1
-
-	var prev []previousNode
-	for _, p := range snap.AliveNodes() {
-		prev = append(prev, previousNode{name: p.Name, addr: p.Addr})
-	}
-	return in, prev, nil
 }

@@ -16,31 +16,34 @@ import (
 // version cannot carry (queries need protocol 4).
 var FeatureNotSupported = errors.New("Feature not supported")
 
-// QueryParam tunes a query. The zero value asks every node, with no acks,
-// no relays and the default timeout.
+// QueryParam tunes a query. A nil *QueryParam, like the zero value, asks
+// every node, wants no acks, relays nothing and uses DefaultQueryTimeout.
 type QueryParam struct {
-	// FilterNodes, if not empty, limits the query to these node names.
-	FilterNodes []string
-	// FilterTags limits the query to nodes whose tag matches the regular
-	// expression (unanchored), for every entry.
-	FilterTags map[string]string
-	// RequestAck asks each matching node to acknowledge receipt.
-	RequestAck bool
-	// RelayFactor sends each ack and response through this many extra
-	// random members as well, for reliability.
-	RelayFactor uint8
-	// Timeout is how long responses are collected; 0 means the default.
+	// Timeout is how long responses are collected; zero picks
+	// DefaultQueryTimeout.
 	Timeout time.Duration
+
+	// Who answers: only the nodes named in FilterNodes, if any, and only
+	// nodes whose value of each tag in FilterTags matches the regular
+	// expression given for it (unanchored). All filters must pass.
+	FilterNodes []string
+	FilterTags  map[string]string
+
+	// RequestAck has every node that passes the filters acknowledge the
+	// query as soon as it arrives, and RelayFactor has that many other,
+	// random members carry each ack and response back too.
+	RequestAck  bool
+	RelayFactor uint8
 }
 
-// DefaultQueryTimeout is GossipInterval × QueryTimeoutMult × ceil(log10(N+1)),
-// enough time for a query to reach everyone with high probability.
+// DefaultQueryTimeout is long enough for a query to reach every member
+// with high probability: gossip needs about log10(N+1) rounds (rounded up)
+// to cover N members, and each round is given QueryTimeoutMult gossip
+// intervals.
 func (s *Serf) DefaultQueryTimeout() time.Duration {
-	n := s.memberlist.NumMembers()
-	t := s.config.MemberlistConfig.GossipInterval
-	t *= time.Duration(s.config.QueryTimeoutMult)
-	t *= time.Duration(math.Ceil(math.Log10(float64(n + 1))))
-	return t
+	rounds := math.Ceil(math.Log10(float64(s.memberlist.NumMembers() + 1)))
+	perRound := s.config.MemberlistConfig.GossipInterval * time.Duration(s.config.QueryTimeoutMult)
+	return perRound * time.Duration(rounds)
 }
 
 // DefaultQueryParams returns parameters for an unfiltered query without
@@ -128,15 +131,16 @@ func (r *QueryResponse) Finished() bool {
 // Close stops collection early and closes the channels. Safe to repeat.
 func (r *QueryResponse) Close() {
 	r.lock.Lock()
-	defer r.lock.Unlock()
-	if r.closed {
-		return
-	}
+	wasOpen := !r.closed
 	r.closed = true
-	if r.ackCh != nil {
-		close(r.ackCh)
+	if wasOpen {
+		// Under the lock: deliver never sends on a closed channel.
+		close(r.respCh)
+		if r.ackCh != nil {
+			close(r.ackCh)
+		}
 	}
-	close(r.respCh)
+	r.lock.Unlock()
 }
 
 // deliver hands an ack or response to the caller, once per node.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -13,21 +14,14 @@ import (
 type queryState struct {
 	// order keeps query delivery in acceptance order (see eventRing.order).
 	order     sync.Mutex
-	lock      sync.Mutex
-	seen      []*seenQueries // slot i holds IDs of queries with LTime ≡ i (mod len)
-	minTime   LamportTime
+	lock      sync.Mutex        // guards seen and collector
+	seen      dedupRing[uint32] // query IDs by query-clock time
 	collector map[LamportTime]*QueryResponse
-}
-
-// seenQueries lists the IDs of the queries seen at one query-clock time.
-type seenQueries struct {
-	LTime LamportTime
-	IDs   []uint32
 }
 
 func newQueryState(size int) queryState {
 	return queryState{
-		seen:      make([]*seenQueries, size),
+		seen:      newDedupRing(size, func(a, b uint32) bool { return a == b }),
 		collector: make(map[LamportTime]*QueryResponse),
 	}
 }
@@ -65,23 +59,20 @@ func (s *Serf) Query(name string, payload []byte, params *QueryParam) (*QueryRes
 	if err != nil {
 		return nil, fmt.Errorf("Failed to format filters: %v", err)
 	}
-	var flags uint32
-	if params.RequestAck {
-		flags |= queryFlagAck
-	}
-	local := s.memberlist.LocalNode()
 	msg := messageQuery{
-		LTime:       s.queryClock.Time(),
-		ID:          uint32(rand.Int31()),
-		Addr:        local.Addr,
-		Port:        local.Port,
-		SourceNode:  local.Name,
-		Filters:     filters,
-		Flags:       flags,
-		RelayFactor: params.RelayFactor,
-		Timeout:     params.Timeout,
-		Name:        name,
-		Payload:     payload,
+		LTime:   s.queryClock.Time(),
+		ID:      uint32(rand.Int31()),
+		Name:    name,
+		Payload: payload,
+		Filters: filters,
+		Timeout: params.Timeout,
+	}
+	// Answers come back to us directly, or through RelayFactor others.
+	local := s.memberlist.LocalNode()
+	msg.SourceNode, msg.Addr, msg.Port = local.Name, local.Addr, local.Port
+	msg.RelayFactor = params.RelayFactor
+	if params.RequestAck {
+		msg.Flags |= queryFlagAck
 	}
 	raw, err := s.codec.encodeMessage(messageQueryType, &msg)
 	if err != nil {
@@ -125,31 +116,17 @@ func (s *Serf) handleQuery(msg *messageQuery) bool {
 	qs.order.Lock()
 	defer qs.order.Unlock()
 	qs.lock.Lock()
-	if msg.LTime < qs.minTime {
-		qs.lock.Unlock()
-		return false
-	}
-	size := LamportTime(len(qs.seen))
-	if cur := s.queryClock.Time(); cur > size && msg.LTime < cur-size {
-		qs.lock.Unlock()
+	cur := s.queryClock.Time()
+	verdict := qs.seen.admit(msg.LTime, cur, msg.ID)
+	qs.lock.Unlock()
+	switch verdict {
+	case outOfWindow:
 		s.logger.Printf("[WARN] serf: received old query %s from time %d (current: %d)", msg.Name, msg.LTime, cur)
 		return false
+	case admitted:
+	default:
+		return false
 	}
-	idx := msg.LTime % size
-	slot := qs.seen[idx]
-	if slot != nil && slot.LTime == msg.LTime {
-		for _, id := range slot.IDs {
-			if id == msg.ID {
-				qs.lock.Unlock()
-				return false
-			}
-		}
-	} else {
-		slot = &seenQueries{LTime: msg.LTime}
-		qs.seen[idx] = slot
-	}
-	slot.IDs = append(slot.IDs, msg.ID)
-	qs.lock.Unlock()
 
 	again := !msg.noBroadcast()
 	if !s.queryMatches(msg.Filters) {
@@ -186,52 +163,43 @@ func (s *Serf) handleQuery(msg *messageQuery) bool {
 // A filter we cannot read fails, so a garbled query is never answered.
 func (s *Serf) queryMatches(filters [][]byte) bool {
 	for _, f := range filters {
-		if len(f) == 0 {
-			s.logger.Printf("[WARN] serf: query has unrecognized filter type: %d", 0)
-			return false
-		}
-		switch filterType(f[0]) {
-		case filterNodeType:
-			var nodes []string
-			if err := s.codec.decode(f[1:], &nodes); err != nil {
-				s.logger.Printf("[WARN] serf: failed to decode filterNodeType: %v", err)
-				return false
-			}
-			found := false
-			for _, n := range nodes {
-				if n == s.config.NodeName {
-					found = true
-					break
-				}
-			}
-			if !found {
-				return false
-			}
-
-		case filterTagType:
-			var ft filterTag
-			if err := s.codec.decode(f[1:], &ft); err != nil {
-				s.logger.Printf("[WARN] serf: failed to decode filterTagType: %v", err)
-				return false
-			}
-			s.memberLock.RLock()
-			value := s.config.Tags[ft.Tag]
-			s.memberLock.RUnlock()
-			matched, err := regexp.MatchString(ft.Expr, value)
-			if err != nil {
-				s.logger.Printf("[WARN] serf: failed to compile filter regex (%s): %v", ft.Expr, err)
-				return false
-			}
-			if !matched {
-				return false
-			}
-
-		default:
-			s.logger.Printf("[WARN] serf: query has unrecognized filter type: %d", f[0])
+		if !s.filterPasses(f) {
 			return false
 		}
 	}
 	return true
+}
+
+// filterPasses applies one encoded filter (type byte, then msgpack).
+func (s *Serf) filterPasses(f []byte) bool {
+	if len(f) == 0 {
+		s.logger.Printf("[WARN] serf: query has unrecognized filter type: %d", 0)
+		return false
+	}
+	body := f[1:]
+	switch filterType(f[0]) {
+	case filterNodeType:
+		var names []string
+		if err := s.codec.decode(body, &names); err != nil {
+			s.logger.Printf("[WARN] serf: failed to decode filterNodeType: %v", err)
+			return false
+		}
+		return slices.Contains(names, s.config.NodeName)
+	case filterTagType:
+		var ft filterTag
+		if err := s.codec.decode(body, &ft); err != nil {
+			s.logger.Printf("[WARN] serf: failed to decode filterTagType: %v", err)
+			return false
+		}
+		matched, err := regexp.MatchString(ft.Expr, s.localTags()[ft.Tag])
+		if err != nil {
+			s.logger.Printf("[WARN] serf: failed to compile filter regex (%s): %v", ft.Expr, err)
+			return false
+		}
+		return matched
+	}
+	s.logger.Printf("[WARN] serf: query has unrecognized filter type: %d", f[0])
+	return false
 }
 
 // handleQueryResponse routes an ack or response to the collector of the

@@ -13,7 +13,8 @@ import (
 	"github.com/serf-clone/serf/serf/coordinate"
 )
 
-// SerfState is the lifecycle state of the local Serf instance.
+// SerfState is the lifecycle state of the local Serf instance: it only
+// ever moves forward, from SerfAlive towards SerfShutdown.
 type SerfState int
 
 const (
@@ -23,19 +24,19 @@ const (
 	SerfShutdown
 )
 
+// serfStateNames is indexed by SerfState; never written.
+var serfStateNames = [...]string{
+	SerfAlive:    "alive",
+	SerfLeaving:  "leaving",
+	SerfLeft:     "left",
+	SerfShutdown: "shutdown",
+}
+
 func (s SerfState) String() string {
-	switch s {
-	case SerfAlive:
-		return "alive"
-	case SerfLeaving:
-		return "leaving"
-	case SerfLeft:
-		return "left"
-	case SerfShutdown:
-		return "shutdown"
-	default:
+	if s < 0 || int(s) >= len(serfStateNames) {
 		return "unknown"
 	}
+	return serfStateNames[s]
 }
 
 // Serf is one member of a Serf cluster: memberlist's failure detection plus
@@ -69,6 +70,11 @@ type Serf struct {
 	// may itself need memberLock, is fed.
 	emitLock sync.Mutex
 
+	// tags are this node's live tags: Config.Tags at first, then whatever
+	// SetTags last installed. Guarded by tagLock; never mutated in place.
+	tagLock sync.RWMutex
+	tags    map[string]string
+
 	events  eventRing // recent user events, for de-duplication and push-pull
 	queries queryState
 
@@ -86,7 +92,7 @@ type Serf struct {
 	coordCache     map[string]*coordinate.Coordinate
 
 	snapshotter snapshotHooks
-	stages      []pipelineStage // from the application backwards
+	stages      []pipelineStage // head (snapshot) first; see pipeline.go
 	keyManager  *KeyManager
 
 	// eventCh is the head of the event pipeline (snapshotter, internal
@@ -110,7 +116,8 @@ type Serf struct {
 }
 
 // Create builds a Serf instance, starts memberlist and the background
-// tasks. The configuration belongs to Serf afterwards.
+// tasks. It works on its own copy of conf (and of the memberlist config and
+// tags in it), so the caller's values are never written to.
 func Create(conf *Config) (*Serf, error) {
 	if conf == nil {
 		return nil, fmt.Errorf("serf: nil config")
@@ -118,9 +125,7 @@ func Create(conf *Config) (*Serf, error) {
 	if err := conf.validate(); err != nil {
 		return nil, err
 	}
-	if conf.Tags == nil {
-		conf.Tags = make(map[string]string)
-	}
+	conf = conf.private()
 	logger := conf.Logger
 	if logger == nil {
 		logger = log.New(os.Stderr, "", log.LstdFlags)
@@ -138,6 +143,7 @@ func Create(conf *Config) (*Serf, error) {
 		queries:       newQueryState(conf.QueryBuffer),
 		shutdownCh:    make(chan struct{}),
 		state:         SerfAlive,
+		tags:          conf.Tags,
 	}
 	s.keyManager = &KeyManager{serf: s}
 
@@ -237,16 +243,13 @@ func (s *Serf) startBackground(f func()) {
 }
 
 // stopBackground waits for every goroutine Serf started, once shutdownCh
-// is closed: background tasks, the snapshotter, then the pipeline stages,
-// in the order events flow, so each stage's last events reach the next.
+// is closed: background tasks, then the pipeline stages in the order
+// events flow, so each stage's last events reach the next (pipeline.go).
 func (s *Serf) stopBackground() {
 	s.bgLock.Lock()
 	s.bgStopped = true
 	s.bgLock.Unlock()
 	s.wg.Wait()
-	if s.snapshotter != nil {
-		s.snapshotter.Wait()
-	}
 	s.stopStages()
 }
 
@@ -335,6 +338,16 @@ func (s *Serf) shutdown() error {
 		s.stopBackground()
 	})
 	return err
+}
+
+// shuttingDown reports whether shutdown has begun.
+func (s *Serf) shuttingDown() bool {
+	select {
+	case <-s.shutdownCh:
+		return true
+	default:
+		return false
+	}
 }
 
 // sleepOrShutdown waits d and reports whether Serf is still running.

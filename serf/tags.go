@@ -2,6 +2,7 @@ package serf
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/hashicorp/memberlist"
 )
@@ -36,14 +37,27 @@ func (s *Serf) decodeTags(meta []byte) map[string]string {
 	return tags
 }
 
-// SetTags replaces this node's tags and gossips them. Peers see a
-// member-update event.
+// SetTags replaces this node's tags with a copy of tags and gossips them.
+// Peers see a member-update event.
 func (s *Serf) SetTags(tags map[string]string) error {
 	if n := len(s.encodeTags(tags)); n > memberlist.MetaMaxSize {
 		return fmt.Errorf("Encoded length of tags exceeds limit of %d bytes", memberlist.MetaMaxSize)
 	}
-	s.memberLock.Lock()
-	s.config.Tags = tags
-	s.memberLock.Unlock()
+	own := maps.Clone(tags)
+	if own == nil {
+		own = make(map[string]string)
+	}
+	s.tagLock.Lock()
+	s.tags = own
+	s.tagLock.Unlock()
 	return s.memberlist.UpdateNode(s.config.BroadcastTimeout)
+}
+
+// localTags returns this node's live tags. The map is never changed after
+// it is installed, so callers may read it without the lock but must not
+// write to it.
+func (s *Serf) localTags() map[string]string {
+	s.tagLock.RLock()
+	defer s.tagLock.RUnlock()
+	return s.tags
 }

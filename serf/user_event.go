@@ -6,28 +6,32 @@ import (
 	"sync"
 )
 
-// eventRing remembers the user events of the last len(slots) event-clock
-// ticks, to drop duplicates and to hand them to joining peers.
+// eventRing remembers the user events of the last EventBuffer event-clock
+// ticks, to drop duplicates and to hand them to joining peers (its slots
+// are the Events of push/pull).
 type eventRing struct {
 	// order is held from the de-duplication decision until delivery, so
 	// events reach the application in the order they were accepted. It is
 	// separate from lock so a slow consumer never stalls push/pull.
-	order   sync.Mutex
-	lock    sync.RWMutex
-	slots   []*userEventSlot // slot i holds events with LTime ≡ i (mod len)
-	minTime LamportTime      // events older than this are ignored
+	order sync.Mutex
+	lock  sync.RWMutex // guards the ring
+	dedupRing[userEventEntry]
 }
 
 func newEventRing(size int) eventRing {
-	return eventRing{slots: make([]*userEventSlot, size)}
+	return eventRing{dedupRing: newDedupRing(size, sameUserEvent)}
+}
+
+// sameUserEvent: two user events at one Lamport time are the same event
+// when name and payload match.
+func sameUserEvent(a, b userEventEntry) bool {
+	return a.Name == b.Name && bytes.Equal(a.Payload, b.Payload)
 }
 
 // raiseMinTime makes events before t count as already seen.
 func (r *eventRing) raiseMinTime(t LamportTime) {
 	r.lock.Lock()
-	if t > r.minTime {
-		r.minTime = t
-	}
+	r.dedupRing.raiseMinTime(t)
 	r.lock.Unlock()
 }
 
@@ -71,33 +75,17 @@ func (s *Serf) handleUserEvent(msg *messageUserEvent) bool {
 	r.order.Lock()
 	defer r.order.Unlock()
 	r.lock.Lock()
-	if msg.LTime < r.minTime {
-		r.lock.Unlock()
-		return false
-	}
-	size := LamportTime(len(r.slots))
-	if cur := s.eventClock.Time(); cur > size && msg.LTime < cur-size {
-		r.lock.Unlock()
+	cur := s.eventClock.Time()
+	verdict := r.admit(msg.LTime, cur, userEventEntry{Name: msg.Name, Payload: msg.Payload})
+	r.lock.Unlock()
+	switch verdict {
+	case outOfWindow:
 		s.logger.Printf("[WARN] serf: received old event %s from time %d (current: %d)", msg.Name, msg.LTime, cur)
 		return false
+	case admitted:
+	default:
+		return false
 	}
-
-	idx := msg.LTime % size
-	slot := r.slots[idx]
-	if slot != nil && slot.LTime == msg.LTime {
-		for _, e := range slot.Events {
-			if e.Name == msg.Name && bytes.Equal(e.Payload, msg.Payload) {
-				r.lock.Unlock()
-				return false
-			}
-		}
-	} else {
-		// An empty slot, or one holding events a full ring ago: reuse it.
-		slot = &userEventSlot{LTime: msg.LTime}
-		r.slots[idx] = slot
-	}
-	slot.Events = append(slot.Events, userEventEntry{Name: msg.Name, Payload: msg.Payload})
-	r.lock.Unlock()
 
 	s.emit(UserEvent{LTime: msg.LTime, Name: msg.Name, Payload: msg.Payload, Coalesce: msg.CC})
 	return true

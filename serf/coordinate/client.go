@@ -65,8 +65,9 @@ func NewClient(cfg *Config) (*Client, error) {
 // GetCoordinate returns a copy of the current coordinate.
 func (c *Client) GetCoordinate() *Coordinate {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.coord.Clone()
+	coord := c.coord.Clone()
+	c.mu.RUnlock()
+	return coord
 }
 
 // SetCoordinate replaces the current coordinate with a copy of coord,
@@ -74,18 +75,18 @@ func (c *Client) GetCoordinate() *Coordinate {
 func (c *Client) SetCoordinate(coord *Coordinate) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.check(coord); err != nil {
-		return err
+	err := c.check(coord)
+	if err == nil {
+		c.coord = coord.Clone()
 	}
-	c.coord = coord.Clone()
-	return nil
+	return err
 }
 
 // ForgetNode drops the RTT history kept for node, e.g. once it has left.
 func (c *Client) ForgetNode(node string) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	delete(c.recent, node)
+	c.mu.Unlock()
 }
 
 // Stats returns a copy of the client's counters.

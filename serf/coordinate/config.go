@@ -9,49 +9,38 @@
 // Serf agents (ping/ack payloads) mean the same thing on both sides.
 package coordinate
 
-// Config holds the tuning knobs of the Vivaldi algorithm. All values are in
-// seconds where a time is involved. Use DefaultConfig unless you know why not:
-// peers only understand each other's coordinates when Dimensionality agrees.
+// Config holds the tuning knobs of the Vivaldi algorithm; times are in
+// seconds. DefaultConfig is what Serf uses, and peers only understand each
+// other's coordinates when their Dimensionality agrees, so change it only
+// with good reason. The defaults are given in parentheses.
 type Config struct {
-	// Dimensionality is the length of Coordinate.Vec. Serf uses 8.
+	// The space: Dimensionality is the length of Coordinate.Vec (8), and
+	// HeightMin the floor of Coordinate.Height (10 µs).
 	Dimensionality uint
+	HeightMin      float64
 
-	// VivaldiErrorMax caps the error estimate; it is also the error of a
-	// brand-new coordinate (1.5).
-	VivaldiErrorMax float64
+	// One observation: VivaldiCC scales how far it moves the coordinate
+	// (0.25); VivaldiCE is its weight in the moving error estimate (0.25);
+	// VivaldiErrorMax caps that estimate and is where a new coordinate
+	// starts (1.5).
+	VivaldiCC, VivaldiCE, VivaldiErrorMax float64
 
-	// VivaldiCE weighs a new observation in the moving error estimate (0.25).
-	VivaldiCE float64
-
-	// VivaldiCC scales how far one observation moves the coordinate (0.25).
-	VivaldiCC float64
-
-	// AdjustmentWindowSize is the number of recent (rtt - distance) residuals
-	// averaged into Coordinate.Adjustment. Zero disables the adjustment.
+	// Smoothing: LatencyFilterSize RTT samples per peer feed a median
+	// filter against one-off spikes (3; zero acts as 1), and the mean of
+	// the last AdjustmentWindowSize (rtt - distance) residuals becomes
+	// Coordinate.Adjustment (20; zero turns that off).
+	LatencyFilterSize    uint
 	AdjustmentWindowSize uint
 
-	// HeightMin is the smallest height a coordinate may have (10 µs).
-	HeightMin float64
-
-	// LatencyFilterSize is how many recent RTT samples per peer feed the
-	// median filter that discards one-off spikes (3). Zero behaves like 1.
-	LatencyFilterSize uint
-
-	// GravityRho is the distance scale of the weak pull towards the origin
-	// that stops a whole cluster from drifting away together (150 s).
+	// GravityRho is the distance scale of a weak pull towards the origin,
+	// which keeps a whole cluster from drifting off together (150).
 	GravityRho float64
 }
 
 // DefaultConfig returns the settings Serf uses.
 func DefaultConfig() *Config {
-	return &Config{
-		Dimensionality:       8,
-		VivaldiErrorMax:      1.5,
-		VivaldiCE:            0.25,
-		VivaldiCC:            0.25,
-		AdjustmentWindowSize: 20,
-		HeightMin:            10.0e-6,
-		LatencyFilterSize:    3,
-		GravityRho:           150.0,
-	}
+	c := &Config{Dimensionality: 8, HeightMin: 10.0e-6, GravityRho: 150.0}
+	c.VivaldiCC, c.VivaldiCE, c.VivaldiErrorMax = 0.25, 0.25, 1.5
+	c.LatencyFilterSize, c.AdjustmentWindowSize = 3, 20
+	return c
 }

@@ -1,0 +1,106 @@
+package serf_test
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/serf/serftest"
+)
+
+// loopbackConfig is a Serf config on a real 127.0.0.1 socket with an
+// OS-chosen port, quiet and with fast timings.
+func loopbackConfig(name string) *serf.Config {
+	conf := serf.DefaultConfig()
+	conf.NodeName = name
+	conf.Logger = log.New(io.Discard, "", 0)
+	conf.LeavePropagateDelay = 10 * time.Millisecond
+	conf.Tags = map[string]string{"role": "web", "dc": "east"}
+	ml := memberlist.DefaultLocalConfig()
+	ml.BindAddr = "127.0.0.1"
+	ml.BindPort = 0
+	ml.Name = "caller-chosen"
+	ml.LogOutput = io.Discard
+	conf.MemberlistConfig = ml
+	return conf
+}
+
+// TestCreateLeavesCallerConfigAlone checks that neither Create nor SetTags
+// write into the caller's Config, its memberlist config or its tags map.
+func TestCreateLeavesCallerConfigAlone(t *testing.T) {
+	conf := loopbackConfig("n0")
+	before := *conf
+	mlBefore := *conf.MemberlistConfig
+	tagsBefore := maps.Clone(conf.Tags)
+
+	s, err := serf.Create(conf)
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	t.Cleanup(func() { s.Shutdown() })
+
+	check := func(when string) {
+		t.Helper()
+		if conf.MemberlistConfig != before.MemberlistConfig || conf.Logger != before.Logger ||
+			conf.NodeName != before.NodeName || conf.ProtocolVersion != before.ProtocolVersion {
+			t.Errorf("%s: Config fields changed", when)
+		}
+		ml := conf.MemberlistConfig
+		if ml.Name != mlBefore.Name || ml.BindPort != mlBefore.BindPort ||
+			ml.Delegate != nil || ml.Events != nil || ml.Conflict != nil || ml.Ping != nil ||
+			ml.Logger != mlBefore.Logger || ml.LogOutput != mlBefore.LogOutput ||
+			ml.DelegateProtocolVersion != mlBefore.DelegateProtocolVersion {
+			t.Errorf("%s: MemberlistConfig changed: name %q port %d delegate %v",
+				when, ml.Name, ml.BindPort, ml.Delegate)
+		}
+		if !maps.Equal(conf.Tags, tagsBefore) {
+			t.Errorf("%s: Tags = %v, want %v", when, conf.Tags, tagsBefore)
+		}
+	}
+	check("after Create")
+
+	if got := s.LocalMember().Name; got != "n0" {
+		t.Errorf("local member %q, want n0 (not the memberlist config's name)", got)
+	}
+
+	newTags := map[string]string{"role": "db"}
+	if err := s.SetTags(newTags); err != nil {
+		t.Fatalf("set tags: %v", err)
+	}
+	check("after SetTags")
+
+	// Serf holds its own copy of the new tags too.
+	newTags["role"] = "changed-by-caller"
+	serftest.Eventually(t, 5*time.Second, func() error {
+		if got := s.LocalMember().Tags["role"]; got != "db" {
+			return fmt.Errorf("role tag %q, want db", got)
+		}
+		return nil
+	})
+}
+
+// TestCreateWithNilTags checks that a Config without tags still works and
+// is left without tags.
+func TestCreateWithNilTags(t *testing.T) {
+	conf := loopbackConfig("n1")
+	conf.Tags = nil
+	s, err := serf.Create(conf)
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	t.Cleanup(func() { s.Shutdown() })
+	if conf.Tags != nil {
+		t.Errorf("caller's nil Tags became %v", conf.Tags)
+	}
+	if err := s.SetTags(map[string]string{"a": "b"}); err != nil {
+		t.Fatalf("set tags: %v", err)
+	}
+	if conf.Tags != nil {
+		t.Errorf("caller's nil Tags became %v after SetTags", conf.Tags)
+	}
+}

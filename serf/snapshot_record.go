@@ -1,0 +1,241 @@
+package serf
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Recording: the snapshot's pipeline stage hands every event to the
+// recorder goroutine, which owns the file and appends one line per change.
+
+// snapshotForwarding is the work of the snapshot's pipeline stage: each
+// event is queued for recording first (dropped from the snapshot, with a
+// warning, if the recorder is over two thousand events behind), then passed
+// on unchanged. When the stage ends, the recorder's queue is closed.
+type snapshotForwarding struct{ s *Snapshotter }
+
+func (f snapshotForwarding) take(e Event, pass func(Event)) {
+	f.s.queueRecord(e)
+	pass(e)
+}
+
+func (snapshotForwarding) due() <-chan time.Time { return nil }
+func (snapshotForwarding) release(func(Event))   {}
+func (f snapshotForwarding) stopped()            { close(f.s.recordCh) }
+
+func (s *Snapshotter) queueRecord(e Event) {
+	select {
+	case s.recordCh <- e:
+		s.dropping = false
+	default:
+		if !s.dropping {
+			s.dropping = true
+			s.logger.Printf("[WARN] serf: Snapshot writer is behind, events are not being recorded")
+		}
+	}
+}
+
+// record is the goroutine that owns the file.
+func (s *Snapshotter) record() {
+	tick := time.NewTicker(snapshotClockInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case e, ok := <-s.recordCh:
+			if !ok {
+				// The forwarding stage has ended: everything it was
+				// given is recorded.
+				s.finish()
+				return
+			}
+			s.recordEvent(e)
+		case done := <-s.leaveCh:
+			// Events that reached the queue before the leave belong in
+			// the file before it.
+			s.recordQueued()
+			s.recordLeave()
+			close(done)
+		case <-tick.C:
+			s.recordClock()
+			if s.w != nil && s.w.Buffered() > 0 && time.Since(s.lastFlush) > snapshotFlushInterval {
+				s.flush()
+			}
+		}
+	}
+}
+
+// recordQueued records the events already queued, without waiting.
+func (s *Snapshotter) recordQueued() {
+	for {
+		select {
+		case e, ok := <-s.recordCh:
+			if !ok {
+				return
+			}
+			s.recordEvent(e)
+		default:
+			return
+		}
+	}
+}
+
+// finish runs once the queue is closed and read to the end, so everything
+// accepted before shutdown is recorded: it writes the clock, then flushes,
+// syncs and closes the file. (Serf bounds its final wait at 250 ms; here
+// the forwarding stage's drain is what is bounded, and no timer can make
+// the recorder drop what it was already given.)
+func (s *Snapshotter) finish() {
+	s.recordClock()
+	if s.fh != nil {
+		if err := s.w.Flush(); err != nil {
+			s.logger.Printf("[ERR] serf: Failed to flush snapshot: %v", err)
+		}
+		if err := s.fh.Sync(); err != nil {
+			s.logger.Printf("[ERR] serf: Failed to sync snapshot: %v", err)
+		}
+		s.fh.Close()
+		s.fh, s.w = nil, nil
+	}
+	close(s.done)
+}
+
+func (s *Snapshotter) recordEvent(e Event) {
+	if s.leaving || e == nil {
+		return
+	}
+	switch e.EventType() {
+	case EventMemberJoin, EventMemberLeave, EventMemberFailed, EventMemberUpdate, EventMemberReap:
+		if me, ok := e.(*MemberEvent); ok && me != nil {
+			s.recordMembers(me)
+			return
+		}
+	case EventUser:
+		if u, ok := e.(UserEvent); ok {
+			s.recordLTime(u.LTime, &s.lastEventClock, "event-clock: ")
+			return
+		}
+	case EventQuery:
+		if q, ok := e.(queryLTimer); ok {
+			s.recordLTime(q.queryLTime(), &s.lastQueryClock, "query-clock: ")
+			return
+		}
+	}
+	s.logger.Printf("[ERR] serf: Unknown event to snapshot: %#v", e)
+}
+
+func (s *Snapshotter) recordMembers(me *MemberEvent) {
+	for _, m := range me.Members {
+		if strings.ContainsAny(m.Name, "\r\n") {
+			// Would break the line format (and could forge records).
+			s.logger.Printf("[WARN] serf: Not recording member with a line break in its name: %q", m.Name)
+			continue
+		}
+		switch me.Type {
+		case EventMemberJoin:
+			addr := (&net.TCPAddr{IP: m.Addr, Port: int(m.Port)}).String()
+			s.mu.Lock()
+			s.alive[m.Name] = addr
+			s.mu.Unlock()
+			s.appendLine("alive: " + m.Name + " " + addr + "\n")
+		case EventMemberLeave, EventMemberFailed:
+			s.mu.Lock()
+			delete(s.alive, m.Name)
+			s.mu.Unlock()
+			s.appendLine("not-alive: " + m.Name + "\n")
+		}
+	}
+	s.recordClock()
+}
+
+// recordLTime writes prefix+t if t is beyond *last.
+func (s *Snapshotter) recordLTime(t LamportTime, last *LamportTime, prefix string) {
+	s.mu.Lock()
+	newer := t > *last
+	if newer {
+		*last = t
+	}
+	s.mu.Unlock()
+	if newer {
+		s.appendLine(prefix + strconv.FormatUint(uint64(t), 10) + "\n")
+	}
+}
+
+// recordClock writes the member clock minus one (the last time actually
+// used) when it moved past the last value written.
+func (s *Snapshotter) recordClock() {
+	if s.clock == nil {
+		return
+	}
+	now := s.clock.Time()
+	if now == 0 {
+		return
+	}
+	s.recordLTime(now-1, &s.lastClock, "clock: ")
+}
+
+func (s *Snapshotter) recordLeave() {
+	s.leaving = true
+	if !s.rejoinAfterLeave {
+		s.mu.Lock()
+		clear(s.alive)
+		s.mu.Unlock()
+	}
+	s.appendLine("leave\n")
+	if s.fh == nil {
+		return
+	}
+	if err := s.flush(); err != nil {
+		s.logger.Printf("[ERR] serf: Failed to flush leave to snapshot: %v", err)
+	}
+	if err := s.fh.Sync(); err != nil {
+		s.logger.Printf("[ERR] serf: Failed to sync leave to snapshot: %v", err)
+	}
+}
+
+// appendLine writes a line, and when that fails tries to recover by
+// compacting into a fresh file, at most once per recovery interval.
+func (s *Snapshotter) appendLine(line string) {
+	err := s.write(line)
+	if err == nil {
+		return
+	}
+	s.logger.Printf("[ERR] serf: Failed to update snapshot: %v", err)
+	if time.Since(s.lastRecovery) <= snapshotRecoveryInterval {
+		return
+	}
+	s.lastRecovery = time.Now()
+	s.logger.Printf("[INFO] serf: Attempting compaction to recover from error...")
+	if err := s.compact(); err != nil {
+		s.logger.Printf("[ERR] serf: Compaction failed, will reattempt after %v: %v", snapshotRecoveryInterval, err)
+		return
+	}
+	s.logger.Printf("[INFO] serf: Finished compaction, successfully recovered from error state")
+}
+
+func (s *Snapshotter) write(line string) error {
+	if s.w == nil {
+		return errors.New("snapshot file is not open")
+	}
+	n, err := s.w.WriteString(line)
+	s.size += int64(n)
+	if err != nil {
+		return err
+	}
+	if time.Since(s.lastFlush) > snapshotFlushInterval {
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	if s.size > s.compactThreshold() {
+		return s.compact()
+	}
+	return nil
+}
+
+func (s *Snapshotter) flush() error {
+	s.lastFlush = time.Now()
+	return s.w.Flush()
+}
