@@ -74,6 +74,13 @@ func (l *Logs) SetLevel(level string) error {
 	return nil
 }
 
+// Level is the console/syslog level in effect.
+func (l *Logs) Level() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.filter.MinLevel)
+}
+
 // Flush releases the lines held back during startup and lets later lines
 // through as they come.
 func (l *Logs) Flush() { l.gate.Flush() }
