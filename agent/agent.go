@@ -345,6 +345,12 @@ func (a *Agent) UserEvent(name string, payload []byte, coalesce bool) error {
 		func() error { return a.serf.UserEvent(name, payload, coalesce) })
 }
 
+// PingQueryName is the full name of Serf's ping query, the one internal
+// query users may send (`serf reachability` does). It is defined here, from
+// Serf's parts, because the agent is what enforces the rule and because the
+// command package reaches Serf's facts only through the agent.
+const PingQueryName = serf.InternalQueryPrefix + serf.PingQuery
+
 // userMaySend reports whether a query may be started on a user's behalf.
 // Serf answers "_serf_" queries itself, so users may not forge them; the one
 // exception is a payload-less ping, which `serf reachability` relies on.
@@ -352,11 +358,11 @@ func userMaySend(name string, payload []byte) bool {
 	if !strings.HasPrefix(name, serf.InternalQueryPrefix) {
 		return true
 	}
-	return name == serf.InternalQueryPrefix+"ping" && payload == nil
+	return name == PingQueryName && payload == nil
 }
 
 // Query starts a query. Names with Serf's internal prefix are refused,
-// except "_serf_ping" without a payload.
+// except PingQueryName without a payload.
 func (a *Agent) Query(name string, payload []byte, params *serf.QueryParam) (*serf.QueryResponse, error) {
 	if !userMaySend(name, payload) {
 		return nil, errors.New(client.ErrInternalQueryPrefix)
