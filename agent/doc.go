@@ -2,7 +2,7 @@
 // agent configuration, wraps a *serf.Serf, runs event handler scripts, serves
 // the msgpack RPC protocol used by the serf CLI and fans logs out to
 // monitors. Nothing here is package-level state: everything hangs off
-// *Agent, *RPCServer and *Logs.
+// *Agent, *RPCServer and *LogSink.
 //
 // Concurrency, and how it differs from Serf's agent:
 //

@@ -38,7 +38,7 @@ type testNode struct {
 	name    string
 	agent   *Agent
 	rpc     *RPCServer
-	logs    *Logs
+	logs    *LogSink
 	console *cluster.SyncBuffer
 	bind    string
 	rpcAddr string
@@ -55,7 +55,7 @@ func startNode(t testing.TB, name string, edit func(*Config)) *testNode {
 		edit(conf)
 	}
 	console := &cluster.SyncBuffer{}
-	logs, err := NewLogs(console, "DEBUG")
+	logs, err := NewLogSink(console, "DEBUG")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func startNode(t testing.TB, name string, edit func(*Config)) *testNode {
 		bind:    fmt.Sprintf("127.0.0.1:%d", port),
 		rpcAddr: ln.Addr().String(),
 	}
-	n.rpc = NewRPCServer(a, conf.RPCAuthKey, ln, logs, logs.Ring())
+	n.rpc = NewRPCServer(a, conf.RPCAuthKey, ln, logs, logs.Monitors())
 	t.Cleanup(n.stop)
 	return n
 }

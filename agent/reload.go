@@ -8,7 +8,7 @@ import "fmt"
 // order the agent command prints them) and the rest still applies; a log
 // level that cannot be set is replaced in conf by the one still in effect.
 // Everything else in conf is left to the caller.
-func (a *Agent) Reload(conf *Config, logs *Logs) []error {
+func (a *Agent) Reload(conf *Config, logs *LogSink) []error {
 	var errs []error
 	if err := logs.SetLevel(conf.LogLevel); err != nil {
 		errs = append(errs, err)

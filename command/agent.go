@@ -27,7 +27,7 @@ type agentCommand struct {
 	ui         cli.Ui
 	shutdownCh <-chan struct{}
 	args       []string
-	logs       *agent.Logs
+	logs       *agent.LogSink
 }
 
 // newAgentCommand returns the `agent` subcommand.
@@ -178,7 +178,7 @@ func (c *agentCommand) startAgent(config *agent.Config, r *running) bool {
 		return false
 	}
 	c.ui.Output("Starting Serf agent RPC...")
-	r.rpc = agent.NewRPCServer(a, config.RPCAuthKey, ln, c.logs, c.logs.Ring())
+	r.rpc = agent.NewRPCServer(a, config.RPCAuthKey, ln, c.logs, c.logs.Monitors())
 
 	c.ui.Output("Serf agent running!")
 	c.ui.Info(fmt.Sprintf("                  Node name: '%s'", config.NodeName))
@@ -212,7 +212,7 @@ func (c *agentCommand) Run(args []string) int {
 		return 1
 	}
 
-	logs, err := agent.NewLogs(&cli.UiWriter{Ui: c.ui}, config.LogLevel)
+	logs, err := agent.NewLogSink(&cli.UiWriter{Ui: c.ui}, config.LogLevel)
 	if err != nil {
 		c.ui.Error(err.Error())
 		return 1
