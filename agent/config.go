@@ -154,7 +154,8 @@ type Config struct {
 	QueryResponseSizeLimit int `mapstructure:"query_response_size_limit"`
 	UserEventSizeLimit     int `mapstructure:"user_event_size_limit"`
 	// BroadcastTimeout ("broadcast_timeout", -broadcast-timeout; default
-	// 5s, at least 1s) is how long a leave waits for its broadcast.
+	// 5s, at least 1s) bounds how long a leave or a force-leave waits for
+	// its news to be gossiped.
 	BroadcastTimeoutRaw string        `mapstructure:"broadcast_timeout"`
 	BroadcastTimeout    time.Duration `mapstructure:"-"`
 
