@@ -58,32 +58,35 @@ func Create(agentConf *Config, serfConf *serf.Config, logOutput io.Writer) (*Age
 	if logOutput == nil {
 		logOutput = os.Stderr
 	}
-	if serfConf.MemberlistConfig != nil {
-		serfConf.MemberlistConfig.LogOutput = logOutput
-		serfConf.MemberlistConfig.Logger = nil
-	}
-	logger := log.New(logOutput, "", log.LstdFlags)
-	serfConf.Logger = logger
-	eventCh := make(chan serf.Event, eventChanLen)
-	serfConf.EventCh = eventCh
-
 	a := &Agent{
 		conf:       agentConf,
 		serfConf:   serfConf,
-		logger:     logger,
-		eventCh:    eventCh,
+		logger:     log.New(logOutput, "", log.LstdFlags),
+		eventCh:    make(chan serf.Event, eventChanLen),
 		shutdownCh: make(chan struct{}),
 		drainCh:    make(chan struct{}),
 		syncCh:     make(chan chan struct{}),
 		loopDone:   make(chan struct{}),
 	}
-	if agentConf.TagsFile != "" {
-		if err := a.loadTagsFile(agentConf.TagsFile); err != nil {
-			return nil, err
-		}
+	// Serf, memberlist and the agent share one log; Serf feeds our loop.
+	serfConf.Logger = a.logger
+	serfConf.EventCh = a.eventCh
+	if ml := serfConf.MemberlistConfig; ml != nil {
+		ml.LogOutput, ml.Logger = logOutput, nil
 	}
-	if agentConf.KeyringFile != "" {
-		if err := a.loadKeyringFile(agentConf.KeyringFile); err != nil {
+
+	files := []struct {
+		path string
+		load func(string) error
+	}{
+		{agentConf.TagsFile, a.loadTagsFile},
+		{agentConf.KeyringFile, a.loadKeyringFile},
+	}
+	for _, f := range files {
+		if f.path == "" {
+			continue
+		}
+		if err := f.load(f.path); err != nil {
 			return nil, err
 		}
 	}

@@ -278,58 +278,71 @@ func (c *agentCommand) Run(args []string) int {
 	return c.waitForSignals(config, r.agent, retryFailed)
 }
 
-// waitForSignals blocks until a signal, the command's shutdown channel, a
-// failed retry-join or the agent's own shutdown ends the run, and returns
-// the exit code.
+// waitForSignals acts on signals until one ends the run, and returns the
+// exit code: SIGHUP reloads; SIGINT (or the command's shutdown channel) and
+// SIGTERM leave gracefully when the configuration asks for it and exit
+// otherwise. A retry-join that gave up ends the run with 1, an agent that
+// shut itself down with 0.
 func (c *agentCommand) waitForSignals(config *agent.Config, a *agent.Agent, retryFailed <-chan struct{}) int {
 	sigCh := make(chan os.Signal, 4)
 	signal.Notify(sigCh, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigCh)
 
 	for {
-		var sig os.Signal
-		select {
-		case s := <-sigCh:
-			sig = s
-		case <-c.shutdownCh:
-			sig = os.Interrupt
-		case <-retryFailed:
-			return 1
-		case <-a.ShutdownCh():
-			return 0
+		sig, code, ok := c.nextSignal(sigCh, a, retryFailed)
+		if !ok {
+			return code
 		}
 		c.ui.Output(fmt.Sprintf("Caught signal: %v", sig))
-
-		if sig == syscall.SIGHUP {
+		switch {
+		case sig == syscall.SIGHUP:
 			config = c.reload(config, a)
-			continue
+		case sig == os.Interrupt && !config.SkipLeaveOnInt,
+			sig == syscall.SIGTERM && config.LeaveOnTerm:
+			return c.leave(a, sigCh)
+		default:
+			return 1
 		}
+	}
+}
 
-		graceful := (sig == os.Interrupt && !config.SkipLeaveOnInt) ||
-			(sig == syscall.SIGTERM && config.LeaveOnTerm)
-		if !graceful {
-			return 1
-		}
+// nextSignal waits for the next signal to act on; the command's shutdown
+// channel counts as an interrupt. ok is false when the run ended without
+// one, with code as its exit code.
+func (c *agentCommand) nextSignal(sigCh <-chan os.Signal, a *agent.Agent, retryFailed <-chan struct{}) (sig os.Signal, code int, ok bool) {
+	select {
+	case sig = <-sigCh:
+	case <-c.shutdownCh:
+		sig = os.Interrupt
+	case <-retryFailed:
+		return nil, 1, false
+	case <-a.ShutdownCh():
+		return nil, 0, false
+	}
+	return sig, 0, true
+}
 
-		c.ui.Output("Gracefully shutting down agent...")
-		left := make(chan struct{})
-		go func() {
-			if err := a.Leave(); err != nil {
-				c.ui.Error(fmt.Sprintf("Error: %s", err))
-				return
-			}
-			close(left)
-		}()
-		timer := time.NewTimer(agentGracefulTimeout)
-		defer timer.Stop()
-		select {
-		case <-sigCh:
-			return 1
-		case <-timer.C:
-			return 1
-		case <-left:
-			return 0
+// leave leaves the cluster gracefully: 0 once done, 1 when it fails, takes
+// longer than agentGracefulTimeout or another signal arrives first.
+func (c *agentCommand) leave(a *agent.Agent, sigCh <-chan os.Signal) int {
+	c.ui.Output("Gracefully shutting down agent...")
+	left := make(chan struct{})
+	go func() {
+		if err := a.Leave(); err != nil {
+			c.ui.Error(fmt.Sprintf("Error: %s", err))
+			return
 		}
+		close(left)
+	}()
+	timer := time.NewTimer(agentGracefulTimeout)
+	defer timer.Stop()
+	select {
+	case <-sigCh:
+		return 1
+	case <-timer.C:
+		return 1
+	case <-left:
+		return 0
 	}
 }
 

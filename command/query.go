@@ -2,6 +2,7 @@ package command
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"time"
 
@@ -191,12 +192,9 @@ func (q *queryResults) response(r client.NodeResponse) {
 // document could not be encoded (and was reported).
 func (q *queryResults) finished() error {
 	if q.json {
-		out, err := formatOutput(q, "json")
-		if err != nil {
-			q.ui.Error(fmt.Sprintf("Encoding error: %s", err))
-			return err
+		if printResult(q.ui, q, "json") != 0 {
+			return errors.New("encoding failed")
 		}
-		q.ui.Output(out)
 		return nil
 	}
 	if !q.noAck {
