@@ -100,6 +100,7 @@ func (a *Agent) Start() error {
 	if err != nil {
 		return fmt.Errorf("Error creating Serf: %s", err)
 	}
+	a.serfConf = nil // Serf's from here on: live state (tags, keys) is asked of Serf
 	a.shutdownMu.Lock()
 	a.serf = s
 	a.scripts = NewScriptHandler(s.LocalMember, a.conf.EventScripts(), a.logger)
