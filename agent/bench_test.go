@@ -19,7 +19,7 @@ import (
 	"github.com/hashicorp/memberlist"
 	"github.com/serf-clone/serf/client"
 	"github.com/serf-clone/serf/serf"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // benchMembers is a few members with tags, as a member event carries them.
@@ -46,7 +46,7 @@ func BenchmarkHandlerInvoke(b *testing.B) {
 	}
 	self := serf.Member{Name: "bench", Addr: net.IPv4(127, 0, 0, 1), Tags: map[string]string{"role": "db", "dc": "east"}}
 	e := &serf.MemberEvent{Type: serf.EventMemberJoin, Members: benchMembers(3)}
-	var logs cluster.SyncBuffer
+	var logs serftest.SyncBuffer
 	h := NewScriptHandler(func() serf.Member { return self }, ParseEventScript("member-join=cat >/dev/null"), log.New(&logs, "", 0))
 	defer h.Stop()
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/serf-clone/serf/serf"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 func TestParseEventScript(t *testing.T) {
@@ -96,7 +96,7 @@ func captureScript(t *testing.T, out string) string {
 func TestRunEventScriptMemberEvent(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	var logs cluster.SyncBuffer
+	var logs serftest.SyncBuffer
 	logger := log.New(&logs, "", 0)
 	self := serf.Member{Name: "beta", Tags: map[string]string{"role": "db", "dc-1.x": "e"}}
 	e := &serf.MemberEvent{Type: serf.EventMemberJoin, Members: []serf.Member{
@@ -119,7 +119,7 @@ func TestRunEventScriptMemberEvent(t *testing.T) {
 func TestRunEventScriptUserEventAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	var logs cluster.SyncBuffer
+	var logs serftest.SyncBuffer
 	logger := log.New(&logs, "", 0)
 	self := serf.Member{Name: "n"}
 	e := serf.UserEvent{LTime: 7, Name: "deploy", Payload: []byte("v1.2")}
@@ -147,7 +147,7 @@ func TestRunEventScriptUserEventAndErrors(t *testing.T) {
 
 func TestScriptHandlerHungScriptDoesNotBlock(t *testing.T) {
 	dir := t.TempDir()
-	var logs cluster.SyncBuffer
+	var logs serftest.SyncBuffer
 	logger := log.New(&logs, "", 0)
 	marker := filepath.Join(dir, "ran")
 	scripts := append(ParseEventScript("user:hang=sleep 31.25; true"), ParseEventScript("user:mark=touch "+marker)...)

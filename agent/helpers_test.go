@@ -10,7 +10,7 @@ import (
 	"github.com/hashicorp/go-msgpack/v2/codec"
 	"github.com/serf-clone/serf/client"
 	"github.com/serf-clone/serf/serf"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // freePort returns a port that was free on 127.0.0.1 for TCP and UDP.
@@ -39,7 +39,7 @@ type testNode struct {
 	agent   *Agent
 	rpc     *RPCServer
 	logs    *LogSink
-	console *cluster.SyncBuffer
+	console *serftest.SyncBuffer
 	bind    string
 	rpcAddr string
 }
@@ -54,7 +54,7 @@ func startNode(t testing.TB, name string, edit func(*Config)) *testNode {
 	if edit != nil {
 		edit(conf)
 	}
-	console := &cluster.SyncBuffer{}
+	console := &serftest.SyncBuffer{}
 	logs, err := NewLogSink(console, "DEBUG")
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/serf-clone/serf/serf"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // recordingHandler remembers the events it was given. delay makes it slow,
@@ -36,7 +36,7 @@ func (h *recordingHandler) seen() []string {
 
 // startHoldingAgent starts an agent whose Serf holds member and user events
 // for an hour, so only Leave or Shutdown can release them.
-func startHoldingAgent(t *testing.T, h EventHandler) (*Agent, *cluster.SyncBuffer) {
+func startHoldingAgent(t *testing.T, h EventHandler) (*Agent, *serftest.SyncBuffer) {
 	t.Helper()
 	conf := DefaultConfig()
 	conf.NodeName = "order"
@@ -48,7 +48,7 @@ func startHoldingAgent(t *testing.T, h EventHandler) (*Agent, *cluster.SyncBuffe
 	sc.QuiescentPeriod = time.Hour
 	sc.UserCoalescePeriod = time.Hour
 	sc.UserQuiescentPeriod = time.Hour
-	out := &cluster.SyncBuffer{}
+	out := &serftest.SyncBuffer{}
 	a, err := Create(conf, sc, out)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +68,7 @@ func startHoldingAgent(t *testing.T, h EventHandler) (*Agent, *cluster.SyncBuffe
 
 // checkDelivered checks that h got exactly want and that each was logged
 // before the line before (which must be in the log).
-func checkDelivered(t *testing.T, h *recordingHandler, out *cluster.SyncBuffer, want []string, before string) {
+func checkDelivered(t *testing.T, h *recordingHandler, out *serftest.SyncBuffer, want []string, before string) {
 	t.Helper()
 	got := h.seen()
 	sort.Strings(got)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/mitchellh/cli"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // TestAgentSubprocess is not a test on its own: when SERF_AGENT_SUBPROCESS
@@ -32,7 +32,7 @@ func TestAgentSubprocess(t *testing.T) {
 
 type agentProc struct {
 	cmd *exec.Cmd
-	out *cluster.SyncBuffer
+	out *serftest.SyncBuffer
 }
 
 func startAgentProc(t *testing.T, args ...string) *agentProc {
@@ -41,7 +41,7 @@ func startAgentProc(t *testing.T, args ...string) *agentProc {
 	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 	all := append([]string{"-test.run=^TestAgentSubprocess$", "--", "-node", "sig", "-bind", bind, "-rpc-addr", rpc,
 		"-profile", "local"}, args...)
-	p := &agentProc{cmd: exec.Command(os.Args[0], all...), out: &cluster.SyncBuffer{}}
+	p := &agentProc{cmd: exec.Command(os.Args[0], all...), out: &serftest.SyncBuffer{}}
 	p.cmd.Env = append(os.Environ(), "SERF_AGENT_SUBPROCESS=1")
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mitchellh/cli"
-	"github.com/serf-clone/serf/testutil/cluster"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // result is what one CLI run produced.
@@ -20,7 +20,7 @@ type result struct {
 // package writes them there.)
 func runOurs(t *testing.T, args ...string) result {
 	t.Helper()
-	var out, help cluster.SyncBuffer
+	var out, help serftest.SyncBuffer
 	c := NewCLI(args, &cli.BasicUi{Writer: &out}, &help, make(chan struct{}))
 	code, err := c.Run()
 	if err != nil {
@@ -31,9 +31,9 @@ func runOurs(t *testing.T, args ...string) result {
 
 // startOurs runs our CLI in the background; send on the returned channel to
 // deliver a Ctrl-C, and receive the exit code from done.
-func startOurs(t *testing.T, args ...string) (out *cluster.SyncBuffer, interrupt chan<- struct{}, done <-chan int) {
+func startOurs(t *testing.T, args ...string) (out *serftest.SyncBuffer, interrupt chan<- struct{}, done <-chan int) {
 	t.Helper()
-	out = &cluster.SyncBuffer{}
+	out = &serftest.SyncBuffer{}
 	shutdown := make(chan struct{}, 1)
 	codeCh := make(chan int, 1)
 	c := NewCLI(args, &cli.BasicUi{Writer: out}, out, shutdown)
