@@ -31,6 +31,7 @@ type Agent struct {
 	eventCh  chan serf.Event
 	serf     *serf.Serf
 	scripts  *ScriptHandler
+	mdns     *MDNS // set by StartMDNS, stopped by Shutdown
 
 	handlersMu sync.Mutex
 	handlers   []EventHandler // copy-on-write
@@ -46,40 +47,46 @@ type Agent struct {
 	loopDone   chan struct{}
 }
 
-// Create prepares an agent without starting Serf. It loads the tags file
-// and the keyring file named in agentConf into serfConf, and points Serf's
-// and memberlist's logs at logOutput.
+// Create prepares an agent without starting Serf. serfConf is normally
+// agentConf.SerfConfig(), possibly adjusted by the caller (tests use other
+// transports or faster timers); the agent owns it from here on. Create
+// loads the tags file and the keyring file named in agentConf into it,
+// points Serf's and memberlist's logs at logOutput and gives Serf the
+// agent's event channel. Nothing writes to serfConf once Start has handed
+// it to Serf.
 func Create(agentConf *Config, serfConf *serf.Config, logOutput io.Writer) (*Agent, error) {
 	if logOutput == nil {
 		logOutput = os.Stderr
 	}
-	if serfConf.MemberlistConfig != nil {
-		serfConf.MemberlistConfig.LogOutput = logOutput
-		serfConf.MemberlistConfig.Logger = nil
-		serfConf.MemberlistConfig.EnableCompression = agentConf.EnableCompression
-	}
-	logger := log.New(logOutput, "", log.LstdFlags)
-	serfConf.Logger = logger
-	eventCh := make(chan serf.Event, eventChanLen)
-	serfConf.EventCh = eventCh
-
 	a := &Agent{
 		conf:       agentConf,
 		serfConf:   serfConf,
-		logger:     logger,
-		eventCh:    eventCh,
+		logger:     log.New(logOutput, "", log.LstdFlags),
+		eventCh:    make(chan serf.Event, eventChanLen),
 		shutdownCh: make(chan struct{}),
 		drainCh:    make(chan struct{}),
 		syncCh:     make(chan chan struct{}),
 		loopDone:   make(chan struct{}),
 	}
-	if agentConf.TagsFile != "" {
-		if err := a.loadTagsFile(agentConf.TagsFile); err != nil {
-			return nil, err
-		}
+	// Serf, memberlist and the agent share one log; Serf feeds our loop.
+	serfConf.Logger = a.logger
+	serfConf.EventCh = a.eventCh
+	if ml := serfConf.MemberlistConfig; ml != nil {
+		ml.LogOutput, ml.Logger = logOutput, nil
 	}
-	if agentConf.KeyringFile != "" {
-		if err := a.loadKeyringFile(agentConf.KeyringFile); err != nil {
+
+	files := []struct {
+		path string
+		load func(string) error
+	}{
+		{agentConf.TagsFile, a.loadTagsFile},
+		{agentConf.KeyringFile, a.loadKeyringFile},
+	}
+	for _, f := range files {
+		if f.path == "" {
+			continue
+		}
+		if err := f.load(f.path); err != nil {
 			return nil, err
 		}
 	}
@@ -93,6 +100,7 @@ func (a *Agent) Start() error {
 	if err != nil {
 		return fmt.Errorf("Error creating Serf: %s", err)
 	}
+	a.serfConf = nil // Serf's from here on: live state (tags, keys) is asked of Serf
 	a.shutdownMu.Lock()
 	a.serf = s
 	a.scripts = NewScriptHandler(s.LocalMember, a.conf.EventScripts(), a.logger)
@@ -103,9 +111,6 @@ func (a *Agent) Start() error {
 
 // Serf returns the wrapped Serf (nil before Start).
 func (a *Agent) Serf() *serf.Serf { return a.serf }
-
-// SerfConfig returns the Serf configuration the agent was built with.
-func (a *Agent) SerfConfig() *serf.Config { return a.serfConf }
 
 // Config returns the agent configuration.
 func (a *Agent) Config() *Config { return a.conf }
@@ -146,9 +151,18 @@ func (a *Agent) syncEvents() {
 	}
 }
 
-// Shutdown stops Serf, the handler scripts (killing a running one) and the
-// event loop. It is idempotent and safe from any goroutine.
-func (a *Agent) Shutdown() error { return a.shutdownFrom(false) }
+// Shutdown stops mDNS discovery, Serf, the handler scripts (killing a
+// running one) and the event loop. It is idempotent and safe from any
+// goroutine.
+func (a *Agent) Shutdown() error {
+	a.shutdownMu.Lock()
+	m := a.mdns
+	a.shutdownMu.Unlock()
+	if m != nil {
+		m.Shutdown()
+	}
+	return a.shutdownFrom(false)
+}
 
 func (a *Agent) shutdownFrom(inLoop bool) error {
 	a.shutdownMu.Lock()
@@ -289,50 +303,57 @@ func (a *Agent) deliver(e serf.Event) {
 	}
 }
 
+// logged runs call, announcing it first with the given line and logging
+// its error, if any, as a warning prefixed with failed.
+func (a *Agent) logged(announce, failed string, call func() error) error {
+	a.logger.Print(announce)
+	err := call()
+	if err != nil {
+		a.logger.Printf("[WARN] agent: %s: %v", failed, err)
+	}
+	return err
+}
+
 // Join joins the cluster through the given addresses; replay=false ignores
 // user events older than the join.
 func (a *Agent) Join(addrs []string, replay bool) (int, error) {
-	a.logger.Printf("[INFO] agent: joining: %v replay: %v", addrs, replay)
-	n, err := a.serf.Join(addrs, !replay)
-	if n > 0 {
-		a.logger.Printf("[INFO] agent: joined: %d nodes", n)
-	}
-	if err != nil {
-		a.logger.Printf("[WARN] agent: error joining: %v", err)
-	}
+	var n int
+	err := a.logged(fmt.Sprintf("[INFO] agent: joining: %v replay: %v", addrs, replay), "error joining",
+		func() (err error) {
+			n, err = a.serf.Join(addrs, !replay)
+			if n > 0 {
+				a.logger.Printf("[INFO] agent: joined: %d nodes", n)
+			}
+			return err
+		})
 	return n, err
 }
 
 // ForceLeave moves a failed node to the left state.
 func (a *Agent) ForceLeave(node string) error {
-	a.logger.Printf("[INFO] agent: Force leaving node: %s", node)
-	err := a.serf.RemoveFailedNode(node)
-	if err != nil {
-		a.logger.Printf("[WARN] agent: failed to remove node: %v", err)
-	}
-	return err
+	return a.logged("[INFO] agent: Force leaving node: "+node, "failed to remove node",
+		func() error { return a.serf.RemoveFailedNode(node) })
 }
 
 // ForceLeavePrune also erases the node from the member list.
 func (a *Agent) ForceLeavePrune(node string) error {
-	a.logger.Printf("[INFO] agent: Force leaving node (prune): %s", node)
-	err := a.serf.RemoveFailedNodePrune(node)
-	if err != nil {
-		a.logger.Printf("[WARN] agent: failed to remove node (prune): %v", err)
-	}
-	return err
+	return a.logged("[INFO] agent: Force leaving node (prune): "+node, "failed to remove node (prune)",
+		func() error { return a.serf.RemoveFailedNodePrune(node) })
 }
 
 // UserEvent broadcasts a user event.
 func (a *Agent) UserEvent(name string, payload []byte, coalesce bool) error {
-	a.logger.Printf("[DEBUG] agent: Requesting user event send: %s. Coalesced: %#v. Payload: %#v",
+	announce := fmt.Sprintf("[DEBUG] agent: Requesting user event send: %s. Coalesced: %#v. Payload: %#v",
 		name, coalesce, string(payload))
-	err := a.serf.UserEvent(name, payload, coalesce)
-	if err != nil {
-		a.logger.Printf("[WARN] agent: failed to send user event: %v", err)
-	}
-	return err
+	return a.logged(announce, "failed to send user event",
+		func() error { return a.serf.UserEvent(name, payload, coalesce) })
 }
+
+// PingQueryName is the full name of Serf's ping query, the one internal
+// query users may send (`serf reachability` does). It is defined here, from
+// Serf's parts, because the agent is what enforces the rule and because the
+// command package reaches Serf's facts only through the agent.
+const PingQueryName = serf.InternalQueryPrefix + serf.PingQuery
 
 // userMaySend reports whether a query may be started on a user's behalf.
 // Serf answers "_serf_" queries itself, so users may not forge them; the one
@@ -341,20 +362,22 @@ func userMaySend(name string, payload []byte) bool {
 	if !strings.HasPrefix(name, serf.InternalQueryPrefix) {
 		return true
 	}
-	return name == serf.InternalQueryPrefix+"ping" && payload == nil
+	return name == PingQueryName && payload == nil
 }
 
 // Query starts a query. Names with Serf's internal prefix are refused,
-// except "_serf_ping" without a payload.
+// except PingQueryName without a payload.
 func (a *Agent) Query(name string, payload []byte, params *serf.QueryParam) (*serf.QueryResponse, error) {
 	if !userMaySend(name, payload) {
 		return nil, errors.New(client.ErrInternalQueryPrefix)
 	}
-	a.logger.Printf("[DEBUG] agent: Requesting query send: %s. Payload: %#v", name, string(payload))
-	resp, err := a.serf.Query(name, payload, params)
-	if err != nil {
-		a.logger.Printf("[WARN] agent: failed to start user query: %v", err)
-	}
+	var resp *serf.QueryResponse
+	err := a.logged(fmt.Sprintf("[DEBUG] agent: Requesting query send: %s. Payload: %#v", name, string(payload)),
+		"failed to start user query",
+		func() (err error) {
+			resp, err = a.serf.Query(name, payload, params)
+			return err
+		})
 	return resp, err
 }
 

@@ -110,36 +110,36 @@ func TestAgentCreateFileErrors(t *testing.T) {
 	conf := DefaultConfig()
 	conf.TagsFile = filepath.Join(dir, "tags.json")
 	conf.Tags = map[string]string{"a": "b"}
-	if _, err := Create(conf, testSerfConfig(), nil); err == nil || err.Error() != "Tags config not allowed while using tag files" {
+	if _, err := Create(conf, testSerfConfig(t, DefaultConfig()), nil); err == nil || err.Error() != "Tags config not allowed while using tag files" {
 		t.Errorf("tags: %v", err)
 	}
 	conf = DefaultConfig()
 	conf.KeyringFile = filepath.Join(dir, "nokeyring.json")
-	if _, err := Create(conf, testSerfConfig(), nil); err == nil || !strings.HasPrefix(err.Error(), "stat ") {
+	if _, err := Create(conf, testSerfConfig(t, DefaultConfig()), nil); err == nil || !strings.HasPrefix(err.Error(), "stat ") {
 		t.Errorf("keyring: %v", err)
 	}
 	empty := filepath.Join(dir, "empty.json")
 	os.WriteFile(empty, []byte("[]"), 0600)
 	conf.KeyringFile = empty
-	if _, err := Create(conf, testSerfConfig(), nil); err == nil || err.Error() != "Keyring file contains no keys" {
+	if _, err := Create(conf, testSerfConfig(t, DefaultConfig()), nil); err == nil || err.Error() != "Keyring file contains no keys" {
 		t.Errorf("empty keyring: %v", err)
 	}
 	good := filepath.Join(dir, "good.json")
 	os.WriteFile(good, []byte(`["UEGYnqFO7ybeecr6h3CQ6HVK1ztGTTThRWpioBXoSD4="]`), 0600)
 	conf.KeyringFile = good
-	sc := testSerfConfig()
+	sc := testSerfConfig(t, DefaultConfig())
 	if _, err := Create(conf, sc, nil); err != nil || sc.MemberlistConfig.Keyring == nil {
 		t.Errorf("good keyring: %v", err)
 	}
 	conf.EncryptKey = "x"
-	if _, err := Create(conf, testSerfConfig(), nil); err == nil || err.Error() != "Encryption key not allowed while using a keyring" {
+	if _, err := Create(conf, testSerfConfig(t, DefaultConfig()), nil); err == nil || err.Error() != "Encryption key not allowed while using a keyring" {
 		t.Errorf("key+keyring: %v", err)
 	}
 	tf := filepath.Join(dir, "t2.json")
 	os.WriteFile(tf, []byte(`{"a":"1","b":"2"}`), 0600)
 	conf = DefaultConfig()
 	conf.TagsFile = tf
-	sc = testSerfConfig()
+	sc = testSerfConfig(t, DefaultConfig())
 	if _, err := Create(conf, sc, nil); err != nil || sc.Tags["b"] != "2" {
 		t.Errorf("tags file restore: %v %v", err, sc.Tags)
 	}

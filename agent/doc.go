@@ -2,7 +2,7 @@
 // agent configuration, wraps a *serf.Serf, runs event handler scripts, serves
 // the msgpack RPC protocol used by the serf CLI and fans logs out to
 // monitors. Nothing here is package-level state: everything hangs off
-// *Agent, *RPCServer and *Logs.
+// *Agent, *RPCServer and *LogSink.
 //
 // Concurrency, and how it differs from Serf's agent:
 //
@@ -23,7 +23,30 @@
 //     server caps connections, handshake time, auth failures and each
 //     connection's streams and queries (RPCServerOptions), so hostile input
 //     only costs its sender its connection.
-//   - Logs: one writer (Logs) serializes every line, filters it for the
-//     console and syslog, and keeps all levels in a 512-line ring for
-//     monitors.
+//   - Logs: one writer (LogSink) serializes every line, filters it for the
+//     console (held back by a gate until the banner is out) and syslog, and
+//     keeps all levels in a 512-line MonitorRing for monitors.
+//
+// Where things are:
+//
+//	config.go          Config (every key, flag and default) and DefaultConfig
+//	config_file.go     reading JSON config files and directories
+//	config_merge.go    MergeConfig: flags over files over defaults
+//	config_finish.go   Finish: host name, validation, floors, warnings
+//	serf_config.go     Config.SerfConfig (the mapping onto serf.Config) and
+//	                   -iface resolution
+//	agent.go           Agent: Create, Start, Leave, Shutdown, the event loop
+//	                   and the operations the RPC server calls
+//	agent_files.go     the tags file and the keyring file
+//	retry_join.go      Agent.RetryJoin (retry_join, retry_interval, retry_max)
+//	reload.go          Agent.Reload: what SIGHUP changes
+//	mdns.go            Agent.StartMDNS: discovery through mDNS
+//	telemetry.go       StartTelemetry: go-metrics sinks
+//	event_filter.go, event_handler.go, invoke*.go
+//	                   handler scripts: filters, the worker, running one
+//	rpc_server.go, rpc_conn.go, rpc_handlers.go, rpc_streams.go
+//	                   the msgpack RPC server the serf CLI talks to
+//	stats.go           the `serf info` numbers
+//	log_sink.go, log_levels.go, console_gate.go, monitor_ring.go
+//	                   the log fan-out described above
 package agent

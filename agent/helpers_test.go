@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
-	"github.com/hashicorp/memberlist"
 	"github.com/serf-clone/serf/client"
 	"github.com/serf-clone/serf/serf"
 	"github.com/serf-clone/serf/serf/serftest"
@@ -39,7 +38,7 @@ type testNode struct {
 	name    string
 	agent   *Agent
 	rpc     *RPCServer
-	logs    *Logs
+	logs    *LogSink
 	console *serftest.SyncBuffer
 	bind    string
 	rpcAddr string
@@ -56,7 +55,7 @@ func startNode(t testing.TB, name string, edit func(*Config)) *testNode {
 		edit(conf)
 	}
 	console := &serftest.SyncBuffer{}
-	logs, err := NewLogs(console, "DEBUG")
+	logs, err := NewLogSink(console, "DEBUG")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,17 +65,12 @@ func startNode(t testing.TB, name string, edit func(*Config)) *testNode {
 	var port int
 	for attempt := 0; ; attempt++ {
 		port = freePort(t)
-		sc := serf.DefaultConfig()
-		sc.NodeName = name
-		sc.Tags = conf.Tags
-		sc.ProtocolVersion = 5
-		sc.MemberlistConfig = memberlist.DefaultLocalConfig()
-		sc.MemberlistConfig.BindAddr = "127.0.0.1"
-		sc.MemberlistConfig.BindPort = port
-		sc.MemberlistConfig.AdvertiseAddr = "127.0.0.1"
-		sc.MemberlistConfig.AdvertisePort = port
+		conf.Profile = "local"
+		conf.BindAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		conf.AdvertiseAddr = conf.BindAddr
+		conf.BroadcastTimeout = 2 * time.Second
+		sc := testSerfConfig(t, conf)
 		sc.LeavePropagateDelay = 100 * time.Millisecond
-		sc.BroadcastTimeout = 2 * time.Second
 		a, err = Create(conf, sc, logs)
 		if err != nil {
 			t.Fatal(err)
@@ -101,7 +95,7 @@ func startNode(t testing.TB, name string, edit func(*Config)) *testNode {
 		bind:    fmt.Sprintf("127.0.0.1:%d", port),
 		rpcAddr: ln.Addr().String(),
 	}
-	n.rpc = NewRPCServer(a, conf.RPCAuthKey, ln, logs, logs.Ring())
+	n.rpc = NewRPCServer(a, conf.RPCAuthKey, ln, logs, logs.Monitors())
 	t.Cleanup(n.stop)
 	return n
 }
@@ -217,8 +211,15 @@ func readFileString(t *testing.T, path string) string {
 	return string(b)
 }
 
-func testSerfConfig() *serf.Config {
-	sc := serf.DefaultConfig()
-	sc.MemberlistConfig = memberlist.DefaultLocalConfig()
+// testSerfConfig maps conf with the agent's own mapping (SerfConfig), then
+// turns event coalescing off so tests see events as they happen.
+func testSerfConfig(t testing.TB, conf *Config) *serf.Config {
+	t.Helper()
+	sc, err := conf.SerfConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.CoalescePeriod, sc.QuiescentPeriod = 0, 0
+	sc.UserCoalescePeriod, sc.UserQuiescentPeriod = 0, 0
 	return sc
 }

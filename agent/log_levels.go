@@ -6,15 +6,15 @@ import (
 	"github.com/hashicorp/logutils"
 )
 
-// logLevels are the levels an agent accepts, lowest first.
-func logLevels() []logutils.LogLevel {
-	return []logutils.LogLevel{"TRACE", "DEBUG", "INFO", "WARN", "ERR"}
-}
+// logLevels are the levels an agent accepts, lowest first. The table is
+// built once and only ever read (its slices are handed to level filters,
+// which do not write to them).
+var logLevels = [...]logutils.LogLevel{"TRACE", "DEBUG", "INFO", "WARN", "ERR"}
 
 // newLevelFilter returns a filter over our levels writing to w.
 func newLevelFilter(min string, w io.Writer) *logutils.LevelFilter {
 	return &logutils.LevelFilter{
-		Levels:   logLevels(),
+		Levels:   logLevels[:],
 		MinLevel: logutils.LogLevel(min),
 		Writer:   w,
 	}
@@ -22,7 +22,7 @@ func newLevelFilter(min string, w io.Writer) *logutils.LevelFilter {
 
 // ValidLogLevel reports whether level (already upper-cased) is one of ours.
 func ValidLogLevel(level string) bool {
-	for _, l := range logLevels() {
+	for _, l := range logLevels {
 		if string(l) == level {
 			return true
 		}
@@ -32,4 +32,6 @@ func ValidLogLevel(level string) bool {
 
 // LogLevelNames renders the valid levels the way the error message shows
 // them: [TRACE DEBUG INFO WARN ERR].
-func LogLevelNames() []logutils.LogLevel { return logLevels() }
+func LogLevelNames() []logutils.LogLevel {
+	return append([]logutils.LogLevel(nil), logLevels[:]...)
+}

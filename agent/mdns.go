@@ -19,6 +19,7 @@ const (
 
 // MDNS advertises this agent as "_serf_<cluster>._tcp" and periodically
 // looks for peers advertising the same name, joining each new one once.
+// The agent that started it (StartMDNS) stops it on Shutdown.
 type MDNS struct {
 	agent    *Agent
 	logger   *log.Logger
@@ -32,12 +33,23 @@ type MDNS struct {
 	stopOnce sync.Once
 }
 
-// NewMDNS starts the responder and the discovery loop.
-func NewMDNS(a *Agent, logOutput io.Writer, replay bool, node, cluster string,
-	iface *net.Interface, ip net.IP, port int, conf MDNSConfig) (*MDNS, error) {
-	service := fmt.Sprintf("_serf_%s._tcp", cluster)
-	zone, err := mdns.NewMDNSService(node, service, "", "", port, []net.IP{ip},
-		[]string{fmt.Sprintf("Serf '%s' cluster", cluster)})
+// StartMDNS starts mDNS discovery for the cluster named by the discover
+// setting, on the mdns.interface (or interface) setting, advertising the
+// address memberlist listens on. It logs to logOutput; the agent owns the
+// result and stops it in Shutdown. Call it once, after Start.
+func (a *Agent) StartMDNS(logOutput io.Writer) (*MDNS, error) {
+	conf := a.conf
+	iface, _ := conf.MDNSNetworkInterface()
+	ifaceName := "<nil>"
+	if iface != nil {
+		ifaceName = iface.Name
+	}
+	a.logger.Printf("[INFO] agent: Starting mDNS listener on interface %s", ifaceName)
+
+	local := a.serf.Memberlist().LocalNode()
+	service := fmt.Sprintf("_serf_%s._tcp", conf.Discover)
+	info := []string{fmt.Sprintf("Serf '%s' cluster", conf.Discover)}
+	zone, err := mdns.NewMDNSService(conf.NodeName, service, "", "", int(local.Port), []net.IP{local.Addr}, info)
 	if err != nil {
 		return nil, err
 	}
@@ -49,13 +61,16 @@ func NewMDNS(a *Agent, logOutput io.Writer, replay bool, node, cluster string,
 		agent:   a,
 		logger:  log.New(logOutput, "", log.LstdFlags),
 		service: service,
-		replay:  replay,
+		replay:  conf.ReplayOnJoin,
 		iface:   iface,
-		v4:      !conf.DisableIPv4,
-		v6:      !conf.DisableIPv6,
+		v4:      !conf.MDNS.DisableIPv4,
+		v6:      !conf.MDNS.DisableIPv6,
 		server:  server,
 		quit:    make(chan struct{}),
 	}
+	a.shutdownMu.Lock()
+	a.mdns = m
+	a.shutdownMu.Unlock()
 	m.wg.Add(1)
 	go m.run()
 	return m, nil
@@ -70,11 +85,36 @@ func (m *MDNS) Shutdown() {
 	m.wg.Wait()
 }
 
+// discovered remembers which peer addresses have been handed to a join
+// and collects the new ones until discovery has been quiet for a moment.
+type discovered struct {
+	joined map[string]bool
+	batch  []string
+}
+
+// add queues addr unless it was joined before; it reports whether it did.
+func (d *discovered) add(addr string) bool {
+	if d.joined[addr] {
+		return false
+	}
+	d.batch = append(d.batch, addr)
+	return true
+}
+
+// take returns the queued batch and marks it joined.
+func (d *discovered) take() []string {
+	b := d.batch
+	for _, addr := range b {
+		d.joined[addr] = true
+	}
+	d.batch = nil
+	return b
+}
+
 func (m *MDNS) run() {
 	defer m.wg.Done()
 	hosts := make(chan *mdns.ServiceEntry, 32)
-	seen := make(map[string]struct{})
-	var pending []string
+	found := &discovered{joined: make(map[string]bool)}
 	var quiet <-chan time.Time
 	poll := time.NewTimer(0)
 	defer poll.Stop()
@@ -86,24 +126,11 @@ func (m *MDNS) run() {
 		case <-m.quit:
 			return
 		case h := <-hosts:
-			addr := (&net.TCPAddr{IP: h.Addr, Port: h.Port}).String()
-			if _, ok := seen[addr]; ok {
-				continue
+			if found.add((&net.TCPAddr{IP: h.Addr, Port: h.Port}).String()) {
+				quiet = time.After(mdnsQuietInterval)
 			}
-			pending = append(pending, addr)
-			quiet = time.After(mdnsQuietInterval)
 		case <-quiet:
-			n, err := m.agent.Join(pending, m.replay)
-			if err != nil {
-				m.logger.Printf("[ERR] agent.mdns: Failed to join: %v", err)
-			}
-			if n > 0 {
-				m.logger.Printf("[INFO] agent.mdns: Joined %d hosts", n)
-			}
-			for _, a := range pending {
-				seen[a] = struct{}{}
-			}
-			pending = nil
+			m.join(found.take())
 		case <-poll.C:
 			poll.Reset(mdnsPollInterval)
 			polls.Add(1)
@@ -112,6 +139,17 @@ func (m *MDNS) run() {
 				m.poll(hosts)
 			}()
 		}
+	}
+}
+
+// join joins a batch of discovered peers and logs the outcome.
+func (m *MDNS) join(addrs []string) {
+	n, err := m.agent.Join(addrs, m.replay)
+	if err != nil {
+		m.logger.Printf("[ERR] agent.mdns: Failed to join: %v", err)
+	}
+	if n > 0 {
+		m.logger.Printf("[INFO] agent.mdns: Joined %d hosts", n)
 	}
 }
 

@@ -132,7 +132,7 @@ type RPCServer struct {
 	opts   RPCServerOptions
 	ln     net.Listener
 	logger *log.Logger
-	logs   *LogWriter
+	logs   *MonitorRing
 	stopCh chan struct{} // closed by Shutdown
 
 	mu       sync.Mutex
@@ -147,12 +147,12 @@ type RPCServer struct {
 // NewRPCServer starts serving on ln with default limits. authKey ""
 // disables authentication. logs is the monitor ring the `monitor` command
 // subscribes to.
-func NewRPCServer(agent *Agent, authKey string, ln net.Listener, logOutput io.Writer, logs *LogWriter) *RPCServer {
+func NewRPCServer(agent *Agent, authKey string, ln net.Listener, logOutput io.Writer, logs *MonitorRing) *RPCServer {
 	return NewRPCServerWithOptions(agent, ln, logOutput, logs, RPCServerOptions{AuthKey: authKey})
 }
 
 // NewRPCServerWithOptions starts serving on ln with the given options.
-func NewRPCServerWithOptions(agent *Agent, ln net.Listener, logOutput io.Writer, logs *LogWriter, opts RPCServerOptions) *RPCServer {
+func NewRPCServerWithOptions(agent *Agent, ln net.Listener, logOutput io.Writer, logs *MonitorRing, opts RPCServerOptions) *RPCServer {
 	s := &RPCServer{
 		agent:  agent,
 		opts:   opts.withDefaults(),

@@ -22,7 +22,7 @@ func startRPC(t *testing.T, n *testNode, opts RPCServerOptions) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewRPCServerWithOptions(n.agent, ln, n.logs, n.logs.Ring(), opts)
+	s := NewRPCServerWithOptions(n.agent, ln, n.logs, n.logs.Monitors(), opts)
 	t.Cleanup(s.Shutdown)
 	return ln.Addr().String()
 }
@@ -67,7 +67,7 @@ func TestRPCAcceptFailuresBackOffAndLogOnce(t *testing.T) {
 	n := startNode(t, "emfile", nil)
 	const failures = 7
 	ln := &failingListener{failures: failures, closed: make(chan struct{})}
-	s := NewRPCServer(n.agent, "", ln, n.logs, n.logs.Ring())
+	s := NewRPCServer(n.agent, "", ln, n.logs, n.logs.Monitors())
 	defer s.Shutdown()
 
 	serftest.Eventually(t, 10*time.Second, func() error {

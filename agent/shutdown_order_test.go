@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -37,17 +38,18 @@ func (h *recordingHandler) seen() []string {
 // for an hour, so only Leave or Shutdown can release them.
 func startHoldingAgent(t *testing.T, h EventHandler) (*Agent, *serftest.SyncBuffer) {
 	t.Helper()
-	sc := testSerfConfig()
-	sc.NodeName = "order"
-	sc.MemberlistConfig.BindAddr = "127.0.0.1"
-	sc.MemberlistConfig.BindPort = freePort(t)
+	conf := DefaultConfig()
+	conf.NodeName = "order"
+	conf.Profile = "local"
+	conf.BindAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	sc := testSerfConfig(t, conf)
 	sc.LeavePropagateDelay = 10 * time.Millisecond
 	sc.CoalescePeriod = time.Hour
 	sc.QuiescentPeriod = time.Hour
 	sc.UserCoalescePeriod = time.Hour
 	sc.UserQuiescentPeriod = time.Hour
 	out := &serftest.SyncBuffer{}
-	a, err := Create(DefaultConfig(), sc, out)
+	a, err := Create(conf, sc, out)
 	if err != nil {
 		t.Fatal(err)
 	}

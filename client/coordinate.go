@@ -1,30 +1,31 @@
 package client
 
 import (
+	"errors"
 	"fmt"
-	"math"
 	"time"
+
+	"github.com/serf-clone/serf/serf/coordinate"
 )
 
-// DistanceTo estimates the round trip time between two coordinates with the
-// Vivaldi model Serf uses: the Euclidean distance between the vectors plus
-// both heights, corrected by both adjustment terms unless that would make
-// the estimate non-positive. It fails if the vectors differ in length.
+// DistanceTo estimates the round trip time between two coordinates. The
+// Vivaldi model itself is serf/coordinate's (Coordinate.DistanceTo); this
+// converts the RPC form and refuses coordinates that serf/coordinate does
+// not consider compatible (vectors of different lengths). Serf v0.10.2's
+// CLI crashes on those (its coordinate package panics); we report the same
+// condition, in the same words, as an error.
 func (c *Coordinate) DistanceTo(other *Coordinate) (time.Duration, error) {
 	if c == nil || other == nil {
-		return 0, fmt.Errorf("missing coordinate")
+		return 0, errors.New("missing coordinate")
 	}
-	if len(c.Vec) != len(other.Vec) {
-		return 0, fmt.Errorf("coordinate dimensionality does not match (%d vs %d)", len(c.Vec), len(other.Vec))
+	a, b := c.vivaldi(), other.vivaldi()
+	if !a.IsCompatibleWith(b) {
+		return 0, fmt.Errorf("coordinate dimensionality does not match (%d vs %d)", len(a.Vec), len(b.Vec))
 	}
-	var sum float64
-	for i := range c.Vec {
-		d := c.Vec[i] - other.Vec[i]
-		sum += d * d
-	}
-	seconds := math.Sqrt(sum) + c.Height + other.Height
-	if adjusted := seconds + c.Adjustment + other.Adjustment; adjusted > 0 {
-		seconds = adjusted
-	}
-	return time.Duration(seconds * float64(time.Second)), nil
+	return a.DistanceTo(b), nil
+}
+
+// vivaldi is c as serf/coordinate's type (sharing the vector).
+func (c *Coordinate) vivaldi() *coordinate.Coordinate {
+	return &coordinate.Coordinate{Vec: c.Vec, Error: c.Error, Adjustment: c.Adjustment, Height: c.Height}
 }

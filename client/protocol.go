@@ -180,19 +180,20 @@ type Coordinate struct {
 	Height     float64
 }
 
-// Member is a cluster member as the RPC protocol carries it.
+// Member is a cluster member as the RPC protocol carries it. The field
+// names are the msgpack keys and their order is the wire order.
 type Member struct {
-	Name        string
-	Addr        net.IP
-	Port        uint16
-	Tags        map[string]string
-	Status      string
-	ProtocolMin uint8
-	ProtocolMax uint8
-	ProtocolCur uint8
-	DelegateMin uint8
-	DelegateMax uint8
-	DelegateCur uint8
+	Name string
+	Addr net.IP // gossip address, 16 bytes on the wire
+	Port uint16
+	Tags map[string]string
+	// Status is "alive", "leaving", "left", "failed" or "none".
+	Status string
+	// The range of Serf protocol versions the member speaks, and the one
+	// in use...
+	ProtocolMin, ProtocolMax, ProtocolCur uint8
+	// ...and the same for memberlist's delegate protocol.
+	DelegateMin, DelegateMax, DelegateCur uint8
 }
 
 // MemberEventRecord is a member-* record on an event stream.

@@ -1,20 +1,18 @@
 package command
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/memberlist"
 	"github.com/mitchellh/cli"
 	"github.com/serf-clone/serf/agent"
-	"github.com/serf-clone/serf/serf"
 )
 
 const (
@@ -29,7 +27,7 @@ type agentCommand struct {
 	ui         cli.Ui
 	shutdownCh <-chan struct{}
 	args       []string
-	logs       *agent.Logs
+	logs       *agent.LogSink
 }
 
 // newAgentCommand returns the `agent` subcommand.
@@ -41,18 +39,12 @@ func (c *agentCommand) Synopsis() string { return "Runs a Serf agent" }
 
 func (c *agentCommand) Help() string { return agentHelp }
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
 // readConfig parses the arguments and config files into the effective
 // configuration, printing warnings and errors through the UI. nil means a
 // message was printed and the agent must not start.
 func (c *agentCommand) readConfig() *agent.Config {
 	var cmd agent.Config
-	var configPaths, tagPairs stringList
+	var configPaths, tagPairs listFlag
 	var retryInterval, broadcastTimeout string
 	var disableCompression bool
 
@@ -64,8 +56,8 @@ func (c *agentCommand) readConfig() *agent.Config {
 	fs.Var(&configPaths, "config-dir", "")
 	fs.StringVar(&cmd.EncryptKey, "encrypt", "", "")
 	fs.StringVar(&cmd.KeyringFile, "keyring-file", "", "")
-	fs.Var((*stringList)(&cmd.EventHandlers), "event-handler", "")
-	fs.Var((*stringList)(&cmd.StartJoin), "join", "")
+	fs.Var((*listFlag)(&cmd.EventHandlers), "event-handler", "")
+	fs.Var((*listFlag)(&cmd.StartJoin), "join", "")
 	fs.BoolVar(&cmd.ReplayOnJoin, "replay", false, "")
 	fs.StringVar(&cmd.LogLevel, "log-level", "", "")
 	fs.StringVar(&cmd.NodeName, "node", "", "")
@@ -82,7 +74,7 @@ func (c *agentCommand) readConfig() *agent.Config {
 	fs.BoolVar(&cmd.MDNS.DisableIPv6, "mdns-disable-ipv6", false, "")
 	fs.StringVar(&cmd.TagsFile, "tags-file", "", "")
 	fs.BoolVar(&cmd.EnableSyslog, "syslog", false, "")
-	fs.Var((*stringList)(&cmd.RetryJoin), "retry-join", "")
+	fs.Var((*listFlag)(&cmd.RetryJoin), "retry-join", "")
 	fs.IntVar(&cmd.RetryMaxAttempts, "retry-max", 0, "")
 	fs.StringVar(&retryInterval, "retry-interval", "", "")
 	fs.BoolVar(&cmd.RejoinAfterLeave, "rejoin", false, "")
@@ -132,134 +124,24 @@ func (c *agentCommand) readConfig() *agent.Config {
 	return config
 }
 
-// memberlistProfile returns the memberlist timing profile by name.
-func memberlistProfile(name string) (*memberlist.Config, bool) {
-	switch name {
-	case "lan":
-		return memberlist.DefaultLANConfig(), true
-	case "wan":
-		return memberlist.DefaultWANConfig(), true
-	case "local":
-		return memberlist.DefaultLocalConfig(), true
-	}
-	return nil, false
-}
-
-// resolveInterface applies -iface: with a wildcard bind it picks the
-// interface's first non-link-local address; otherwise it checks that the
-// interface has the bind address. It returns the (possibly new) bind IP.
-func (c *agentCommand) resolveInterface(config *agent.Config, bindIP string, bindPort int) (string, bool) {
-	iface, _ := config.NetworkInterface()
-	if iface == nil {
-		return bindIP, true
-	}
-	addrs, err := iface.Addrs()
-	if err != nil {
-		c.ui.Error(fmt.Sprintf("Failed to get interface addresses: %s", err))
-		return "", false
-	}
-	if len(addrs) == 0 {
-		c.ui.Error(fmt.Sprintf("Interface '%s' has no addresses", config.Interface))
-		return "", false
-	}
-	if bindIP == "0.0.0.0" {
-		for _, a := range addrs {
-			var ip net.IP
-			switch v := a.(type) {
-			case *net.IPNet:
-				ip = v.IP
-			case *net.IPAddr:
-				ip = v.IP
-			default:
-				continue
-			}
-			if ip.IsLinkLocalUnicast() {
-				continue
-			}
-			bindIP = ip.String()
-			c.ui.Output(fmt.Sprintf("Using interface '%s' address '%s'", config.Interface, bindIP))
-			config.BindAddr = (&net.TCPAddr{IP: ip, Port: bindPort}).String()
-			return bindIP, true
-		}
-		c.ui.Error(fmt.Sprintf("Failed to find usable address for interface '%s'", config.Interface))
-		return "", false
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.String() == bindIP {
-			return bindIP, true
-		}
-	}
-	c.ui.Error(fmt.Sprintf("Interface '%s' has no '%s' address", config.Interface, bindIP))
-	return "", false
-}
-
-// setupAgent turns the agent config into a Serf config and creates the
-// agent (not yet started).
+// setupAgent maps the agent config onto Serf's and creates the agent (not
+// yet started), printing what goes wrong.
 func (c *agentCommand) setupAgent(config *agent.Config) *agent.Agent {
-	bindIP, bindPort, err := config.AddrParts(config.BindAddr)
+	ip, err := config.ResolveInterface()
 	if err != nil {
-		c.ui.Error(fmt.Sprintf("Invalid bind address: %s", err))
+		c.ui.Error(err.Error())
 		return nil
 	}
-	bindIP, ok := c.resolveInterface(config, bindIP, bindPort)
-	if !ok {
-		return nil
+	if ip != "" {
+		c.ui.Output(fmt.Sprintf("Using interface '%s' address '%s'", config.Interface, ip))
 	}
-	var advIP string
-	var advPort int
-	if config.AdvertiseAddr != "" {
-		advIP, advPort, err = config.AddrParts(config.AdvertiseAddr)
-		if err != nil {
-			c.ui.Error(fmt.Sprintf("Invalid advertise address: %s", err))
-			return nil
-		}
-	}
-	key, err := config.EncryptBytes()
+	serfConf, err := config.SerfConfig()
 	if err != nil {
-		c.ui.Error(fmt.Sprintf("Invalid encryption key: %s", err))
+		c.ui.Error(err.Error())
 		return nil
 	}
-	sc := serf.DefaultConfig()
-	ml, ok := memberlistProfile(config.Profile)
-	if !ok {
-		c.ui.Error(fmt.Sprintf("Unknown profile: %s", config.Profile))
-		return nil
-	}
-	sc.MemberlistConfig = ml
-	ml.BindAddr = bindIP
-	ml.BindPort = bindPort
-	ml.AdvertiseAddr = advIP
-	ml.AdvertisePort = advPort
-	ml.SecretKey = key
-	sc.NodeName = config.NodeName
-	sc.Tags = config.Tags
-	sc.SnapshotPath = config.SnapshotPath
-	sc.ProtocolVersion = uint8(config.Protocol)
-	sc.CoalescePeriod = 3 * time.Second
-	sc.QuiescentPeriod = time.Second
-	sc.UserCoalescePeriod = 3 * time.Second
-	sc.UserQuiescentPeriod = time.Second
-	sc.QueryResponseSizeLimit = config.QueryResponseSizeLimit
-	sc.QuerySizeLimit = config.QuerySizeLimit
-	sc.UserEventSizeLimit = config.UserEventSizeLimit
-	if config.ReconnectInterval != 0 {
-		sc.ReconnectInterval = config.ReconnectInterval
-	}
-	if config.ReconnectTimeout != 0 {
-		sc.ReconnectTimeout = config.ReconnectTimeout
-	}
-	if config.TombstoneTimeout != 0 {
-		sc.TombstoneTimeout = config.TombstoneTimeout
-	}
-	sc.EnableNameConflictResolution = !config.DisableNameResolution
-	sc.KeyringFile = config.KeyringFile
-	sc.RejoinAfterLeave = config.RejoinAfterLeave
-	if config.BroadcastTimeout != 0 {
-		sc.BroadcastTimeout = config.BroadcastTimeout
-	}
-
 	c.ui.Output("Starting Serf agent...")
-	a, err := agent.Create(config, sc, c.logs)
+	a, err := agent.Create(config, serfConf, c.logs)
 	if err != nil {
 		c.ui.Error(fmt.Sprintf("Failed to setup the Serf agent: %v", err))
 		return nil
@@ -271,7 +153,6 @@ func (c *agentCommand) setupAgent(config *agent.Config) *agent.Agent {
 type running struct {
 	agent *agent.Agent
 	rpc   *agent.RPCServer
-	mdns  *agent.MDNS
 }
 
 // startAgent starts Serf, mDNS and the RPC server and prints the banner.
@@ -285,20 +166,10 @@ func (c *agentCommand) startAgent(config *agent.Config, r *running) bool {
 	bindAddr := &net.TCPAddr{IP: net.ParseIP(bindIP), Port: bindPort}
 
 	if config.Discover != "" {
-		local := a.Serf().Memberlist().LocalNode()
-		iface, _ := config.MDNSNetworkInterface()
-		ifaceName := "<nil>"
-		if iface != nil {
-			ifaceName = iface.Name
-		}
-		a.Logger().Printf("[INFO] agent: Starting mDNS listener on interface %s", ifaceName)
-		m, err := agent.NewMDNS(a, c.logs, config.ReplayOnJoin, config.NodeName, config.Discover,
-			iface, local.Addr, int(local.Port), config.MDNS)
-		if err != nil {
+		if _, err := a.StartMDNS(c.logs); err != nil {
 			c.ui.Error(fmt.Sprintf("Error starting mDNS listener: %s", err))
 			return false
 		}
-		r.mdns = m
 	}
 
 	ln, err := net.Listen("tcp", config.RPCAddr)
@@ -307,7 +178,7 @@ func (c *agentCommand) startAgent(config *agent.Config, r *running) bool {
 		return false
 	}
 	c.ui.Output("Starting Serf agent RPC...")
-	r.rpc = agent.NewRPCServer(a, config.RPCAuthKey, ln, c.logs, c.logs.Ring())
+	r.rpc = agent.NewRPCServer(a, config.RPCAuthKey, ln, c.logs, c.logs.Monitors())
 
 	c.ui.Output("Serf agent running!")
 	c.ui.Info(fmt.Sprintf("                  Node name: '%s'", config.NodeName))
@@ -341,7 +212,7 @@ func (c *agentCommand) Run(args []string) int {
 		return 1
 	}
 
-	logs, err := agent.NewLogs(&cli.UiWriter{Ui: c.ui}, config.LogLevel)
+	logs, err := agent.NewLogSink(&cli.UiWriter{Ui: c.ui}, config.LogLevel)
 	if err != nil {
 		c.ui.Error(err.Error())
 		return 1
@@ -354,7 +225,7 @@ func (c *agentCommand) Run(args []string) int {
 		}
 	}
 
-	stopTelemetry, err := setupTelemetry(config)
+	stopTelemetry, err := agent.StartTelemetry(config)
 	if err != nil {
 		c.ui.Error(err.Error())
 		return 1
@@ -366,12 +237,7 @@ func (c *agentCommand) Run(args []string) int {
 	if r.agent == nil {
 		return 1
 	}
-	defer func() {
-		if r.mdns != nil {
-			r.mdns.Shutdown()
-		}
-		_ = r.agent.Shutdown()
-	}()
+	defer func() { _ = r.agent.Shutdown() }()
 	ok := c.startAgent(config, r)
 	if r.rpc != nil {
 		defer r.rpc.Shutdown()
@@ -395,108 +261,93 @@ func (c *agentCommand) Run(args []string) int {
 	logs.Flush()
 
 	retryFailed := make(chan struct{})
-	retryStop := make(chan struct{})
+	ctx, stopRetry := context.WithCancel(context.Background())
 	var retryWG sync.WaitGroup
 	retryWG.Add(1)
 	go func() {
 		defer retryWG.Done()
-		retryJoin(config, r.agent, retryFailed, retryStop)
+		if r.agent.RetryJoin(ctx) != nil {
+			close(retryFailed)
+		}
 	}()
 	defer func() {
-		close(retryStop)
+		stopRetry()
 		retryWG.Wait()
 	}()
 
 	return c.waitForSignals(config, r.agent, retryFailed)
 }
 
-// retryJoin keeps trying retry_join addresses until one join succeeds, the
-// attempts run out (closing failed) or stop is closed.
-func retryJoin(config *agent.Config, a *agent.Agent, failed chan<- struct{}, stop <-chan struct{}) {
-	if len(config.RetryJoin) == 0 {
-		return
-	}
-	logger := a.Logger()
-	for attempt := 1; ; attempt++ {
-		logger.Printf("[INFO] agent: Joining cluster...(replay: %v)", config.ReplayOnJoin)
-		n, err := a.Join(config.RetryJoin, config.ReplayOnJoin)
-		if err == nil {
-			logger.Printf("[INFO] agent: Join completed. Synced with %d initial agents", n)
-			return
-		}
-		if config.RetryMaxAttempts > 0 && attempt > config.RetryMaxAttempts {
-			logger.Printf("[ERR] agent: maximum retry join attempts made, exiting")
-			close(failed)
-			return
-		}
-		logger.Printf("[WARN] agent: Join failed: %v, retrying in %v", err, config.RetryInterval)
-		t := time.NewTimer(config.RetryInterval)
-		select {
-		case <-stop:
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// waitForSignals blocks until a signal, the command's shutdown channel, a
-// failed retry-join or the agent's own shutdown ends the run, and returns
-// the exit code.
+// waitForSignals acts on signals until one ends the run, and returns the
+// exit code: SIGHUP reloads; SIGINT (or the command's shutdown channel) and
+// SIGTERM leave gracefully when the configuration asks for it and exit
+// otherwise. A retry-join that gave up ends the run with 1, an agent that
+// shut itself down with 0.
 func (c *agentCommand) waitForSignals(config *agent.Config, a *agent.Agent, retryFailed <-chan struct{}) int {
 	sigCh := make(chan os.Signal, 4)
 	signal.Notify(sigCh, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigCh)
 
 	for {
-		var sig os.Signal
-		select {
-		case s := <-sigCh:
-			sig = s
-		case <-c.shutdownCh:
-			sig = os.Interrupt
-		case <-retryFailed:
-			return 1
-		case <-a.ShutdownCh():
-			return 0
+		sig, code, ok := c.nextSignal(sigCh, a, retryFailed)
+		if !ok {
+			return code
 		}
 		c.ui.Output(fmt.Sprintf("Caught signal: %v", sig))
-
-		if sig == syscall.SIGHUP {
+		switch {
+		case sig == syscall.SIGHUP:
 			config = c.reload(config, a)
-			continue
-		}
-
-		graceful := (sig == os.Interrupt && !config.SkipLeaveOnInt) ||
-			(sig == syscall.SIGTERM && config.LeaveOnTerm)
-		if !graceful {
+		case sig == os.Interrupt && !config.SkipLeaveOnInt,
+			sig == syscall.SIGTERM && config.LeaveOnTerm:
+			return c.leave(a, sigCh)
+		default:
 			return 1
-		}
-
-		c.ui.Output("Gracefully shutting down agent...")
-		left := make(chan struct{})
-		go func() {
-			if err := a.Leave(); err != nil {
-				c.ui.Error(fmt.Sprintf("Error: %s", err))
-				return
-			}
-			close(left)
-		}()
-		timer := time.NewTimer(agentGracefulTimeout)
-		defer timer.Stop()
-		select {
-		case <-sigCh:
-			return 1
-		case <-timer.C:
-			return 1
-		case <-left:
-			return 0
 		}
 	}
 }
 
-// reload re-reads the configuration (SIGHUP) and applies what can change
-// at runtime: the log level, the handler scripts and the tags.
+// nextSignal waits for the next signal to act on; the command's shutdown
+// channel counts as an interrupt. ok is false when the run ended without
+// one, with code as its exit code.
+func (c *agentCommand) nextSignal(sigCh <-chan os.Signal, a *agent.Agent, retryFailed <-chan struct{}) (sig os.Signal, code int, ok bool) {
+	select {
+	case sig = <-sigCh:
+	case <-c.shutdownCh:
+		sig = os.Interrupt
+	case <-retryFailed:
+		return nil, 1, false
+	case <-a.ShutdownCh():
+		return nil, 0, false
+	}
+	return sig, 0, true
+}
+
+// leave leaves the cluster gracefully: 0 once done, 1 when it fails, takes
+// longer than agentGracefulTimeout or another signal arrives first.
+func (c *agentCommand) leave(a *agent.Agent, sigCh <-chan os.Signal) int {
+	c.ui.Output("Gracefully shutting down agent...")
+	left := make(chan struct{})
+	go func() {
+		if err := a.Leave(); err != nil {
+			c.ui.Error(fmt.Sprintf("Error: %s", err))
+			return
+		}
+		close(left)
+	}()
+	timer := time.NewTimer(agentGracefulTimeout)
+	defer timer.Stop()
+	select {
+	case <-sigCh:
+		return 1
+	case <-timer.C:
+		return 1
+	case <-left:
+		return 0
+	}
+}
+
+// reload re-reads the configuration (SIGHUP) and has the agent apply what
+// can change at runtime. It returns the configuration now in effect.
 func (c *agentCommand) reload(old *agent.Config, a *agent.Agent) *agent.Config {
 	c.ui.Output("Reloading configuration...")
 	conf := c.readConfig()
@@ -504,18 +355,8 @@ func (c *agentCommand) reload(old *agent.Config, a *agent.Agent) *agent.Config {
 		c.ui.Error("Failed to reload configs")
 		return old
 	}
-	if err := c.logs.SetLevel(conf.LogLevel); err != nil {
+	for _, err := range a.Reload(conf, c.logs) {
 		c.ui.Error(err.Error())
-		conf.LogLevel = old.LogLevel
-	}
-	a.UpdateEventScripts(conf.EventScripts())
-	if conf.TagsFile != "" && len(conf.Tags) == 0 {
-		// Tags then live in the tags file (config tags are refused with
-		// one); re-applying the empty config set would wipe them.
-		return conf
-	}
-	if err := a.SetTags(conf.Tags); err != nil {
-		c.ui.Error(fmt.Sprintf("Failed to update tags: %v", err))
 	}
 	return conf
 }

@@ -52,13 +52,7 @@ func (c *infoCommand) Run(args []string) int {
 		c.ui.Error(fmt.Sprintf("Error querying agent: %s", err))
 		return 1
 	}
-	out, err := formatOutput(statsView(stats), format)
-	if err != nil {
-		c.ui.Error(fmt.Sprintf("Encoding error: %s", err))
-		return 1
-	}
-	c.ui.Output(out)
-	return 0
+	return printResult(c.ui, statsView(stats), format)
 }
 
 // statsView is the agent's stats, section -> key -> value.

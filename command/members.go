@@ -109,13 +109,7 @@ func (c *membersCommand) Run(args []string) int {
 		})
 	}
 
-	out, err := formatOutput(list, format)
-	if err != nil {
-		c.ui.Error(fmt.Sprintf("Encoding error: %s", err))
-		return 1
-	}
-	c.ui.Output(out)
-	return 0
+	return printResult(c.ui, list, format)
 }
 
 // memberView is one member as `serf members` shows it; the JSON keys are

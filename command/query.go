@@ -1,6 +1,8 @@
 package command
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"time"
 
@@ -86,16 +88,12 @@ func (c *queryCommand) Run(args []string) int {
 	}
 	defer cl.Close()
 
-	var out queryOutput
-	switch format {
-	case "text":
-		out = &textQueryOutput{ui: c.ui, name: name, noAck: noAck}
-	case "json":
-		out = &jsonQueryOutput{ui: c.ui, Responses: map[string]string{}}
-	default:
+	if format != "text" && format != "json" {
 		c.ui.Error(fmt.Sprintf("Invalid format: %s", format))
 		return 1
 	}
+	out := &queryResults{ui: c.ui, name: name, json: format == "json", noAck: noAck,
+		Responses: map[string]string{}}
 
 	acks := make(chan string, 128)
 	resps := make(chan client.NodeResponse, 128)
@@ -152,73 +150,60 @@ func (c *queryCommand) Run(args []string) int {
 	return 0
 }
 
-// queryOutput renders the progress of a query.
-type queryOutput interface {
-	started()
-	ack(from string)
-	response(r client.NodeResponse)
-	finished() error
-}
+// queryResults gathers what a query brings back. In text form every ack
+// and response is printed as it arrives and the totals at the end; in JSON
+// form nothing appears until the end, when the exported fields go out as
+// one document: {"Acks": [...] or null, "Responses": {node: payload}}.
+type queryResults struct {
+	ui    cli.Ui
+	name  string
+	json  bool
+	noAck bool
 
-// textQueryOutput prints each ack and response as it arrives, then totals.
-type textQueryOutput struct {
-	ui          cli.Ui
-	name        string
-	noAck       bool
-	acks, resps int
-}
-
-func (t *textQueryOutput) started() {
-	t.ui.Output(fmt.Sprintf("Query '%s' dispatched", t.name))
-}
-
-func (t *textQueryOutput) ack(from string) {
-	t.acks++
-	t.ui.Info(fmt.Sprintf("Ack from '%s'", from))
-}
-
-func (t *textQueryOutput) response(r client.NodeResponse) {
-	t.resps++
-	payload := r.Payload
-	if n := len(payload); n > 0 && payload[n-1] == '\n' {
-		payload = payload[:n-1]
-	}
-	t.ui.Info(fmt.Sprintf("Response from '%s': %s", r.From, payload))
-}
-
-func (t *textQueryOutput) finished() error {
-	if !t.noAck {
-		t.ui.Output(fmt.Sprintf("Total Acks: %d", t.acks))
-	}
-	t.ui.Output(fmt.Sprintf("Total Responses: %d", t.resps))
-	return nil
-}
-
-// jsonQueryOutput collects everything and prints one JSON document at the
-// end: {"Acks": [...] or null, "Responses": {node: payload}}.
-type jsonQueryOutput struct {
-	ui        cli.Ui
 	Acks      []string
 	Responses map[string]string
+	answers   int // responses received, counting repeats from one node
 }
 
-func (j *jsonQueryOutput) started()        {}
-func (j *jsonQueryOutput) ack(from string) { j.Acks = append(j.Acks, from) }
-
-func (j *jsonQueryOutput) response(r client.NodeResponse) {
-	j.Responses[r.From] = string(r.Payload)
-}
-
-// Text is never used (the JSON form is the only one) but lets the
-// collector go through formatOutput.
-func (j *jsonQueryOutput) Text() string { return "" }
-
-func (j *jsonQueryOutput) finished() error {
-	out, err := formatOutput(j, "json")
-	if err != nil {
-		j.ui.Error(fmt.Sprintf("Encoding error: %s", err))
-		return err
+func (q *queryResults) started() {
+	if !q.json {
+		q.ui.Output(fmt.Sprintf("Query '%s' dispatched", q.name))
 	}
-	j.ui.Output(out)
+}
+
+func (q *queryResults) ack(from string) {
+	q.Acks = append(q.Acks, from)
+	if !q.json {
+		q.ui.Info(fmt.Sprintf("Ack from '%s'", from))
+	}
+}
+
+func (q *queryResults) response(r client.NodeResponse) {
+	q.answers++
+	q.Responses[r.From] = string(r.Payload)
+	if !q.json {
+		// One trailing newline (a handler's echo) is not shown.
+		shown := bytes.TrimSuffix(r.Payload, []byte{'\n'})
+		q.ui.Info(fmt.Sprintf("Response from '%s': %s", r.From, shown))
+	}
+}
+
+// finished prints the totals or the JSON document; the error means the
+// document could not be encoded (and was reported).
+func (q *queryResults) finished() error {
+	if q.json {
+		if printResult(q.ui, q, "json") != 0 {
+			return errors.New("encoding failed")
+		}
+		return nil
+	}
+	if !q.noAck {
+		q.ui.Output(fmt.Sprintf("Total Acks: %d", len(q.Acks)))
+	}
+	q.ui.Output(fmt.Sprintf("Total Responses: %d", q.answers))
 	return nil
 }
+
+// Text is never used (JSON is the only document form) but lets the
+// results go through formatOutput.
+func (q *queryResults) Text() string { return "" }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mitchellh/cli"
+	"github.com/serf-clone/serf/agent"
 	"github.com/serf-clone/serf/client"
 )
 
@@ -31,9 +32,6 @@ Troubleshooting tips:
 * If nodes are behind firewalls or iptables, check that Serf traffic is permitted (UDP and TCP)
 * Verify networking equipment is functional`
 )
-
-// pingQueryName is Serf's internal query every agent acknowledges.
-const pingQueryName = "_serf_ping"
 
 // reachabilityCommand pings every member through an internal query and
 // compares who answered with who is alive. Ctrl-C (shutdownCh) aborts it.
@@ -77,7 +75,7 @@ func (c *reachabilityCommand) Run(args []string) int {
 	c.ui.Output(fmt.Sprintf("Total members: %d, live members: %d", len(members), len(alive)))
 
 	acks := make(chan string, 128)
-	if err := cl.Query(&client.QueryParam{Name: pingQueryName, RequestAck: true, AckCh: acks}); err != nil {
+	if err := cl.Query(&client.QueryParam{Name: agent.PingQueryName, RequestAck: true, AckCh: acks}); err != nil {
 		c.ui.Error(fmt.Sprintf("Error sending query: %s", err))
 		return 1
 	}

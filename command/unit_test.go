@@ -170,7 +170,7 @@ func TestInfoFormats(t *testing.T) {
 
 func TestQueryOutputs(t *testing.T) {
 	ui := cli.NewMockUi()
-	text := &textQueryOutput{ui: ui, name: "uptime"}
+	text := &queryResults{ui: ui, name: "uptime", Responses: map[string]string{}}
 	text.started()
 	text.ack("alpha")
 	text.response(client.NodeResponse{From: "alpha", Payload: []byte("line1\nline2\n\n")})
@@ -185,7 +185,7 @@ func TestQueryOutputs(t *testing.T) {
 	}
 
 	ui = cli.NewMockUi()
-	text = &textQueryOutput{ui: ui, name: "q", noAck: true}
+	text = &queryResults{ui: ui, name: "q", noAck: true, Responses: map[string]string{}}
 	text.started()
 	_ = text.finished()
 	if got := ui.OutputWriter.String(); got != "Query 'q' dispatched\nTotal Responses: 0\n" {
@@ -193,14 +193,14 @@ func TestQueryOutputs(t *testing.T) {
 	}
 
 	ui = cli.NewMockUi()
-	js := &jsonQueryOutput{ui: ui, Responses: map[string]string{}}
+	js := &queryResults{ui: ui, json: true, Responses: map[string]string{}}
 	js.started()
 	_ = js.finished()
 	if got := ui.OutputWriter.String(); got != "{\n  \"Acks\": null,\n  \"Responses\": {}\n}\n" {
 		t.Fatalf("empty json: %q", got)
 	}
 	ui = cli.NewMockUi()
-	js = &jsonQueryOutput{ui: ui, Responses: map[string]string{}}
+	js = &queryResults{ui: ui, json: true, Responses: map[string]string{}}
 	js.ack("alpha")
 	js.ack("beta")
 	js.response(client.NodeResponse{From: "beta", Payload: []byte("resp\n")})

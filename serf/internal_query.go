@@ -11,7 +11,7 @@ const InternalQueryPrefix = "_serf_"
 
 // Names of the internal queries, without the prefix.
 const (
-	pingQuery       = "ping"
+	PingQuery       = "ping" // acknowledged by every member; the agent lets users send it
 	conflictQuery   = "conflict"
 	installKeyQuery = "install-key"
 	useKeyQuery     = "use-key"
@@ -52,7 +52,7 @@ func (s *Serf) interceptInternal(e Event) bool {
 func (s *Serf) answerInternalQuery(q *Query) {
 	name := q.Name[len(InternalQueryPrefix):]
 	switch name {
-	case pingQuery:
+	case PingQuery:
 		// The ack is the answer.
 	case conflictQuery:
 		s.answerConflict(q)

@@ -5,20 +5,21 @@ import (
 	"sync"
 )
 
-// GatedWriter holds writes back until Flush, then passes everything through.
-// The agent uses it so log lines only appear after the startup banner.
-type GatedWriter struct {
+// consoleGate stands between the log sink and the console: it holds log
+// lines back until Flush, then passes everything through, so that nothing
+// interleaves with the agent's startup banner.
+type consoleGate struct {
 	mu   sync.Mutex
 	w    io.Writer
 	held [][]byte
 	open bool
 }
 
-// NewGatedWriter returns a closed gate in front of w.
-func NewGatedWriter(w io.Writer) *GatedWriter { return &GatedWriter{w: w} }
+// newConsoleGate returns a closed gate in front of w.
+func newConsoleGate(w io.Writer) *consoleGate { return &consoleGate{w: w} }
 
 // Write buffers p while the gate is closed.
-func (g *GatedWriter) Write(p []byte) (int, error) {
+func (g *consoleGate) Write(p []byte) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.open {
@@ -29,7 +30,7 @@ func (g *GatedWriter) Write(p []byte) (int, error) {
 }
 
 // Flush writes the held lines in order and opens the gate.
-func (g *GatedWriter) Flush() {
+func (g *consoleGate) Flush() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, p := range g.held {

@@ -10,9 +10,10 @@ type LogHandler interface {
 	HandleLog(line string)
 }
 
-// LogWriter keeps the most recent log lines in a ring and copies every line
-// to its registered handlers (the RPC monitors). It sees all levels.
-type LogWriter struct {
+// MonitorRing is what `serf monitor` reads: it keeps the most recent log
+// lines, of every level, in a ring, replays them to each handler (an RPC
+// monitor) that registers and copies every new line to all of them.
+type MonitorRing struct {
 	mu       sync.Mutex
 	lines    []string
 	next     int
@@ -20,16 +21,16 @@ type LogWriter struct {
 	handlers map[LogHandler]struct{}
 }
 
-// NewLogWriter keeps the last n lines.
-func NewLogWriter(n int) *LogWriter {
+// NewMonitorRing keeps the last n lines.
+func NewMonitorRing(n int) *MonitorRing {
 	if n < 1 {
 		n = 1
 	}
-	return &LogWriter{lines: make([]string, n), handlers: make(map[LogHandler]struct{})}
+	return &MonitorRing{lines: make([]string, n), handlers: make(map[LogHandler]struct{})}
 }
 
 // RegisterHandler adds h and replays the ring to it, oldest line first.
-func (l *LogWriter) RegisterHandler(h LogHandler) {
+func (l *MonitorRing) RegisterHandler(h LogHandler) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.handlers[h]; ok {
@@ -47,7 +48,7 @@ func (l *LogWriter) RegisterHandler(h LogHandler) {
 }
 
 // DeregisterHandler removes h.
-func (l *LogWriter) DeregisterHandler(h LogHandler) {
+func (l *MonitorRing) DeregisterHandler(h LogHandler) {
 	l.mu.Lock()
 	delete(l.handlers, h)
 	l.mu.Unlock()
@@ -55,7 +56,7 @@ func (l *LogWriter) DeregisterHandler(h LogHandler) {
 
 // Write stores one log write as one line (a multi-line message stays one
 // entry) and hands it to every handler.
-func (l *LogWriter) Write(p []byte) (int, error) {
+func (l *MonitorRing) Write(p []byte) (int, error) {
 	n := len(p)
 	if n > 0 && p[n-1] == '\n' {
 		p = p[:n-1]

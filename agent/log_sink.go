@@ -15,34 +15,34 @@ import (
 // monitorBacklog is how many recent lines a new monitor gets replayed.
 const monitorBacklog = 512
 
-// Logs is the agent's one log sink. Every line written to it goes
+// LogSink is the agent's one log sink. Every line written to it goes
 //   - through the level filter and a gate to the console (the gate holds
 //     lines until the startup banner is done, see Flush),
 //   - unfiltered into the monitor ring and on to RPC monitors,
 //   - through the level filter to syslog, when enabled.
 //
 // Loggers for the agent, Serf and memberlist all write here.
-type Logs struct {
+type LogSink struct {
 	mu     sync.Mutex // serializes writes and level changes
 	filter *logutils.LevelFilter
-	gate   *GatedWriter
-	ring   *LogWriter
+	gate   *consoleGate
+	ring   *MonitorRing
 	syslog gsyslog.Syslogger
 }
 
-// NewLogs builds the sink; console receives the filtered, gated lines.
+// NewLogSink builds the sink; console receives the filtered, gated lines.
 // level is case-insensitive; an unknown level is an error with the exact
 // text the agent prints.
-func NewLogs(console io.Writer, level string) (*Logs, error) {
+func NewLogSink(console io.Writer, level string) (*LogSink, error) {
 	level = strings.ToUpper(level)
 	if !ValidLogLevel(level) {
 		return nil, invalidLevelError(level)
 	}
-	gate := NewGatedWriter(console)
-	return &Logs{
+	gate := newConsoleGate(console)
+	return &LogSink{
 		filter: newLevelFilter(level, gate),
 		gate:   gate,
-		ring:   NewLogWriter(monitorBacklog),
+		ring:   NewMonitorRing(monitorBacklog),
 	}, nil
 }
 
@@ -51,7 +51,7 @@ func invalidLevelError(level string) error {
 }
 
 // EnableSyslog also sends filtered lines to syslog with tag "serf".
-func (l *Logs) EnableSyslog(facility string) error {
+func (l *LogSink) EnableSyslog(facility string) error {
 	s, err := gsyslog.NewLogger(gsyslog.LOG_NOTICE, facility, "serf")
 	if err != nil {
 		return fmt.Errorf("Syslog setup failed: %v", err)
@@ -63,7 +63,7 @@ func (l *Logs) EnableSyslog(facility string) error {
 }
 
 // SetLevel changes the console/syslog level (monitors are unaffected).
-func (l *Logs) SetLevel(level string) error {
+func (l *LogSink) SetLevel(level string) error {
 	level = strings.ToUpper(level)
 	if !ValidLogLevel(level) {
 		return invalidLevelError(level)
@@ -74,18 +74,26 @@ func (l *Logs) SetLevel(level string) error {
 	return nil
 }
 
+// Level is the console/syslog level in effect.
+func (l *LogSink) Level() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.filter.MinLevel)
+}
+
 // Flush releases the lines held back during startup and lets later lines
 // through as they come.
-func (l *Logs) Flush() { l.gate.Flush() }
+func (l *LogSink) Flush() { l.gate.Flush() }
 
-// Ring is the monitor backlog and fan-out.
-func (l *Logs) Ring() *LogWriter { return l.ring }
+// Monitors is the ring that replays recent lines to, and copies new ones
+// to, RPC monitors.
+func (l *LogSink) Monitors() *MonitorRing { return l.ring }
 
 // Logger returns a logger in the agent's format: LstdFlags, no prefix.
-func (l *Logs) Logger() *log.Logger { return log.New(l, "", log.LstdFlags) }
+func (l *LogSink) Logger() *log.Logger { return log.New(l, "", log.LstdFlags) }
 
 // Write implements io.Writer for one log line (or one multi-line message).
-func (l *Logs) Write(p []byte) (int, error) {
+func (l *LogSink) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	_, _ = l.filter.Write(p)
