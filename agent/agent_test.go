@@ -118,14 +118,12 @@ func TestAgentCreateFileErrors(t *testing.T) {
 	if _, err := Create(conf, testSerfConfig(t, DefaultConfig()), nil); err == nil || !strings.HasPrefix(err.Error(), "stat ") {
 		t.Errorf("keyring: %v", err)
 	}
-	empty := filepath.Join(dir, "empty.json")
-	os.WriteFile(empty, []byte("[]"), 0600)
+	empty := writeFile(t, dir, "empty.json", "[]")
 	conf.KeyringFile = empty
 	if _, err := Create(conf, testSerfConfig(t, DefaultConfig()), nil); err == nil || err.Error() != "Keyring file contains no keys" {
 		t.Errorf("empty keyring: %v", err)
 	}
-	good := filepath.Join(dir, "good.json")
-	os.WriteFile(good, []byte(`["UEGYnqFO7ybeecr6h3CQ6HVK1ztGTTThRWpioBXoSD4="]`), 0600)
+	good := writeFile(t, dir, "good.json", `["UEGYnqFO7ybeecr6h3CQ6HVK1ztGTTThRWpioBXoSD4="]`)
 	conf.KeyringFile = good
 	sc := testSerfConfig(t, DefaultConfig())
 	if _, err := Create(conf, sc, nil); err != nil || sc.MemberlistConfig.Keyring == nil {
@@ -135,8 +133,7 @@ func TestAgentCreateFileErrors(t *testing.T) {
 	if _, err := Create(conf, testSerfConfig(t, DefaultConfig()), nil); err == nil || err.Error() != "Encryption key not allowed while using a keyring" {
 		t.Errorf("key+keyring: %v", err)
 	}
-	tf := filepath.Join(dir, "t2.json")
-	os.WriteFile(tf, []byte(`{"a":"1","b":"2"}`), 0600)
+	tf := writeFile(t, dir, "t2.json", `{"a":"1","b":"2"}`)
 	conf = DefaultConfig()
 	conf.TagsFile = tf
 	sc = testSerfConfig(t, DefaultConfig())
