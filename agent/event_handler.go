@@ -4,6 +4,7 @@ import (
 	"context"
 	"log"
 	"sync"
+	"time"
 
 	"github.com/serf-clone/serf/serf"
 )
@@ -15,46 +16,84 @@ type EventHandler interface {
 	HandleEvent(serf.Event)
 }
 
-// scriptQueueLen bounds the events waiting for handler scripts. Beyond it
-// events are dropped for the scripts (with a warning) rather than letting a
-// hung script hold back gossip, RPC streams or memory.
+// scriptQueueLen bounds the events waiting for handler scripts, separately
+// for member and user events and for queries. Beyond it events are dropped
+// for the scripts (with a warning) rather than letting a hung script hold
+// back gossip, RPC streams or memory.
 const scriptQueueLen = 1024
+
+// DefaultMaxConcurrentQueries is how many query scripts a ScriptHandler runs
+// at once when ScriptOptions.MaxConcurrentQueries is not set.
+const DefaultMaxConcurrentQueries = 16
+
+// ScriptOptions tunes a ScriptHandler. The zero value is Serf's behaviour
+// for timeouts (none) and DefaultMaxConcurrentQueries for queries.
+type ScriptOptions struct {
+	// Timeout kills a script still running after it (on Unix with its
+	// whole process group) and logs the failure. 0 means no limit.
+	Timeout time.Duration
+
+	// MaxConcurrentQueries bounds the query events whose scripts run at
+	// the same time; further queries wait, up to scriptQueueLen of them.
+	// 0 or less means DefaultMaxConcurrentQueries.
+	MaxConcurrentQueries int
+}
 
 // ScriptHandler runs the configured handler scripts.
 //
 // Serf runs scripts synchronously inside the agent's event loop, so a hung
-// script there stalls everything, gossip included. Here the event loop only
-// enqueues; one worker goroutine per ScriptHandler runs the scripts, one
-// event at a time and in order, exactly as before for the scripts
-// themselves. A hung script therefore delays later scripts only; RPC
-// streams, queries and gossip keep flowing. Stop kills a running script.
+// script there stalls everything, gossip included, and a slow script for
+// one event delays every later one. Here the event loop only enqueues.
+// Member and user events go to one worker goroutine that runs their scripts
+// one event at a time, in event order. Queries go to a pool of up to
+// MaxConcurrentQueries workers, started as queries arrive and gone when
+// there are none, so a slow member-event script does not delay query
+// responses and concurrent slow queries run side by side. Stop kills
+// running scripts.
 type ScriptHandler struct {
 	self   func() serf.Member
 	logger *log.Logger
+	opts   ScriptOptions
 
 	mu      sync.Mutex
 	scripts []EventScript
 
-	queue  chan serf.Event
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
-	stop   sync.Once
+	queue chan serf.Event // member and user events, in order
+
+	qmu      sync.Mutex
+	qpending []*serf.Query // queries not yet started
+	qworkers int           // query workers running
+	stopped  bool
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	workers sync.WaitGroup
+	stop    sync.Once
 }
 
-// NewScriptHandler starts the worker. self reports the local member at
-// invocation time (for SERF_SELF_* and SERF_TAG_*).
+// NewScriptHandler starts a handler with the default ScriptOptions. self
+// reports the local member at invocation time (for SERF_SELF_* and
+// SERF_TAG_*).
 func NewScriptHandler(self func() serf.Member, scripts []EventScript, logger *log.Logger) *ScriptHandler {
+	return NewScriptHandlerWithOptions(self, scripts, logger, ScriptOptions{})
+}
+
+// NewScriptHandlerWithOptions is NewScriptHandler with opts.
+func NewScriptHandlerWithOptions(self func() serf.Member, scripts []EventScript, logger *log.Logger, opts ScriptOptions) *ScriptHandler {
+	if opts.MaxConcurrentQueries <= 0 {
+		opts.MaxConcurrentQueries = DefaultMaxConcurrentQueries
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &ScriptHandler{
 		self:    self,
 		logger:  logger,
+		opts:    opts,
 		scripts: scripts,
 		queue:   make(chan serf.Event, scriptQueueLen),
 		ctx:     ctx,
 		cancel:  cancel,
-		done:    make(chan struct{}),
 	}
+	h.workers.Add(1)
 	go h.run()
 	return h
 }
@@ -75,27 +114,84 @@ func (h *ScriptHandler) Scripts() []EventScript {
 
 // HandleEvent queues e for the scripts without blocking.
 func (h *ScriptHandler) HandleEvent(e serf.Event) {
-	select {
-	case <-h.ctx.Done():
+	if h.ctx.Err() != nil {
 		return
-	default:
+	}
+	if q, ok := e.(*serf.Query); ok {
+		h.enqueueQuery(q)
+		return
 	}
 	select {
 	case h.queue <- e:
 	default:
-		h.logger.Printf("[WARN] agent: Event handler queue full, scripts skip event: %s", e.String())
+		h.queueFull(e)
 	}
 }
 
-// Stop kills a running script, discards queued events and waits for the
-// worker to exit. Safe to call more than once.
-func (h *ScriptHandler) Stop() {
-	h.stop.Do(h.cancel)
-	<-h.done
+func (h *ScriptHandler) queueFull(e serf.Event) {
+	h.logger.Printf("[WARN] agent: Event handler queue full, scripts skip event: %s", e.String())
 }
 
+// enqueueQuery queues q and starts a query worker if none is free and the
+// pool has room.
+func (h *ScriptHandler) enqueueQuery(q *serf.Query) {
+	h.qmu.Lock()
+	defer h.qmu.Unlock()
+	if h.stopped {
+		return
+	}
+	if len(h.qpending) >= scriptQueueLen {
+		h.queueFull(q)
+		return
+	}
+	h.qpending = append(h.qpending, q)
+	// A worker exits only when it finds nothing pending, so every running
+	// worker is busy or about to take a query: add one while below the bound.
+	if h.qworkers < h.opts.MaxConcurrentQueries {
+		h.qworkers++
+		h.workers.Add(1)
+		go h.runQueries()
+	}
+}
+
+// runQueries is a query worker: it runs queued queries until there are
+// none left, then exits.
+func (h *ScriptHandler) runQueries() {
+	defer h.workers.Done()
+	for {
+		h.qmu.Lock()
+		if len(h.qpending) == 0 || h.ctx.Err() != nil {
+			h.qworkers--
+			h.qmu.Unlock()
+			return
+		}
+		q := h.qpending[0]
+		h.qpending[0] = nil
+		h.qpending = h.qpending[1:]
+		if len(h.qpending) == 0 {
+			h.qpending = nil // let the backing array go
+		}
+		h.qmu.Unlock()
+		h.invoke(q)
+	}
+}
+
+// Stop kills running scripts, discards queued events and waits for the
+// workers to exit. Safe to call more than once.
+func (h *ScriptHandler) Stop() {
+	h.stop.Do(func() {
+		h.qmu.Lock()
+		h.stopped = true
+		h.qpending = nil
+		h.qmu.Unlock()
+		h.cancel()
+	})
+	h.workers.Wait()
+}
+
+// run is the member and user event worker.
 func (h *ScriptHandler) run() {
-	defer close(h.done)
+	defer h.workers.Done()
 	for {
 		select {
 		case <-h.ctx.Done():
@@ -124,8 +220,8 @@ func (h *ScriptHandler) invoke(e serf.Event) {
 			self = h.self()
 			haveSelf = true
 		}
-		if err := runEventScript(h.ctx, h.logger, s.Script, self, e); err != nil {
-			h.logger.Printf("[ERR] agent: Error invoking script '%s': %s", s.Script, err)
+		if err := runEventScript(h.ctx, h.logger, s.Script, h.opts.Timeout, self, e); err != nil {
+			logScriptFailure(h.logger, s.Script, err)
 		}
 	}
 }

@@ -1,9 +1,8 @@
 package agent
 
 import (
-	"context"
+	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,73 +77,6 @@ func TestEventFilterMatches(t *testing.T) {
 	}
 }
 
-// captureScript writes a script that dumps its SERF_* environment and stdin.
-// Variables of that prefix the test process inherited (make test sets
-// SERF_REAL_BIN, for one) are removed for the test, so the dump shows exactly
-// what the agent adds.
-func captureScript(t *testing.T, out string) string {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "SERF_") {
-			t.Setenv(name, "") // restored when the test ends
-			os.Unsetenv(name)
-		}
-	}
-	return "(env | grep '^SERF_' | sort; echo '--- stdin:'; cat) > " + out + "; echo handled"
-}
-
-func TestRunEventScriptMemberEvent(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	var logs serftest.SyncBuffer
-	logger := log.New(&logs, "", 0)
-	self := serf.Member{Name: "beta", Tags: map[string]string{"role": "db", "dc-1.x": "e"}}
-	e := &serf.MemberEvent{Type: serf.EventMemberJoin, Members: []serf.Member{
-		{Name: "a\tb", Addr: net.ParseIP("127.0.0.1"), Tags: map[string]string{"role": "we\nb"}},
-	}}
-	if err := runEventScript(context.Background(), logger, captureScript(t, out), self, e); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(out)
-	want := "SERF_EVENT=member-join\nSERF_SELF_NAME=beta\nSERF_SELF_ROLE=db\nSERF_TAG_DC_1_X=e\nSERF_TAG_ROLE=db\n" +
-		"--- stdin:\na\\tb\t127.0.0.1\twe\\nb\trole=we\\nb\n"
-	if string(got) != want {
-		t.Errorf("got:\n%q\nwant:\n%q", got, want)
-	}
-	if !strings.Contains(logs.String(), "[DEBUG] agent: Event 'member-join' script output: handled\n") {
-		t.Errorf("log: %q", logs.String())
-	}
-}
-
-func TestRunEventScriptUserEventAndErrors(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	var logs serftest.SyncBuffer
-	logger := log.New(&logs, "", 0)
-	self := serf.Member{Name: "n"}
-	e := serf.UserEvent{LTime: 7, Name: "deploy", Payload: []byte("v1.2")}
-	if err := runEventScript(context.Background(), logger, captureScript(t, out), self, e); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(out)
-	want := "SERF_EVENT=user\nSERF_SELF_NAME=n\nSERF_SELF_ROLE=\nSERF_USER_EVENT=deploy\nSERF_USER_LTIME=7\n--- stdin:\nv1.2\n"
-	if string(got) != want {
-		t.Errorf("got %q", got)
-	}
-
-	err := runEventScript(context.Background(), logger, "exit 3", self, e)
-	if err == nil || err.Error() != "exit status 3" {
-		t.Errorf("err %v", err)
-	}
-
-	// The ring keeps the last 8 KiB of output only.
-	runEventScript(context.Background(), logger, "head -c 20000 /dev/zero | tr '\\0' a; printf END", self, e)
-	if !strings.Contains(logs.String(), strings.Repeat("a", 8189)+"END\n") ||
-		strings.Contains(logs.String(), strings.Repeat("a", 8190)+"END") {
-		t.Error("output ring not 8192 bytes")
-	}
-}
-
 func TestScriptHandlerHungScriptDoesNotBlock(t *testing.T) {
 	dir := t.TempDir()
 	var logs serftest.SyncBuffer
@@ -201,4 +133,113 @@ func waitFor(t testing.TB, d time.Duration, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// fileExists reports whether path exists.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// missing returns an error naming the first of paths that does not exist.
+func missing(paths ...string) error {
+	for _, p := range paths {
+		if !fileExists(p) {
+			return fmt.Errorf("%s does not exist", p)
+		}
+	}
+	return nil
+}
+
+// gateScript is a script that marks itself started (started.<id>), waits
+// for gate to exist, then marks itself done (done.<id>). id is expanded by
+// the shell, so it may name a SERF_* variable.
+func gateScript(dir, id, gate string) string {
+	return fmt.Sprintf("touch %s/started.%s; while [ ! -e %s ]; do sleep 0.02; done; touch %s/done.%s",
+		dir, id, gate, dir, id)
+}
+
+// Four slow queries run side by side: each script waits for a file the
+// test creates only once all four have started.
+func TestScriptHandlerQueriesRunConcurrently(t *testing.T) {
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "go")
+	scripts := ParseEventScript("query:slow=" + gateScript(dir, "$SERF_QUERY_LTIME", gate))
+	h := NewScriptHandler(func() serf.Member { return serf.Member{Name: "n"} }, scripts, log.New(&serftest.SyncBuffer{}, "", 0))
+	defer h.Stop()
+	var started, done []string
+	for i := 1; i <= 4; i++ {
+		h.HandleEvent(&serf.Query{Name: "slow", LTime: serf.LamportTime(i)})
+		started = append(started, filepath.Join(dir, fmt.Sprint("started.", i)))
+		done = append(done, filepath.Join(dir, fmt.Sprint("done.", i)))
+	}
+	serftest.Eventually(t, 10*time.Second, func() error { return missing(started...) })
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serftest.Eventually(t, 10*time.Second, func() error { return missing(done...) })
+}
+
+// A member-event script that has not finished does not hold back a query.
+func TestScriptHandlerSlowMemberEventDoesNotDelayQuery(t *testing.T) {
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "go")
+	answered := filepath.Join(dir, "answered")
+	scripts := append(ParseEventScript("member-join="+gateScript(dir, "join", gate)),
+		ParseEventScript("query:ping=touch "+answered)...)
+	h := NewScriptHandler(func() serf.Member { return serf.Member{Name: "n"} }, scripts, log.New(&serftest.SyncBuffer{}, "", 0))
+	defer h.Stop()
+	h.HandleEvent(&serf.MemberEvent{Type: serf.EventMemberJoin})
+	serftest.Eventually(t, 10*time.Second, func() error { return missing(filepath.Join(dir, "started.join")) })
+	h.HandleEvent(&serf.Query{Name: "ping", LTime: 1})
+	serftest.Eventually(t, 10*time.Second, func() error { return missing(answered) })
+	if fileExists(filepath.Join(dir, "done.join")) {
+		t.Fatal("the member-event script finished without its gate")
+	}
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serftest.Eventually(t, 10*time.Second, func() error { return missing(filepath.Join(dir, "done.join")) })
+}
+
+// Beyond MaxConcurrentQueries, queries wait for a free worker, in order.
+func TestScriptHandlerQueryPoolBounded(t *testing.T) {
+	dir := t.TempDir()
+	scripts := ParseEventScript("query:slow=" + gateScript(dir, "$SERF_QUERY_LTIME", dir+"/go.$SERF_QUERY_LTIME"))
+	h := NewScriptHandlerWithOptions(func() serf.Member { return serf.Member{Name: "n"} }, scripts,
+		log.New(&serftest.SyncBuffer{}, "", 0), ScriptOptions{MaxConcurrentQueries: 2})
+	defer h.Stop()
+	for i := 1; i <= 3; i++ {
+		h.HandleEvent(&serf.Query{Name: "slow", LTime: serf.LamportTime(i)})
+	}
+	h.qmu.Lock()
+	workers, pending := h.qworkers, len(h.qpending)
+	h.qmu.Unlock()
+	if workers != 2 || pending < 1 {
+		t.Fatalf("%d query workers, %d pending; want 2 workers and the third query waiting", workers, pending)
+	}
+	path := func(name string, i int) string { return filepath.Join(dir, fmt.Sprint(name, ".", i)) }
+	serftest.Eventually(t, 10*time.Second, func() error { return missing(path("started", 1), path("started", 2)) })
+	if fileExists(path("started", 3)) {
+		t.Fatal("a third query script started with two workers busy")
+	}
+	if err := os.WriteFile(path("go", 1), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serftest.Eventually(t, 10*time.Second, func() error { return missing(path("done", 1), path("started", 3)) })
+	for _, i := range []int{2, 3} {
+		if err := os.WriteFile(path("go", i), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serftest.Eventually(t, 10*time.Second, func() error { return missing(path("done", 2), path("done", 3)) })
+	// The workers leave once the queue is empty.
+	serftest.Eventually(t, 5*time.Second, func() error {
+		h.qmu.Lock()
+		defer h.qmu.Unlock()
+		if h.qworkers != 0 {
+			return fmt.Errorf("%d query workers still running", h.qworkers)
+		}
+		return nil
+	})
 }
