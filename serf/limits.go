@@ -43,7 +43,7 @@ const (
 	eventEntryOverhead = 24
 
 	// maxQueriesPerLTime caps the query IDs remembered at one query-clock
-	// time (4 bytes each, so the query ring stays below 2 MiB at the
+	// time (4 bytes each, so the query ring holds at most 2 MiB of IDs at the
 	// default QueryBuffer).
 	maxQueriesPerLTime = 1024
 
