@@ -5,7 +5,8 @@ package serf
 // last len(slots) times (slot i holds time t with t mod len = i) and lists
 // in it the distinct items seen at that time. A slot is reused once its
 // time falls a whole ring behind. Items older than minTime, or older than
-// the ring reaches back, are refused without being remembered.
+// the ring reaches back, are refused without being remembered; so are new
+// items beyond the ring's bounds, if it has any (limit).
 //
 // The ring does no locking: its owner (eventRing, queryState) holds its
 // own lock around every call.
