@@ -72,7 +72,11 @@ type Config struct {
 
 	// Encoded sizes, type byte included: UserEventSizeLimit (512, at most
 	// the package's UserEventSizeLimit), QuerySizeLimit (1024) and
-	// QueryResponseSizeLimit (1024).
+	// QueryResponseSizeLimit (1024). They bound what we send and also what
+	// we accept: a received user event, query, response or relayed
+	// response over its limit is dropped, not delivered or gossiped on
+	// (so keep them equal across the cluster, as their defaults are).
+	// Other receive-side bounds are fixed; see limits.go.
 	UserEventSizeLimit     int
 	QuerySizeLimit         int
 	QueryResponseSizeLimit int

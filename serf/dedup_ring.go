@@ -5,7 +5,8 @@ package serf
 // last len(slots) times (slot i holds time t with t mod len = i) and lists
 // in it the distinct items seen at that time. A slot is reused once its
 // time falls a whole ring behind. Items older than minTime, or older than
-// the ring reaches back, are refused without being remembered.
+// the ring reaches back, are refused without being remembered; so are new
+// items beyond the ring's bounds, if it has any (limit).
 //
 // The ring does no locking: its owner (eventRing, queryState) holds its
 // own lock around every call.
@@ -13,6 +14,13 @@ type dedupRing[E any] struct {
 	slots   []*dedupSlot[E]
 	same    func(a, b E) bool
 	minTime LamportTime
+
+	// Optional bounds (see limit): at most perSlot items per time, and at
+	// most maxBytes in all as measured by size. Zero means unbounded.
+	perSlot  int
+	maxBytes int
+	size     func(E) int
+	bytes    int // held now, by size
 }
 
 // dedupSlot is the items seen at one Lamport time. For user events it is
@@ -31,10 +39,19 @@ const (
 	duplicate                    // seen before at the same time
 	beforeMin                    // older than minTime
 	outOfWindow                  // older than the ring reaches back
+	slotFull                     // new, but perSlot items are held at its time
+	ringFull                     // new, but it would take the ring past maxBytes
 )
 
 func newDedupRing[E any](size int, same func(a, b E) bool) dedupRing[E] {
 	return dedupRing[E]{slots: make([]*dedupSlot[E], size), same: same}
+}
+
+// limit bounds the ring: perSlot items per time (0: unbounded) and
+// maxBytes in all, each item counting size(item) (maxBytes 0 or size nil:
+// unbounded). New items beyond either bound are refused, not remembered.
+func (r *dedupRing[E]) limit(perSlot, maxBytes int, size func(E) int) {
+	r.perSlot, r.maxBytes, r.size = perSlot, maxBytes, size
 }
 
 // admit decides about item e stamped t when the clock reads now, and
@@ -49,6 +66,11 @@ func (r *dedupRing[E]) admit(t, now LamportTime, e E) admission {
 	}
 	slot := r.slots[t%size]
 	if slot == nil || slot.LTime != t {
+		if slot != nil && r.size != nil {
+			for _, old := range slot.Events {
+				r.bytes -= r.size(old)
+			}
+		}
 		slot = &dedupSlot[E]{LTime: t}
 		r.slots[t%size] = slot
 	} else {
@@ -58,7 +80,18 @@ func (r *dedupRing[E]) admit(t, now LamportTime, e E) admission {
 			}
 		}
 	}
+	if r.perSlot > 0 && len(slot.Events) >= r.perSlot {
+		return slotFull
+	}
+	n := 0
+	if r.size != nil {
+		n = r.size(e)
+		if r.maxBytes > 0 && r.bytes+n > r.maxBytes {
+			return ringFull
+		}
+	}
 	slot.Events = append(slot.Events, e)
+	r.bytes += n
 	return admitted
 }
 

@@ -57,6 +57,12 @@ func (d *delegate) NotifyMsg(buf []byte) {
 		}
 
 	case messageUserEventType:
+		// Peers refuse to send events over the limit; one that arrives
+		// anyway is dropped here rather than kept and passed on.
+		if len(buf) > s.config.UserEventSizeLimit {
+			s.limits.bigUserEvents.drop(s.logger, "[WARN] serf: Dropping user event of %d bytes, over the limit of %d bytes", len(buf), s.config.UserEventSizeLimit)
+			return
+		}
 		var msg messageUserEvent
 		if err := s.codec.decode(body, &msg); err != nil {
 			s.logger.Printf("[ERR] serf: Error decoding user event message: %s", err)
@@ -68,17 +74,26 @@ func (d *delegate) NotifyMsg(buf []byte) {
 		}
 
 	case messageQueryType:
+		if len(buf) > s.config.QuerySizeLimit {
+			s.limits.bigQueries.drop(s.logger, "[WARN] serf: Dropping query of %d bytes, over the limit of %d bytes", len(buf), s.config.QuerySizeLimit)
+			return
+		}
 		var msg messageQuery
 		if err := s.codec.decode(body, &msg); err != nil {
 			s.logger.Printf("[ERR] serf: Error decoding query message: %s", err)
 			return
 		}
 		s.logger.Printf("[DEBUG] serf: messageQueryType: %s", msg.Name)
+		s.boundRemoteQuery(&msg)
 		if s.handleQuery(&msg) {
 			rebroadcast(s.queryBroadcasts, buf)
 		}
 
 	case messageQueryResponseType:
+		if len(buf) > s.config.QueryResponseSizeLimit {
+			s.limits.bigResponses.drop(s.logger, "[WARN] serf: Dropping query response of %d bytes, over the limit of %d bytes", len(buf), s.config.QueryResponseSizeLimit)
+			return
+		}
 		var msg messageQueryResponse
 		if err := s.codec.decode(body, &msg); err != nil {
 			s.logger.Printf("[ERR] serf: Error decoding query response message: %s", err)
@@ -88,6 +103,11 @@ func (d *delegate) NotifyMsg(buf []byte) {
 		s.handleQueryResponse(&msg)
 
 	case messageRelayType:
+		// Responders refuse to relay more than the response limit.
+		if len(buf) > s.config.QueryResponseSizeLimit {
+			s.limits.bigResponses.drop(s.logger, "[WARN] serf: Dropping relayed query response of %d bytes, over the limit of %d bytes", len(buf), s.config.QueryResponseSizeLimit)
+			return
+		}
 		hdr, inner, err := s.codec.decodeRelay(body)
 		if err != nil {
 			s.logger.Printf("[ERR] serf: Error decoding relay header: %s", err)
@@ -216,6 +236,12 @@ func (d *delegate) MergeRemoteState(buf []byte, isJoin bool) {
 			continue
 		}
 		for _, e := range slot.Events {
+			// The sender measured name and payload against the limit
+			// before encoding, so an honest one is never over it here.
+			if n := len(e.Name) + len(e.Payload); n > s.config.UserEventSizeLimit {
+				s.limits.bigUserEvents.drop(s.logger, "[WARN] serf: Dropping user event of %d bytes from remote state, over the limit of %d bytes", n, s.config.UserEventSizeLimit)
+				continue
+			}
 			s.handleUserEvent(&messageUserEvent{LTime: slot.LTime, Name: e.Name, Payload: e.Payload})
 		}
 	}

@@ -1,6 +1,7 @@
 package serf
 
 import (
+	"container/list"
 	"time"
 )
 
@@ -12,13 +13,82 @@ type nodeIntent struct {
 	LTime    LamportTime
 }
 
-// bufferIntentLocked remembers an intent for an unknown node and reports
-// whether it was news (and so worth rebroadcasting). Caller holds memberLock.
-func (s *Serf) bufferIntentLocked(node string, t messageType, lt LamportTime) bool {
-	if cur, ok := s.recentIntents[node]; ok && lt <= cur.LTime {
+// intentTable holds the intents about unknown nodes, at most a given
+// number, in the order they were stored (an update counts as storing
+// anew), so that both dropping the oldest when full and expiry are cheap.
+// The zero value is an empty table. Its owner locks it.
+type intentTable struct {
+	byName map[string]*list.Element // of *namedIntent
+	order  list.List                // oldest first
+}
+
+type namedIntent struct {
+	name string
+	nodeIntent
+}
+
+func (t *intentTable) len() int { return len(t.byName) }
+
+func (t *intentTable) get(name string) (nodeIntent, bool) {
+	if el, ok := t.byName[name]; ok {
+		return el.Value.(*namedIntent).nodeIntent, true
+	}
+	return nodeIntent{}, false
+}
+
+// put stores it for name as the newest intent, dropping the oldest one if
+// that makes more than limit. It reports whether one was dropped.
+func (t *intentTable) put(name string, it nodeIntent, limit int) bool {
+	if t.byName == nil {
+		t.byName = make(map[string]*list.Element)
+	}
+	if el, ok := t.byName[name]; ok {
+		el.Value.(*namedIntent).nodeIntent = it
+		t.order.MoveToBack(el)
 		return false
 	}
-	s.recentIntents[node] = nodeIntent{Type: t, WallTime: time.Now(), LTime: lt}
+	t.byName[name] = t.order.PushBack(&namedIntent{name: name, nodeIntent: it})
+	if len(t.byName) <= limit {
+		return false
+	}
+	t.remove(t.order.Front().Value.(*namedIntent).name)
+	return true
+}
+
+func (t *intentTable) remove(name string) {
+	if el, ok := t.byName[name]; ok {
+		t.order.Remove(el)
+		delete(t.byName, name)
+	}
+}
+
+// expire drops the intents stored more than ttl before now.
+func (t *intentTable) expire(now time.Time, ttl time.Duration) {
+	for el := t.order.Front(); el != nil; el = t.order.Front() {
+		it := el.Value.(*namedIntent)
+		if now.Sub(it.WallTime) <= ttl {
+			return
+		}
+		t.remove(it.name)
+	}
+}
+
+// bufferIntentLocked remembers an intent for an unknown node and reports
+// whether it was news (and so worth rebroadcasting). Names no member could
+// have are ignored, and the table keeps at most maxRecentIntents (the
+// oldest go first). Caller holds memberLock.
+func (s *Serf) bufferIntentLocked(node string, t messageType, lt LamportTime) bool {
+	if !plausibleNodeName(node) {
+		s.limits.implausibleIntent.drop(s.logger, "[WARN] serf: Ignoring intent about a node with an implausible name (%d bytes)", len(node))
+		return false
+	}
+	if cur, ok := s.recentIntents.get(node); ok && lt <= cur.LTime {
+		return false
+	}
+	it := nodeIntent{Type: t, WallTime: time.Now(), LTime: lt}
+	if s.recentIntents.put(node, it, maxRecentIntents) {
+		s.limits.intentOverflow.drop(s.logger, "[WARN] serf: Too many intents about unknown nodes, dropping the oldest (limit %d)", maxRecentIntents)
+	}
 	return true
 }
 
@@ -177,9 +247,5 @@ func (s *Serf) broadcastJoin(lt LamportTime) error {
 func (s *Serf) expireIntents(now time.Time) {
 	s.memberLock.Lock()
 	defer s.memberLock.Unlock()
-	for name, it := range s.recentIntents {
-		if now.Sub(it.WallTime) > s.config.RecentIntentTimeout {
-			delete(s.recentIntents, name)
-		}
-	}
+	s.recentIntents.expire(now, s.config.RecentIntentTimeout)
 }

@@ -64,7 +64,7 @@ func TestIntentsForUnknownNodesAreBuffered(t *testing.T) {
 	if !s.handleLeaveIntent(&messageLeave{LTime: 7, Node: "x"}) {
 		t.Fatal("newer leave not news")
 	}
-	if it := s.recentIntents["x"]; it.Type != messageLeaveType || it.LTime != 7 {
+	if it, _ := s.recentIntents.get("x"); it.Type != messageLeaveType || it.LTime != 7 {
 		t.Fatalf("intent %+v", it)
 	}
 	if s.clock.Time() != 8 {
@@ -81,8 +81,8 @@ func TestIntentsForUnknownNodesAreBuffered(t *testing.T) {
 	s.expireIntents(time.Now().Add(time.Hour))
 	s.handleJoinIntent(&messageJoin{LTime: 1, Node: "y"})
 	s.expireIntents(time.Now().Add(time.Hour))
-	if len(s.recentIntents) != 0 {
-		t.Fatalf("intents not expired: %v", s.recentIntents)
+	if n := s.recentIntents.len(); n != 0 {
+		t.Fatalf("%d intents not expired", n)
 	}
 }
 
@@ -248,5 +248,70 @@ func TestQueueDepthWarningAndPruning(t *testing.T) {
 	if !strings.Contains(logs.String(), fmt.Sprintf("[WARN] serf: Intent queue depth: %d", depth)) ||
 		!strings.Contains(logs.String(), fmt.Sprintf("[WARN] serf: Intent queue depth (%d) exceeds limit (3), dropping messages!", depth)) {
 		t.Fatalf("logs:\n%s", logs.String())
+	}
+}
+
+// Names a push/pull mentions that we do not know each leave an intent
+// behind; the table of them stays bounded however many names arrive, the
+// newest are kept, implausible names are ignored, and overflowing it warns
+// once, not once per name.
+func TestRecentIntentsAreBounded(t *testing.T) {
+	logs := new(syncBuffer)
+	s, _ := loneSerf(t, "me", func(c *Config) { c.Logger = log.New(logs, "", 0) })
+	pp := messagePushPull{LTime: 1, StatusLTimes: map[string]LamportTime{}}
+	for i := range maxRecentIntents + 500 {
+		pp.StatusLTimes[fmt.Sprintf("ghost-%06d", i)] = LamportTime(i + 1)
+	}
+	pp.StatusLTimes[""] = 3
+	pp.StatusLTimes[strings.Repeat("x", maxIntentNameLen+1)] = 3
+	pp.StatusLTimes["bad\nname"] = 3
+	pp.LeftMembers = []string{"nul\x00name"}
+	buf, err := s.codec.encodeMessage(messagePushPullType, &pp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	(&delegate{serf: s}).MergeRemoteState(buf, false)
+
+	s.memberLock.RLock()
+	n := s.recentIntents.len()
+	_, hasEmpty := s.recentIntents.get("")
+	_, hasLong := s.recentIntents.get(strings.Repeat("x", maxIntentNameLen+1))
+	_, hasNL := s.recentIntents.get("bad\nname")
+	_, hasNUL := s.recentIntents.get("nul\x00name")
+	s.memberLock.RUnlock()
+	if n != maxRecentIntents {
+		t.Fatalf("%d intents kept, want the cap %d", n, maxRecentIntents)
+	}
+	if hasEmpty || hasLong || hasNL || hasNUL {
+		t.Fatal("implausible node name kept as an intent")
+	}
+	if got := strings.Count(logs.String(), "[WARN] serf: Too many intents about unknown nodes"); got != 1 {
+		t.Fatalf("%d overflow warnings, want 1:\n%.2000s", got, logs.String())
+	}
+}
+
+// The table drops the oldest intent when full and expires in order.
+func TestIntentTableEvictsOldest(t *testing.T) {
+	var tab intentTable
+	now := time.Now()
+	for i := range 3 {
+		evicted := tab.put(fmt.Sprint(i), nodeIntent{LTime: 1, WallTime: now.Add(time.Duration(i) * time.Second)}, 2)
+		if evicted != (i == 2) {
+			t.Fatalf("put %d: evicted %v", i, evicted)
+		}
+	}
+	if tab.len() != 2 {
+		t.Fatalf("len %d", tab.len())
+	}
+	if _, ok := tab.get("0"); ok {
+		t.Fatal("oldest intent not evicted")
+	}
+	tab.expire(now.Add(2500*time.Millisecond), time.Second)
+	if _, ok := tab.get("1"); ok || tab.len() != 1 {
+		t.Fatal("expired intent kept")
+	}
+	tab.remove("2")
+	if tab.len() != 0 {
+		t.Fatal("remove failed")
 	}
 }

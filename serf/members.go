@@ -67,12 +67,12 @@ func (s *Serf) nodeJoined(n *memberlist.Node) {
 		m = &memberState{Member: Member{Name: n.Name, Status: StatusAlive}}
 		// Intents may have arrived before memberlist told us about the
 		// node; they decide its clock and, for a leave, its status.
-		if it, ok := s.recentIntents[n.Name]; ok {
+		if it, ok := s.recentIntents.get(n.Name); ok {
 			m.statusLTime = it.LTime
 			if it.Type == messageLeaveType {
 				m.Status = StatusLeaving
 			}
-			delete(s.recentIntents, n.Name)
+			s.recentIntents.remove(n.Name)
 		}
 		s.members[n.Name] = m
 	} else {

@@ -20,10 +20,9 @@ type queryState struct {
 }
 
 func newQueryState(size int) queryState {
-	return queryState{
-		seen:      newDedupRing(size, func(a, b uint32) bool { return a == b }),
-		collector: make(map[LamportTime]*QueryResponse),
-	}
+	seen := newDedupRing(size, func(a, b uint32) bool { return a == b })
+	seen.limit(maxQueriesPerLTime, 0, nil)
+	return queryState{seen: seen, collector: make(map[LamportTime]*QueryResponse)}
 }
 
 // closeAll closes every open collector; used at shutdown.
@@ -122,6 +121,9 @@ func (s *Serf) handleQuery(msg *messageQuery) bool {
 	switch verdict {
 	case outOfWindow:
 		s.logger.Printf("[WARN] serf: received old query %s from time %d (current: %d)", msg.Name, msg.LTime, cur)
+		return false
+	case slotFull:
+		s.limits.crowdedQueries.drop(s.logger, "[WARN] serf: Too many queries at time %d, dropping (limit %d per time)", msg.LTime, maxQueriesPerLTime)
 		return false
 	case admitted:
 	default:

@@ -63,7 +63,7 @@ type Serf struct {
 	members       map[string]*memberState
 	failed        map[string]*memberState
 	left          map[string]*memberState
-	recentIntents map[string]nodeIntent
+	recentIntents intentTable
 
 	// emitLock keeps member events in the order their state changes were
 	// decided, without holding memberLock while the event pipeline, which
@@ -77,6 +77,7 @@ type Serf struct {
 
 	events  eventRing // recent user events, for de-duplication and push-pull
 	queries queryState
+	limits  receiveLimits // drop counts and warnings of the limits.go bounds
 
 	// eventJoinIgnore is set while a Join with ignoreOld runs, so the
 	// push-pull of that join raises eventMinTime instead of replaying.
@@ -132,18 +133,17 @@ func Create(conf *Config) (*Serf, error) {
 	}
 
 	s := &Serf{
-		config:        conf,
-		logger:        logger,
-		codec:         newWireCodec(),
-		members:       make(map[string]*memberState),
-		failed:        make(map[string]*memberState),
-		left:          make(map[string]*memberState),
-		recentIntents: make(map[string]nodeIntent),
-		events:        newEventRing(conf.EventBuffer),
-		queries:       newQueryState(conf.QueryBuffer),
-		shutdownCh:    make(chan struct{}),
-		state:         SerfAlive,
-		tags:          conf.Tags,
+		config:     conf,
+		logger:     logger,
+		codec:      newWireCodec(),
+		members:    make(map[string]*memberState),
+		failed:     make(map[string]*memberState),
+		left:       make(map[string]*memberState),
+		events:     newEventRing(conf.EventBuffer),
+		queries:    newQueryState(conf.QueryBuffer),
+		shutdownCh: make(chan struct{}),
+		state:      SerfAlive,
+		tags:       conf.Tags,
 	}
 	s.keyManager = &KeyManager{serf: s}
 

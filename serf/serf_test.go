@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -75,6 +76,71 @@ func TestRestartFromSnapshotRejoinsWithoutReplay(t *testing.T) {
 	serftest.Eventually(t, waitFor, hasAll("user events on restarted n1", names(n1), "after"))
 	if serftest.Contains(names(n1)(), "before") {
 		t.Fatal("old event replayed after restart")
+	}
+}
+
+// A node that crashes right after handling user events and a query, and
+// restarts on its snapshot as the crash left it (nothing flushed at
+// shutdown), is not handed any of them again, though its peer offers the
+// events again in push/pull.
+func TestCrashRestartFromSnapshotDoesNotReplay(t *testing.T) {
+	dir := t.TempDir()
+	snapPath := filepath.Join(dir, "snap")
+	c := serftest.NewCluster(t, 2, func(i int, conf *serf.Config) {
+		if i == 1 {
+			conf.SnapshotPath = snapPath
+		}
+	})
+	c.JoinAll()
+	n0 := c.Members[0].Serf
+	for _, name := range []string{"a", "b", "c"} {
+		if err := n0.UserEvent(name, nil, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := n0.Query("q", nil, &serf.QueryParam{Timeout: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	handled := func(m *serftest.Member) func() []string {
+		return func() []string {
+			var out []string
+			for _, e := range m.Events.All() {
+				switch e := e.(type) {
+				case serf.UserEvent:
+					out = append(out, e.Name)
+				case *serf.Query:
+					out = append(out, "query "+e.Name)
+				}
+			}
+			return out
+		}
+	}
+	serftest.Eventually(t, waitFor, hasAll("n1 handled", handled(c.Members[1]), "a", "b", "c", "query q"))
+
+	// The crash: the file as it is on disk now, whatever n1 does later.
+	data, err := os.ReadFile(snapPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapPath = filepath.Join(dir, "crashed")
+	if err := os.WriteFile(snapPath, data, 0600); err != nil {
+		t.Fatal(err)
+	}
+	n1 := c.Restart(1)
+	serftest.Eventually(t, 10*time.Second, func() error {
+		if serftest.CountStatus(n1.Serf, serf.StatusAlive) != 2 {
+			return errors.New("restarted n1 has not re-joined n0")
+		}
+		return nil
+	})
+	if err := n0.UserEvent("after", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	serftest.Eventually(t, waitFor, hasAll("restarted n1 handled", handled(n1), "after"))
+	for _, old := range []string{"a", "b", "c", "query q"} {
+		if serftest.Contains(handled(n1)(), old) {
+			t.Fatalf("%q handled again after the crash: %v", old, handled(n1)())
+		}
 	}
 }
 

@@ -54,7 +54,7 @@ func (s *Snapshotter) compact() error {
 	if renameErr == nil {
 		syncDir(filepath.Dir(s.path))
 	}
-	fh, err := os.OpenFile(s.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0755)
+	fh, err := os.OpenFile(s.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, snapshotFileMode)
 	if err != nil {
 		return fmt.Errorf("reopen snapshot: %w", err)
 	}
@@ -64,6 +64,7 @@ func (s *Snapshotter) compact() error {
 		return fmt.Errorf("stat snapshot: %w", err)
 	}
 	s.fh, s.w = fh, bufio.NewWriter(fh)
+	s.unsynced = renameErr != nil // the compacted content was synced before the rename
 	s.size = st.Size()
 	s.lastFlush = time.Now()
 	if renameErr != nil {
@@ -72,9 +73,12 @@ func (s *Snapshotter) compact() error {
 	return nil
 }
 
-// writeSynced creates path (mode 0755, like real Serf) holding data, synced.
+// writeSynced creates path (snapshotFileMode) holding data, synced. A
+// leftover file of that name from an earlier failure is replaced, so its
+// mode is set again too.
 func writeSynced(path string, data []byte) error {
-	fh, err := os.OpenFile(path, os.O_RDWR|os.O_TRUNC|os.O_CREATE, 0755)
+	os.Remove(path)
+	fh, err := os.OpenFile(path, os.O_RDWR|os.O_TRUNC|os.O_CREATE|os.O_EXCL, snapshotFileMode)
 	if err != nil {
 		return err
 	}

@@ -11,20 +11,63 @@ import (
 // Recording: the snapshot's pipeline stage hands every event to the
 // recorder goroutine, which owns the file and appends one line per change.
 
-// snapshotForwarding is the work of the snapshot's pipeline stage: each
-// event is queued for recording first (dropped from the snapshot, with a
-// warning, if the recorder is over two thousand events behind), then passed
-// on unchanged. When the stage ends, the recorder's queue is closed.
+// snapshotForwarding is the work of the snapshot's pipeline stage. A user
+// event or query that moves its clock past what the file holds is passed
+// on only once the recorder has written that clock to the file (synced):
+// so an application is never handed an event that, after a crash, the
+// restarted node would not know it had handled. Everything else is queued
+// for recording (dropped from the snapshot, with a warning, if the recorder
+// is over two thousand events behind) and passed on at once, unchanged.
+// When the stage ends, the recorder's queue is closed.
 type snapshotForwarding struct{ s *Snapshotter }
 
 func (f snapshotForwarding) take(e Event, pass func(Event)) {
-	f.s.queueRecord(e)
+	if f.s.advancesClock(e) {
+		f.s.recordSynced(e)
+	} else {
+		f.s.queueRecord(e)
+	}
 	pass(e)
 }
 
 func (snapshotForwarding) due() <-chan time.Time { return nil }
 func (snapshotForwarding) release(func(Event))   {}
 func (f snapshotForwarding) stopped()            { close(f.s.recordCh) }
+
+// syncedRecord is an event the forwarding stage waits on: the recorder
+// closes done once the event's clock line is in the file.
+type syncedRecord struct {
+	Event
+	done chan struct{}
+}
+
+// advancesClock reports whether e is a user event or query newer than any
+// the stage has had recorded, and if so notes its time. Stage goroutine
+// only.
+func (s *Snapshotter) advancesClock(e Event) bool {
+	switch e := e.(type) {
+	case UserEvent:
+		if e.LTime > s.stageEventClock {
+			s.stageEventClock = e.LTime
+			return true
+		}
+	case queryLTimer:
+		if e.queryLTime() > s.stageQueryClock {
+			s.stageQueryClock = e.queryLTime()
+			return true
+		}
+	}
+	return false
+}
+
+// recordSynced has the recorder record e, behind everything queued before
+// it, and waits until it is written and synced. The recorder runs until
+// the stage has ended, so this always returns.
+func (s *Snapshotter) recordSynced(e Event) {
+	r := syncedRecord{Event: e, done: make(chan struct{})}
+	s.recordCh <- r
+	<-r.done
+}
 
 func (s *Snapshotter) queueRecord(e Event) {
 	select {
@@ -63,6 +106,7 @@ func (s *Snapshotter) record() {
 			if s.w != nil && s.w.Buffered() > 0 && time.Since(s.lastFlush) > snapshotFlushInterval {
 				s.flush()
 			}
+			s.syncIfDirty()
 		}
 	}
 }
@@ -103,6 +147,12 @@ func (s *Snapshotter) finish() {
 }
 
 func (s *Snapshotter) recordEvent(e Event) {
+	if r, ok := e.(syncedRecord); ok {
+		s.recordEvent(r.Event)
+		s.sync()
+		close(r.done)
+		return
+	}
 	if s.leaving || e == nil {
 		return
 	}
@@ -237,5 +287,36 @@ func (s *Snapshotter) write(line string) error {
 
 func (s *Snapshotter) flush() error {
 	s.lastFlush = time.Now()
+	if s.w.Buffered() > 0 {
+		s.unsynced = true
+	}
 	return s.w.Flush()
+}
+
+// sync writes out what is buffered and fsyncs the file, so the lines
+// survive a crash of the machine, not only of the process.
+func (s *Snapshotter) sync() {
+	if s.fh == nil {
+		return
+	}
+	if err := s.flush(); err != nil {
+		s.logger.Printf("[ERR] serf: Failed to flush snapshot: %v", err)
+		return
+	}
+	if !s.unsynced {
+		return
+	}
+	if err := s.fh.Sync(); err != nil {
+		s.logger.Printf("[ERR] serf: Failed to sync snapshot: %v", err)
+		return
+	}
+	s.unsynced = false
+}
+
+// syncIfDirty fsyncs lines flushed since the last sync (member lines and
+// clock lines are flushed without syncing; the tick bounds their risk).
+func (s *Snapshotter) syncIfDirty() {
+	if s.unsynced {
+		s.sync()
+	}
 }

@@ -481,3 +481,74 @@ func TestPreviousNodeString(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// copyFile is what a crash leaves: the file as it is on disk now.
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.WriteFile(to, []byte(readFile(t, from)), 0600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// By the time a user event or query leaves the snapshot stage, its clock
+// is in the file: a crash right after it was handled (the file copied as
+// it is, nothing flushed at shutdown) still remembers it.
+func TestSnapshotClocksAreOnDiskBeforeDelivery(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "snap")
+	h := startSnap(t, path, false, 1<<20, make(chan Event, 16))
+	for lt := LamportTime(5); lt < 8; lt++ {
+		h.send(UserEvent{LTime: lt, Name: "deploy"})
+		h.send(&snapTestQuery{ltime: lt + 10, name: "q"})
+	}
+	crash := filepath.Join(dir, "crash")
+	copyFile(t, path, crash)
+
+	s, err := openSnapshot(crash, 1<<20, false, nil, new(LamportClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.fh.Close()
+	if s.LastEventClock() != 7 || s.LastQueryClock() != 17 {
+		t.Fatalf("after a crash the snapshot remembers event clock %d and query clock %d, want 7 and 17:\n%s",
+			s.LastEventClock(), s.LastQueryClock(), readFile(t, crash))
+	}
+}
+
+// Snapshot files, written or compacted, are readable by their owner only
+// (as the keyring file is).
+func TestSnapshotFileModes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "snap")
+	h := startSnap(t, path, false, 1<<20, nil)
+	h.send(UserEvent{LTime: 1, Name: "x"})
+	h.stop()
+	mode := func() os.FileMode {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Mode().Perm()
+	}
+	if m := mode(); m != 0600 {
+		t.Fatalf("new snapshot mode %o, want 600", m)
+	}
+	s, err := openSnapshot(path, 1<<20, false, nil, new(LamportClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if s.fh != nil {
+			s.fh.Close()
+		}
+	}()
+	if err := s.compact(); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(); m != 0600 {
+		t.Fatalf("compacted snapshot mode %o, want 600", m)
+	}
+	if _, err := os.Stat(path + snapshotCompactSuffix); !os.IsNotExist(err) {
+		t.Fatalf("temporary file left behind: %v", err)
+	}
+}

@@ -19,7 +19,15 @@ type eventRing struct {
 }
 
 func newEventRing(size int) eventRing {
-	return eventRing{dedupRing: newDedupRing(size, sameUserEvent)}
+	ring := newDedupRing(size, sameUserEvent)
+	ring.limit(maxEventsPerLTime, maxEventBufferBytes, userEventEntrySize)
+	return eventRing{dedupRing: ring}
+}
+
+// userEventEntrySize is what a remembered event counts against
+// maxEventBufferBytes: about its share of our push/pull state.
+func userEventEntrySize(e userEventEntry) int {
+	return len(e.Name) + len(e.Payload) + eventEntryOverhead
 }
 
 // sameUserEvent: two user events at one Lamport time are the same event
@@ -81,6 +89,12 @@ func (s *Serf) handleUserEvent(msg *messageUserEvent) bool {
 	switch verdict {
 	case outOfWindow:
 		s.logger.Printf("[WARN] serf: received old event %s from time %d (current: %d)", msg.Name, msg.LTime, cur)
+		return false
+	case slotFull:
+		s.limits.crowdedEvents.drop(s.logger, "[WARN] serf: Too many user events at time %d, dropping (limit %d per time)", msg.LTime, maxEventsPerLTime)
+		return false
+	case ringFull:
+		s.limits.fullEventBuffer.drop(s.logger, "[WARN] serf: Recent user events take %d bytes or more, dropping new ones", maxEventBufferBytes)
 		return false
 	case admitted:
 	default:
