@@ -250,8 +250,11 @@ func (n *Net) Loss(percent int) {
 		n.t.Fatalf("netns: loss %d%% out of range", percent)
 	}
 	n.each(func(*Node) string {
-		if percent == 0 {
+		switch percent {
+		case 0:
 			return flush("loss")
+		case 100:
+			return flush("loss") + "add rule inet serffault loss drop\n"
 		}
 		return flush("loss") + fmt.Sprintf("add rule inet serffault loss numgen random mod 100 < %d drop\n", percent)
 	})
