@@ -23,7 +23,13 @@ REAL_DIR      := $(CURDIR)/.cache/realserf-$(REAL_VERSION)
 REAL_BIN      := $(REAL_DIR)/serf
 REAL_ENV      := SERF_REAL_BIN=$(REAL_BIN) SERF_REQUIRE_REAL_BIN=1
 
-.PHONY: all build real-serf test fmt fmt-check vet lint tidy-check install-check race cover e2e interop testutil bench bench-cluster clean
+# The fault-injection suite (TestFault* in e2e/ and interop/) runs agents in
+# network namespaces it creates with `ip` and `nft`. netns-deps installs
+# iproute2 and nftables with apt-get where they are missing; as root, the
+# suite must then run (SERF_REQUIRE_NETNS turns its skip into a failure).
+NETNS_ENV := $(if $(filter 0,$(shell id -u)),SERF_REQUIRE_NETNS=1)
+
+.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster clean
 
 all: build
 
@@ -40,6 +46,11 @@ $(REAL_BIN):
 	stage=$$(mktemp -d $(CURDIR)/.cache/install-XXXXXX) && \
 	(cd $$stage && GOBIN=$$stage GOFLAGS= $(GO) install github.com/hashicorp/serf/cmd/serf@$(REAL_VERSION)) && \
 	rm -rf $(REAL_DIR) && mv $$stage $(REAL_DIR)
+
+netns-deps:
+	@if command -v ip >/dev/null 2>&1 && command -v nft >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" != 0 ]; then echo "netns-deps: not root and ip/nft missing; the fault suite will skip"; \
+	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2 nftables; fi
 
 fmt:
 	gofmt -w $$(git ls-files -co --exclude-standard '*.go')
@@ -93,16 +104,21 @@ testutil:
 # Multi-agent tests of our own binary (TestMain builds it), a module of its
 # own so that only it requires testutil. The tests mostly wait on gossip
 # timers, so more of them run at once than there are cores.
-e2e:
-	cd e2e && $(GO) vet ./... && $(GO) test -count=1 -parallel 4 -timeout 8m ./...
+e2e: netns-deps
+	cd e2e && $(GO) vet ./... && $(NETNS_ENV) $(GO) test -count=1 -parallel 4 -timeout 8m ./...
 
 # Everything that needs the real Serf v0.10.2, in two modules: interop (our
 # agent and CLI against the real binary and upstream's client library;
 # TestMain builds both binaries) and interop/library (our client and serf
 # packages against real agents).
-interop: real-serf
-	cd interop && $(GO) vet ./... && $(REAL_ENV) $(GO) test -count=1 -parallel 4 -timeout 10m ./...
+interop: real-serf netns-deps
+	cd interop && $(GO) vet ./... && $(REAL_ENV) $(NETNS_ENV) $(GO) test -count=1 -parallel 4 -timeout 10m ./...
 	cd interop/library && $(GO) vet ./... && $(REAL_ENV) $(GO) test -count=1 -parallel 4 -timeout 10m ./...
+
+# Only the fault-injection suite (it also runs inside e2e and interop).
+fault: real-serf netns-deps
+	cd e2e && $(NETNS_ENV) $(GO) test -count=1 -timeout 8m -run 'TestFault' -v ./...
+	cd interop && $(REAL_ENV) $(NETNS_ENV) $(GO) test -count=1 -timeout 8m -run 'TestFault' -v ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS)

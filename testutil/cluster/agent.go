@@ -21,7 +21,11 @@ type Agent struct {
 	Bin      string // binary that runs the agent; default CLI for this agent
 	BindAddr string // 127.0.0.1:port (gossip, TCP+UDP)
 	RPCAddr  string // 127.0.0.1:port
-	t        testing.TB
+	// Prefix is the command every process of this agent runs under (the
+	// agent itself and CLI calls through a.CLI), e.g. `ip netns exec NS`
+	// for an agent in a network namespace. Empty: run bin directly.
+	Prefix []string
+	t      testing.TB
 }
 
 // Options configure StartAgent.
@@ -35,6 +39,11 @@ type Options struct {
 	// NoWait returns as soon as the process started, without waiting for
 	// the banner (for tests of startup failures).
 	NoWait bool
+	// Prefix runs the agent, and every CLI call made through the Agent, as
+	// `Prefix... bin ...` (see Agent.Prefix). With a prefix the RPC address
+	// may not be reachable from the test process, so readiness is checked
+	// with `serf members` run under the same prefix instead of a dial.
+	Prefix []string
 }
 
 // StartAgent runs `bin agent -node NAME -bind 127.0.0.1:P -rpc-addr
@@ -60,7 +69,7 @@ func StartAgent(t testing.TB, bin string, opts Options) *Agent {
 }
 
 func tryStartAgent(t testing.TB, bin string, opts Options) (*Agent, error) {
-	a := &Agent{Name: opts.Name, Bin: bin, BindAddr: opts.BindAddr, RPCAddr: opts.RPCAddr, t: t}
+	a := &Agent{Name: opts.Name, Bin: bin, BindAddr: opts.BindAddr, RPCAddr: opts.RPCAddr, Prefix: opts.Prefix, t: t}
 	if a.BindAddr == "" {
 		gossip, err := FreeGossipPort()
 		if err != nil {
@@ -76,7 +85,7 @@ func tryStartAgent(t testing.TB, bin string, opts Options) (*Agent, error) {
 		a.RPCAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(rpc))
 	}
 	args := append([]string{"agent", "-node", opts.Name, "-bind", a.BindAddr, "-rpc-addr", a.RPCAddr}, opts.Args...)
-	p, err := startProc(opts.Env, bin, args...)
+	p, err := startProc(opts.Env, a.command(bin), a.args(args)...)
 	if err != nil {
 		t.Fatalf("start agent %s: %v", opts.Name, err)
 	}
@@ -92,6 +101,12 @@ func tryStartAgent(t testing.TB, bin string, opts Options) (*Agent, error) {
 		if !strings.Contains(p.Output(), "Serf agent running!") {
 			return fmt.Errorf("no banner yet")
 		}
+		if len(a.Prefix) > 0 {
+			if res := a.CLI(t, "members"); res.Code != 0 {
+				return fmt.Errorf("rpc not answering: %s", res)
+			}
+			return nil
+		}
 		c, err := net.DialTimeout("tcp", a.RPCAddr, time.Second)
 		if err != nil {
 			return fmt.Errorf("rpc not reachable: %w", err)
@@ -102,9 +117,29 @@ func tryStartAgent(t testing.TB, bin string, opts Options) (*Agent, error) {
 	return a, err
 }
 
-// CLI runs `a.Bin CMD -rpc-addr ADDR ARGS...` against this agent.
+// command and args turn `bin args...` into the command line under a's
+// Prefix.
+func (a *Agent) command(bin string) string {
+	if len(a.Prefix) > 0 {
+		return a.Prefix[0]
+	}
+	return bin
+}
+
+func (a *Agent) args(args []string) []string {
+	if len(a.Prefix) > 0 {
+		return append(append(append([]string{}, a.Prefix[1:]...), a.Bin), args...)
+	}
+	return args
+}
+
+// CLI runs `a.Bin CMD -rpc-addr ADDR ARGS...` against this agent (under
+// a.Prefix, if any).
 func (a *Agent) CLI(t testing.TB, cmd string, args ...string) Result {
 	t.Helper()
+	if len(a.Prefix) > 0 {
+		return Run(t, nil, a.command(a.Bin), a.args(append([]string{cmd, "-rpc-addr", a.RPCAddr}, args...))...)
+	}
 	return CLI(t, a.Bin, a.RPCAddr, cmd, args...)
 }
 
