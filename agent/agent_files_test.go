@@ -65,3 +65,21 @@ func TestTagsFileWrittenAtomically(t *testing.T) {
 		t.Fatalf("files beside the tags file: %v", entries)
 	}
 }
+
+// When the tags file cannot be written the change is undone, so the live
+// tags keep matching what a restart would read.
+func TestUnwritableTagsFileUndoesChange(t *testing.T) {
+	tagsFile := filepath.Join(t.TempDir(), "missing-dir", "tags.json")
+	n := startNode(t, "tags", func(c *Config) { c.TagsFile = tagsFile })
+	before := n.agent.Serf().LocalMember().Tags
+	err := n.agent.UpdateTags(map[string]string{"role": "db"}, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "Failed to write tags file: ") {
+		t.Fatalf("unwritable tags file: %v", err)
+	}
+	if live := n.agent.Serf().LocalMember().Tags; !maps.Equal(live, before) {
+		t.Fatalf("live tags %v, want %v", live, before)
+	}
+	if !strings.Contains(n.console.String(), "[ERR] agent: Failed to write tags file: ") {
+		t.Fatalf("no error logged\n%s", n.console)
+	}
+}
