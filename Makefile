@@ -29,7 +29,7 @@ REAL_ENV      := SERF_REAL_BIN=$(REAL_BIN) SERF_REQUIRE_REAL_BIN=1
 # suite must then run (SERF_REQUIRE_NETNS turns its skip into a failure).
 NETNS_ENV := $(if $(filter 0,$(shell id -u)),SERF_REQUIRE_NETNS=1)
 
-.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster clean
+.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster soak clean
 
 all: build
 
@@ -126,6 +126,15 @@ bench:
 # 64 real agent processes on 127.0.0.1; not part of `make test`.
 bench-cluster:
 	cd e2e && SERF_E2E_LARGE=1 $(GO) test -count=1 -timeout 10m -run 'TestLargeCluster' -bench 'BenchmarkCluster' -benchtime 1x .
+
+# Our agents on 127.0.0.1 under churn (kill -9, leaves, restarts), user
+# events, queries and hostile RPC clients for DURATION; fails if a stable
+# agent's goroutines, descriptors or RSS grow beyond the tolerances stated
+# in e2e/soak_test.go. Not part of `make test`.
+DURATION     ?= 5m
+SOAK_TIMEOUT ?= 3h
+soak:
+	cd e2e && SERF_E2E_SOAK=$(DURATION) $(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' .
 
 clean:
 	rm -rf bin .cache

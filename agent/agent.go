@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/serf-clone/serf/client"
+	"github.com/serf-clone/serf/internal/atomicfile"
 	"github.com/serf-clone/serf/serf"
 )
 
@@ -36,7 +38,8 @@ type Agent struct {
 	handlersMu sync.Mutex
 	handlers   []EventHandler // copy-on-write
 
-	tagsMu sync.Mutex // serializes tag changes (file write, then gossip)
+	tagsMu   sync.Mutex        // serializes tag changes (serf, then the file)
+	tagsFile atomicfile.Writer // rewrites of conf.TagsFile
 
 	shutdownMu sync.Mutex
 	stopping   atomic.Bool // set as soon as Shutdown begins
@@ -381,8 +384,8 @@ func (a *Agent) Query(name string, payload []byte, params *serf.QueryParam) (*se
 	return resp, err
 }
 
-// SetTags replaces the local tags: the tags file (if any) is written first,
-// then the change is gossiped.
+// SetTags replaces the local tags and gossips the change; the tags file
+// (if any) is written once Serf has accepted them.
 func (a *Agent) SetTags(tags map[string]string) error {
 	a.tagsMu.Lock()
 	defer a.tagsMu.Unlock()
@@ -406,14 +409,28 @@ func (a *Agent) UpdateTags(set map[string]string, del []string) error {
 	return a.setTagsLocked(tags)
 }
 
+// setTagsLocked hands tags to Serf first, which refuses tags whose
+// encoding exceeds memberlist's metadata limit without changing anything,
+// and writes the tags file only for tags Serf took: a refused change must
+// not reach the file, or the next start would fail on it. If the file
+// cannot be written the previous tags are put back, so file and live tags
+// agree either way.
 func (a *Agent) setTagsLocked(tags map[string]string) error {
+	old := a.serf.LocalMember().Tags
+	err := a.serf.SetTags(tags)
+	if !maps.Equal(a.serf.LocalMember().Tags, tags) {
+		return err // refused: nothing changed
+	}
 	if a.conf.TagsFile != "" {
-		if err := a.writeTagsFile(tags); err != nil {
-			a.logger.Printf("[ERR] agent: %s", err)
-			return err
+		if ferr := a.writeTagsFile(tags); ferr != nil {
+			a.logger.Printf("[ERR] agent: %s", ferr)
+			_ = a.serf.SetTags(old)
+			return ferr
 		}
 	}
-	return a.serf.SetTags(tags)
+	// An error here is from gossiping the accepted tags (e.g. a broadcast
+	// timeout); they are live and persisted all the same.
+	return err
 }
 
 // InstallKey asks every member to add key to its keyring.

@@ -30,13 +30,16 @@ func (a *Agent) loadTagsFile(path string) error {
 	return nil
 }
 
-// writeTagsFile stores tags as indented JSON (no trailing newline), 0600.
+// writeTagsFile stores tags as indented JSON (no trailing newline), 0600
+// for a new file. The file is replaced atomically (see atomicfile), so a
+// crash mid-write leaves the previous tags, never a torn file.
 func (a *Agent) writeTagsFile(tags map[string]string) error {
 	data, err := json.MarshalIndent(tags, "", "  ")
 	if err != nil {
 		return fmt.Errorf("Failed to encode tags: %s", err)
 	}
-	if err := os.WriteFile(a.conf.TagsFile, data, 0600); err != nil {
+	err = a.tagsFile.Rewrite(a.conf.TagsFile, 0600, func() ([]byte, error) { return data, nil })
+	if err != nil {
 		return fmt.Errorf("Failed to write tags file: %s", err)
 	}
 	return nil

@@ -143,7 +143,11 @@ func (c *rpcConn) handleJoin(seq uint64) error {
 	if err := c.decodeBody(&req); err != nil {
 		return err
 	}
-	n, err := c.srv.agent.Join(req.Existing, req.Replay)
+	var n int
+	var err error
+	if !c.srv.abandonable(func() { n, err = c.srv.agent.Join(req.Existing, req.Replay) }) {
+		return errServerStopping
+	}
 	return c.reply(seq, err, &client.JoinResponse{Num: int32(n)})
 }
 
@@ -260,15 +264,21 @@ func (c *rpcConn) handleKey(cmd string, seq uint64) error {
 		resp *serf.KeyResponse
 		err  error
 	)
-	switch cmd {
-	case client.InstallKeyCommand:
-		resp, err = a.InstallKey(req.Key)
-	case client.UseKeyCommand:
-		resp, err = a.UseKey(req.Key)
-	case client.RemoveKeyCommand:
-		resp, err = a.RemoveKey(req.Key)
-	default:
-		resp, err = a.ListKeys()
+	// Key operations wait for the cluster's answers (a query timeout).
+	stopped := !c.srv.abandonable(func() {
+		switch cmd {
+		case client.InstallKeyCommand:
+			resp, err = a.InstallKey(req.Key)
+		case client.UseKeyCommand:
+			resp, err = a.UseKey(req.Key)
+		case client.RemoveKeyCommand:
+			resp, err = a.RemoveKey(req.Key)
+		default:
+			resp, err = a.ListKeys()
+		}
+	})
+	if stopped {
+		return errServerStopping
 	}
 	// The client always reads a body for key commands, error or not.
 	body := client.KeyResponse{Messages: map[string]string{}}

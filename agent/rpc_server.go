@@ -142,6 +142,9 @@ type RPCServer struct {
 	atCap    bool   // in a connection-cap episode (one WARN each)
 	wg       sync.WaitGroup
 	acceptWG sync.WaitGroup
+	// calls counts requests abandoned at Shutdown (see abandonable): they
+	// run on until the call they made returns, which the callee bounds.
+	calls sync.WaitGroup
 }
 
 // NewRPCServer starts serving on ln with default limits. authKey ""
@@ -171,7 +174,8 @@ func NewRPCServerWithOptions(agent *Agent, ln net.Listener, logOutput io.Writer,
 func (s *RPCServer) Addr() net.Addr { return s.ln.Addr() }
 
 // Shutdown closes the listener and every connection and waits for their
-// goroutines. Idempotent.
+// goroutines. It does not wait for calls that cannot be cancelled, such as
+// a join to hosts that never answer (see abandonable). Idempotent.
 func (s *RPCServer) Shutdown() {
 	s.mu.Lock()
 	if s.stopped {
@@ -191,6 +195,47 @@ func (s *RPCServer) Shutdown() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+}
+
+// abandonable runs call, a request's work that may block for long and
+// cannot be cancelled, on a goroutine of its own and waits for it to
+// return or for Shutdown, reporting false in the latter case. memberlist's
+// Join takes no context and waits up to its TCP timeout for each address
+// that accepts but never answers; at Shutdown the connection stops waiting
+// so neither the server's nor the agent's shutdown is held up, and call
+// runs to its end (its result dropped), counted in s.calls.
+func (s *RPCServer) abandonable(call func()) bool {
+	done := make(chan struct{})
+	s.calls.Add(1)
+	go func() {
+		defer s.calls.Done()
+		defer close(done)
+		call()
+	}()
+	select {
+	case <-done:
+		return true
+	case <-s.stopCh:
+		return false
+	}
+}
+
+// waitCalls waits up to timeout for abandoned calls to end and reports
+// whether they did.
+func (s *RPCServer) waitCalls(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		s.calls.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 func (s *RPCServer) isStopped() bool {

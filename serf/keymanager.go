@@ -3,8 +3,9 @@ package serf
 import (
 	"encoding/base64"
 	"fmt"
-	"os"
 	"sync"
+
+	"github.com/serf-clone/serf/internal/atomicfile"
 )
 
 // KeyManager changes the gossip encryption keyring on every member at once,
@@ -14,6 +15,9 @@ type KeyManager struct {
 	// lock serialises key changes started from this node; listing may run
 	// alongside other listings.
 	lock sync.RWMutex
+	// keyringFile serialises rewrites of Config.KeyringFile: key queries
+	// from several members are answered on separate goroutines.
+	keyringFile atomicfile.Writer
 }
 
 // KeyResponse summarises a cluster-wide key operation.
@@ -255,17 +259,18 @@ func (s *Serf) sendKeyList(q *Query, answer *messageKeyResponse) {
 }
 
 // writeKeyringFile saves the keyring (see keyring_file.go), if a keyring
-// file is configured.
+// file is configured. The file is replaced atomically, and the keys are
+// read under the writer's lock so a later change is never overwritten by
+// an earlier one.
 func (s *Serf) writeKeyringFile() error {
 	if s.config.KeyringFile == "" {
 		return nil
 	}
-	data, err := EncodeKeyringFile(s.config.MemberlistConfig.Keyring.GetKeys())
-	if err != nil {
-		return err
-	}
 	// Key material: readable by the owner only.
-	if err := os.WriteFile(s.config.KeyringFile, data, 0o600); err != nil {
+	err := s.keyManager.keyringFile.Rewrite(s.config.KeyringFile, 0o600, func() ([]byte, error) {
+		return EncodeKeyringFile(s.config.MemberlistConfig.Keyring.GetKeys())
+	})
+	if err != nil {
 		return fmt.Errorf("Failed to write keyring file: %s", err)
 	}
 	return nil

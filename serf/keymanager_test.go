@@ -29,6 +29,9 @@ func TestKeyManagerRoundTrip(t *testing.T) {
 		}
 		conf.MemberlistConfig.Keyring = kr
 		conf.KeyringFile = filepath.Join(dir, conf.NodeName+".keyring")
+		// Each change is fsynced before it is answered; on a loaded
+		// machine that can take longer than the test timers' 160 ms.
+		conf.QueryTimeoutMult = 500
 	})
 	c.JoinAll()
 	km := c.Members[0].Serf.KeyManager()
