@@ -283,11 +283,11 @@ func TestRPCFuzzRigAnswers(t *testing.T) {
 // agent` does before starting. Memory: the decoded document is bounded by
 // the file (fuzzMaxInput); nothing is kept.
 func FuzzConfigFile(f *testing.F) {
+	dir := f.TempDir() // inputs run one at a time in each process
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > fuzzMaxInput {
 			return
 		}
-		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0600); err != nil {
 			t.Fatal(err)
 		}
@@ -309,11 +309,11 @@ func FuzzConfigFile(f *testing.F) {
 // a restart does; Create either fails with the agent's message or takes
 // the file's tags. Memory: the tags are bounded by the file (fuzzMaxInput).
 func FuzzTagsFile(f *testing.F) {
+	path := filepath.Join(f.TempDir(), "tags.json") // inputs run one at a time in each process
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > fuzzMaxInput {
 			return
 		}
-		path := filepath.Join(t.TempDir(), "tags.json")
 		if err := os.WriteFile(path, data, 0600); err != nil {
 			t.Fatal(err)
 		}
