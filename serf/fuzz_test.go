@@ -189,11 +189,10 @@ func FuzzDecodeTags(f *testing.F) {
 			return
 		}
 		in := serf.PeerInputOf(rig.serf())
-		within(t, "DecodeTags", func() {
-			if tags := in.DecodeTags(meta); tags == nil {
-				t.Error("nil tags")
-			}
-		})
+		// A msgpack nil after the magic byte decodes to a nil map, as in
+		// Serf (seed found-nil-map); reading it is fine, so only panics
+		// and hangs count.
+		within(t, "DecodeTags", func() { _ = in.DecodeTags(meta) })
 	})
 }
 
