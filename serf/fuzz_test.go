@@ -226,11 +226,11 @@ func FuzzPingPayload(f *testing.F) {
 // the replayed state is at most the file's size (fuzzMaxInput).
 func FuzzSnapshotOpen(f *testing.F) {
 	logger := log.New(io.Discard, "", 0)
+	path := filepath.Join(f.TempDir(), "snapshot") // inputs run one at a time in each process
 	f.Fuzz(func(t *testing.T, rejoin bool, content []byte) {
 		if len(content) > fuzzMaxInput {
 			return
 		}
-		path := filepath.Join(t.TempDir(), "snapshot")
 		if err := os.WriteFile(path, content, 0600); err != nil {
 			t.Fatal(err)
 		}
