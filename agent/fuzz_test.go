@@ -118,7 +118,8 @@ func (l *memListener) dial() (*io.PipeReader, *io.PipeWriter, error) {
 
 // rpcFuzzRig is an agent on a serftest network (no sockets) with two RPC
 // servers, one requiring fuzzAuthKey, its logs kept only in the monitor
-// ring. It is replaced every fuzzRigInputs inputs.
+// ring. It is replaced every fuzzRigInputs inputs, and after an input's
+// `leave` has shut it down.
 type rpcFuzzRig struct {
 	tb       testing.TB
 	net      *serftest.Network
@@ -131,7 +132,7 @@ type rpcFuzzRig struct {
 }
 
 func (r *rpcFuzzRig) listener(auth bool) *memListener {
-	if r.agent != nil && r.inputs >= fuzzRigInputs {
+	if r.agent != nil && (r.inputs >= fuzzRigInputs || r.stopped()) {
 		r.close()
 	}
 	if r.agent == nil {
@@ -142,6 +143,16 @@ func (r *rpcFuzzRig) listener(auth bool) *memListener {
 		return r.lnAuthed
 	}
 	return r.lnOpen
+}
+
+// stopped reports whether an input's `leave` has shut the agent down.
+func (r *rpcFuzzRig) stopped() bool {
+	select {
+	case <-r.agent.ShutdownCh():
+		return true
+	default:
+		return false
+	}
 }
 
 func (r *rpcFuzzRig) start() {
@@ -182,14 +193,12 @@ func (r *rpcFuzzRig) close() {
 	r.agent = nil
 }
 
-// reachesOutside reports whether the stream may hold a `join` (whose
-// addresses memberlist resolves with DNS, which fuzzing must not reach)
-// or a `leave` (which ends the agent). Command names are msgpack strings,
-// so they appear in the bytes as they are; any such input is skipped.
-// Both requests' handling is covered by the agent's own tests.
-func reachesOutside(stream []byte) bool {
-	s := strings.ReplaceAll(strings.ToLower(string(stream)), client.ForceLeaveCommand, "")
-	return strings.Contains(s, client.JoinCommand) || strings.Contains(s, client.LeaveCommand)
+// mayJoin reports whether the stream may hold a `join`, whose addresses
+// memberlist resolves with DNS, which fuzzing must not reach. Command
+// names are msgpack strings, so a join appears in the bytes as it is; any
+// such input is skipped (the agent's own tests cover join).
+func mayJoin(stream []byte) bool {
+	return strings.Contains(strings.ToLower(string(stream)), client.JoinCommand)
 }
 
 // FuzzRPCStream sends arbitrary bytes on one RPC connection, to the server
@@ -203,7 +212,7 @@ func FuzzRPCStream(f *testing.F) {
 	rig := &rpcFuzzRig{tb: f}
 	f.Cleanup(rig.close)
 	f.Fuzz(func(t *testing.T, auth bool, stream []byte) {
-		if len(stream) > fuzzMaxInput || reachesOutside(stream) {
+		if len(stream) > fuzzMaxInput || mayJoin(stream) {
 			return
 		}
 		if _, err := rig.exchange(auth, stream); err != nil {
@@ -250,12 +259,21 @@ func (r *rpcFuzzRig) exchange(auth bool, stream []byte) ([]byte, error) {
 	}
 }
 
-// The fuzz harness is not vacuous: a real request stream gets its replies.
+// The fuzz harness is not vacuous: a real request stream gets its replies,
+// also from the agent that replaces one a `leave` ended.
 func TestRPCFuzzRigAnswers(t *testing.T) {
 	rig := &rpcFuzzRig{tb: t}
 	t.Cleanup(rig.close)
 	hs := &client.HandshakeRequest{Version: client.IPCVersion}
-	for _, auth := range []bool{false, true} {
+	for i, auth := range []bool{false, true, false} {
+		if i == 2 {
+			if _, err := rig.exchange(false, rpcStream(t, client.HandshakeCommand, hs, client.LeaveCommand, nil)); err != nil {
+				t.Fatal(err)
+			}
+			if !rig.stopped() {
+				t.Fatal("leave did not stop the agent")
+			}
+		}
 		reqs := []interface{}{client.HandshakeCommand, hs, client.MembersCommand, nil}
 		if auth {
 			reqs = []interface{}{client.HandshakeCommand, hs, client.AuthCommand, &client.AuthRequest{AuthKey: fuzzAuthKey}, client.MembersCommand, nil}
@@ -430,6 +448,7 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	badFilter := rpcStream(t, client.HandshakeCommand, hs, client.MembersFilteredCommand, &client.MembersFilteredRequest{Name: "("},
 		client.StreamCommand, &client.StreamRequest{Type: "nope"})
 	unknown := rpcStream(t, client.HandshakeCommand, hs, "bogus", nil)
+	leave := rpcStream(t, client.HandshakeCommand, hs, client.LeaveCommand, nil, client.MembersCommand, nil)
 	wrongVersion := rpcStream(t, client.HandshakeCommand, &client.HandshakeRequest{Version: 9}, client.HandshakeCommand, hs,
 		client.HandshakeCommand, hs)
 
@@ -445,6 +464,7 @@ func TestFuzzSeedCorpus(t *testing.T) {
 			stream("no-handshake", false, noHandshake),
 			stream("bad-filters", false, badFilter),
 			stream("unknown-command", false, unknown),
+			stream("leave", false, leave),
 			stream("handshake-versions", false, wrongVersion),
 			stream("truncated", false, members[:len(members)-2]),
 			stream("header-str32-huge", false, []byte{0x82, 0xa7, 'C', 'o', 'm', 'm', 'a', 'n', 'd', 0xdb, 0x7f, 0xff, 0xff, 0xff}),
