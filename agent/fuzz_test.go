@@ -46,48 +46,48 @@ const (
 	fuzzAuthKey = "fuzz-token"
 )
 
-// memConn is one end of an in-memory connection that, unlike net.Pipe,
+// fuzzConn is one end of an in-memory connection that, unlike net.Pipe,
 // can be half-closed: the client writes its bytes and closes its side, and
 // the server still answers until it closes. Deadlines are ignored: the
 // client's bytes are all there at once, followed by EOF.
-type memConn struct {
+type fuzzConn struct {
 	r    *io.PipeReader
 	w    *io.PipeWriter
 	once sync.Once
 }
 
-type memAddr string
+type fuzzAddr string
 
-func (a memAddr) Network() string { return "mem" }
-func (a memAddr) String() string  { return string(a) }
+func (a fuzzAddr) Network() string { return "mem" }
+func (a fuzzAddr) String() string  { return string(a) }
 
-func (c *memConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
-func (c *memConn) Write(p []byte) (int, error) { return c.w.Write(p) }
-func (c *memConn) Close() error {
+func (c *fuzzConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c *fuzzConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c *fuzzConn) Close() error {
 	c.once.Do(func() {
 		_ = c.r.CloseWithError(net.ErrClosed)
 		_ = c.w.Close()
 	})
 	return nil
 }
-func (c *memConn) LocalAddr() net.Addr              { return memAddr("agent") }
-func (c *memConn) RemoteAddr() net.Addr             { return memAddr("fuzz-client") }
-func (c *memConn) SetDeadline(time.Time) error      { return nil }
-func (c *memConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *memConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *fuzzConn) LocalAddr() net.Addr              { return fuzzAddr("agent") }
+func (c *fuzzConn) RemoteAddr() net.Addr             { return fuzzAddr("fuzz-client") }
+func (c *fuzzConn) SetDeadline(time.Time) error      { return nil }
+func (c *fuzzConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *fuzzConn) SetWriteDeadline(time.Time) error { return nil }
 
-// memListener hands the RPC server the connections the target makes.
-type memListener struct {
+// fuzzListener hands the RPC server the connections the target makes.
+type fuzzListener struct {
 	conns  chan net.Conn
 	closed chan struct{}
 	once   sync.Once
 }
 
-func newMemListener() *memListener {
-	return &memListener{conns: make(chan net.Conn), closed: make(chan struct{})}
+func newFuzzListener() *fuzzListener {
+	return &fuzzListener{conns: make(chan net.Conn), closed: make(chan struct{})}
 }
 
-func (l *memListener) Accept() (net.Conn, error) {
+func (l *fuzzListener) Accept() (net.Conn, error) {
 	select {
 	case c := <-l.conns:
 		return c, nil
@@ -96,20 +96,20 @@ func (l *memListener) Accept() (net.Conn, error) {
 	}
 }
 
-func (l *memListener) Close() error {
+func (l *fuzzListener) Close() error {
 	l.once.Do(func() { close(l.closed) })
 	return nil
 }
 
-func (l *memListener) Addr() net.Addr { return memAddr("agent") }
+func (l *fuzzListener) Addr() net.Addr { return fuzzAddr("agent") }
 
 // dial connects to the server behind l; the caller gets the client's
 // reading end and writing end.
-func (l *memListener) dial() (*io.PipeReader, *io.PipeWriter, error) {
+func (l *fuzzListener) dial() (*io.PipeReader, *io.PipeWriter, error) {
 	toServerR, toServerW := io.Pipe()
 	toClientR, toClientW := io.Pipe()
 	select {
-	case l.conns <- &memConn{r: toServerR, w: toClientW}:
+	case l.conns <- &fuzzConn{r: toServerR, w: toClientW}:
 		return toClientR, toServerW, nil
 	case <-l.closed:
 		return nil, nil, net.ErrClosed
@@ -126,12 +126,12 @@ type rpcFuzzRig struct {
 	agent    *Agent
 	open     *RPCServer
 	authed   *RPCServer
-	lnOpen   *memListener
-	lnAuthed *memListener
+	lnOpen   *fuzzListener
+	lnAuthed *fuzzListener
 	inputs   int
 }
 
-func (r *rpcFuzzRig) listener(auth bool) *memListener {
+func (r *rpcFuzzRig) listener(auth bool) *fuzzListener {
 	if r.agent != nil && (r.inputs >= fuzzRigInputs || r.stopped()) {
 		r.close()
 	}
@@ -173,7 +173,7 @@ func (r *rpcFuzzRig) start() {
 		r.tb.Fatal(err)
 	}
 	r.agent, r.inputs = a, 0
-	r.lnOpen, r.lnAuthed = newMemListener(), newMemListener()
+	r.lnOpen, r.lnAuthed = newFuzzListener(), newFuzzListener()
 	opts := RPCServerOptions{AuthFailureDelay: time.Microsecond}
 	r.open = NewRPCServerWithOptions(a, r.lnOpen, logs, logs.Monitors(), opts)
 	opts.AuthKey = fuzzAuthKey
@@ -193,11 +193,11 @@ func (r *rpcFuzzRig) close() {
 	r.agent = nil
 }
 
-// mayJoin reports whether the stream may hold a `join`, whose addresses
+// fuzzMayJoin reports whether the stream may hold a `join`, whose addresses
 // memberlist resolves with DNS, which fuzzing must not reach. Command
 // names are msgpack strings, so a join appears in the bytes as it is; any
 // such input is skipped (the agent's own tests cover join).
-func mayJoin(stream []byte) bool {
+func fuzzMayJoin(stream []byte) bool {
 	return strings.Contains(strings.ToLower(string(stream)), client.JoinCommand)
 }
 
@@ -212,7 +212,7 @@ func FuzzRPCStream(f *testing.F) {
 	rig := &rpcFuzzRig{tb: f}
 	f.Cleanup(rig.close)
 	f.Fuzz(func(t *testing.T, auth bool, stream []byte) {
-		if len(stream) > fuzzMaxInput || mayJoin(stream) {
+		if len(stream) > fuzzMaxInput || fuzzMayJoin(stream) {
 			return
 		}
 		if _, err := rig.exchange(auth, stream); err != nil {
@@ -267,7 +267,7 @@ func TestRPCFuzzRigAnswers(t *testing.T) {
 	hs := &client.HandshakeRequest{Version: client.IPCVersion}
 	for i, auth := range []bool{false, true, false} {
 		if i == 2 {
-			if _, err := rig.exchange(false, rpcStream(t, client.HandshakeCommand, hs, client.LeaveCommand, nil)); err != nil {
+			if _, err := rig.exchange(false, fuzzRequests(t, client.HandshakeCommand, hs, client.LeaveCommand, nil)); err != nil {
 				t.Fatal(err)
 			}
 			if !rig.stopped() {
@@ -278,7 +278,7 @@ func TestRPCFuzzRigAnswers(t *testing.T) {
 		if auth {
 			reqs = []interface{}{client.HandshakeCommand, hs, client.AuthCommand, &client.AuthRequest{AuthKey: fuzzAuthKey}, client.MembersCommand, nil}
 		}
-		replies, err := rig.exchange(auth, rpcStream(t, reqs...))
+		replies, err := rig.exchange(auth, fuzzRequests(t, reqs...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,8 +357,8 @@ type fuzzSeed struct {
 	args []interface{}
 }
 
-// marshalSeed renders args in go's fuzz corpus file format.
-func marshalSeed(args ...interface{}) []byte {
+// fuzzMarshalSeed renders args in go's fuzz corpus file format.
+func fuzzMarshalSeed(args ...interface{}) []byte {
 	var b strings.Builder
 	b.WriteString("go test fuzz v1\n")
 	for _, a := range args {
@@ -374,15 +374,15 @@ func marshalSeed(args ...interface{}) []byte {
 	return []byte(b.String())
 }
 
-// checkSeedCorpus compares testdata/fuzz/<target>/<seed> with seeds, or
+// fuzzCheckSeedCorpus compares testdata/fuzz/<target>/<seed> with seeds, or
 // writes them when SERF_WRITE_FUZZ_SEEDS=1. Other files (inputs the fuzzer
 // found and someone added) are left alone.
-func checkSeedCorpus(t *testing.T, corpus map[string][]fuzzSeed) {
+func fuzzCheckSeedCorpus(t *testing.T, corpus map[string][]fuzzSeed) {
 	write := os.Getenv("SERF_WRITE_FUZZ_SEEDS") == "1"
 	for target, seeds := range corpus {
 		dir := filepath.Join("testdata", "fuzz", target)
 		for _, s := range seeds {
-			want := marshalSeed(s.args...)
+			want := fuzzMarshalSeed(s.args...)
 			path := filepath.Join(dir, s.name)
 			if write {
 				if err := os.MkdirAll(dir, 0755); err != nil {
@@ -401,9 +401,9 @@ func checkSeedCorpus(t *testing.T, corpus map[string][]fuzzSeed) {
 	}
 }
 
-// rpcStream encodes requests as the client library sends them: header,
+// fuzzRequests encodes requests as the client library sends them: header,
 // then body if not nil.
-func rpcStream(t *testing.T, reqs ...interface{}) []byte {
+func fuzzRequests(t *testing.T, reqs ...interface{}) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	enc := codec.NewEncoder(&buf, client.NewMsgpackHandle())
@@ -425,12 +425,12 @@ func rpcStream(t *testing.T, reqs ...interface{}) []byte {
 // The seed corpora: real request streams and files, and broken ones.
 func TestFuzzSeedCorpus(t *testing.T) {
 	hs := &client.HandshakeRequest{Version: client.IPCVersion}
-	members := rpcStream(t, client.HandshakeCommand, hs, client.MembersCommand, nil)
-	authed := rpcStream(t, client.HandshakeCommand, hs, client.AuthCommand, &client.AuthRequest{AuthKey: fuzzAuthKey},
+	members := fuzzRequests(t, client.HandshakeCommand, hs, client.MembersCommand, nil)
+	authed := fuzzRequests(t, client.HandshakeCommand, hs, client.AuthCommand, &client.AuthRequest{AuthKey: fuzzAuthKey},
 		client.MembersCommand, nil, client.StatsCommand, nil)
-	badAuth := rpcStream(t, client.HandshakeCommand, hs, client.AuthCommand, &client.AuthRequest{AuthKey: "wrong"},
+	badAuth := fuzzRequests(t, client.HandshakeCommand, hs, client.AuthCommand, &client.AuthRequest{AuthKey: "wrong"},
 		client.MembersCommand, nil)
-	busy := rpcStream(t, client.HandshakeCommand, hs,
+	busy := fuzzRequests(t, client.HandshakeCommand, hs,
 		client.MembersFilteredCommand, &client.MembersFilteredRequest{Tags: map[string]string{"role": "web.*"}, Status: "alive", Name: "f.*"},
 		client.EventCommand, &client.EventRequest{Name: "deploy", Payload: []byte("v1"), Coalesce: true},
 		client.TagsCommand, &client.TagsRequest{Tags: map[string]string{"role": "db"}, DeleteTags: []string{"dc"}},
@@ -444,18 +444,18 @@ func TestFuzzSeedCorpus(t *testing.T) {
 		client.ListKeysCommand, nil,
 		client.InstallKeyCommand, &client.KeyRequest{Key: "AQEBAQEBAQEBAQEBAQEBAQ=="},
 		client.StatsCommand, nil)
-	noHandshake := rpcStream(t, client.MembersCommand, nil)
-	badFilter := rpcStream(t, client.HandshakeCommand, hs, client.MembersFilteredCommand, &client.MembersFilteredRequest{Name: "("},
+	noHandshake := fuzzRequests(t, client.MembersCommand, nil)
+	badFilter := fuzzRequests(t, client.HandshakeCommand, hs, client.MembersFilteredCommand, &client.MembersFilteredRequest{Name: "("},
 		client.StreamCommand, &client.StreamRequest{Type: "nope"})
-	unknown := rpcStream(t, client.HandshakeCommand, hs, "bogus", nil)
-	leave := rpcStream(t, client.HandshakeCommand, hs, client.LeaveCommand, nil, client.MembersCommand, nil)
-	wrongVersion := rpcStream(t, client.HandshakeCommand, &client.HandshakeRequest{Version: 9}, client.HandshakeCommand, hs,
+	unknown := fuzzRequests(t, client.HandshakeCommand, hs, "bogus", nil)
+	leave := fuzzRequests(t, client.HandshakeCommand, hs, client.LeaveCommand, nil, client.MembersCommand, nil)
+	wrongVersion := fuzzRequests(t, client.HandshakeCommand, &client.HandshakeRequest{Version: 9}, client.HandshakeCommand, hs,
 		client.HandshakeCommand, hs)
 
 	stream := func(name string, auth bool, b []byte) fuzzSeed { return fuzzSeed{name, []interface{}{auth, b}} }
 	b := func(s string) []byte { return []byte(s) }
 	file := func(name, body string) fuzzSeed { return fuzzSeed{name, []interface{}{b(body)}} }
-	checkSeedCorpus(t, map[string][]fuzzSeed{
+	fuzzCheckSeedCorpus(t, map[string][]fuzzSeed{
 		"FuzzRPCStream": {
 			stream("handshake-members", false, members),
 			stream("handshake-auth-members", true, authed),

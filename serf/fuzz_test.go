@@ -46,8 +46,8 @@ const (
 	fuzzRigInputs = 256
 )
 
-// within runs fn and fails t if it has not returned by the deadline.
-func within(t *testing.T, what string, fn func()) {
+// fuzzWithin runs fn and fails t if it has not returned by the deadline.
+func fuzzWithin(t *testing.T, what string, fn func()) {
 	t.Helper()
 	done := make(chan struct{})
 	go func() {
@@ -141,7 +141,7 @@ func fuzzNotify(f *testing.F, typ byte) {
 		}
 		msg := append([]byte{typ}, body...)
 		in := serf.PeerInputOf(rig.serf())
-		within(t, "NotifyMsg", func() { in.NotifyMsg(msg) })
+		fuzzWithin(t, "NotifyMsg", func() { in.NotifyMsg(msg) })
 	})
 }
 
@@ -163,7 +163,7 @@ func FuzzNotifyMsg(f *testing.F) {
 			return
 		}
 		in := serf.PeerInputOf(rig.serf())
-		within(t, "NotifyMsg", func() { in.NotifyMsg(msg) })
+		fuzzWithin(t, "NotifyMsg", func() { in.NotifyMsg(msg) })
 	})
 }
 
@@ -176,7 +176,7 @@ func FuzzMergeRemoteState(f *testing.F) {
 			return
 		}
 		in := serf.PeerInputOf(rig.serf())
-		within(t, "MergeRemoteState", func() { in.MergeRemoteState(state, join) })
+		fuzzWithin(t, "MergeRemoteState", func() { in.MergeRemoteState(state, join) })
 	})
 }
 
@@ -192,7 +192,7 @@ func FuzzDecodeTags(f *testing.F) {
 		// A msgpack nil after the magic byte decodes to a nil map, as in
 		// Serf (seed found-nil-map); reading it is fine, so only panics
 		// and hangs count.
-		within(t, "DecodeTags", func() { _ = in.DecodeTags(meta) })
+		fuzzWithin(t, "DecodeTags", func() { _ = in.DecodeTags(meta) })
 	})
 }
 
@@ -209,7 +209,7 @@ func FuzzPingPayload(f *testing.F) {
 		}
 		s := rig.serf()
 		in := serf.PeerInputOf(s)
-		within(t, "NotifyPingComplete", func() { in.NotifyPingComplete(payload) })
+		fuzzWithin(t, "NotifyPingComplete", func() { in.NotifyPingComplete(payload) })
 		c, err := s.GetCoordinate()
 		if err != nil {
 			t.Fatal(err)
@@ -239,7 +239,7 @@ func FuzzSnapshotOpen(f *testing.F) {
 			clock, event, query serf.LamportTime
 		}
 		open := func() (st state) {
-			within(t, "NewSnapshotter", func() {
+			fuzzWithin(t, "NewSnapshotter", func() {
 				stop := make(chan struct{})
 				_, snap, err := serf.NewSnapshotter(path, 1<<20, rejoin, logger, new(serf.LamportClock), nil, stop)
 				if err != nil {
@@ -305,8 +305,8 @@ type fuzzSeed struct {
 	args []interface{}
 }
 
-// marshalSeed renders args in go's fuzz corpus file format.
-func marshalSeed(args ...interface{}) []byte {
+// fuzzMarshalSeed renders args in go's fuzz corpus file format.
+func fuzzMarshalSeed(args ...interface{}) []byte {
 	var b strings.Builder
 	b.WriteString("go test fuzz v1\n")
 	for _, a := range args {
@@ -322,15 +322,15 @@ func marshalSeed(args ...interface{}) []byte {
 	return []byte(b.String())
 }
 
-// checkSeedCorpus compares testdata/fuzz/<target>/<seed> with seeds, or
+// fuzzCheckSeedCorpus compares testdata/fuzz/<target>/<seed> with seeds, or
 // writes them when SERF_WRITE_FUZZ_SEEDS=1. Files not in seeds (inputs
 // the fuzzer found and someone added) are left alone.
-func checkSeedCorpus(t *testing.T, corpus map[string][]fuzzSeed) {
+func fuzzCheckSeedCorpus(t *testing.T, corpus map[string][]fuzzSeed) {
 	write := os.Getenv("SERF_WRITE_FUZZ_SEEDS") == "1"
 	for target, seeds := range corpus {
 		dir := filepath.Join("testdata", "fuzz", target)
 		for _, s := range seeds {
-			want := marshalSeed(s.args...)
+			want := fuzzMarshalSeed(s.args...)
 			path := filepath.Join(dir, s.name)
 			if write {
 				if err := os.MkdirAll(dir, 0755); err != nil {
@@ -349,7 +349,7 @@ func checkSeedCorpus(t *testing.T, corpus map[string][]fuzzSeed) {
 	}
 }
 
-func mustEncode(t *testing.T) func(b []byte, err error) []byte {
+func fuzzMust(t *testing.T) func(b []byte, err error) []byte {
 	return func(b []byte, err error) []byte {
 		t.Helper()
 		if err != nil {
@@ -363,7 +363,7 @@ func mustEncode(t *testing.T) func(b []byte, err error) []byte {
 // and a few broken ones.
 func TestFuzzSeedCorpus(t *testing.T) {
 	w := serf.NewWireEncoder()
-	must := mustEncode(t)
+	must := fuzzMust(t)
 	body := func(t byte, v interface{}) []byte { return must(w.Message(t, v))[1:] }
 
 	leave := body(serf.MsgLeave, &serf.WireLeave{LTime: 7, Node: "n1"})
@@ -415,7 +415,7 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	}
 	with := func(valid []interface{}, v []byte) []fuzzSeed { return seeds(append(valid, broken(v)...)...) }
 
-	checkSeedCorpus(t, map[string][]fuzzSeed{
+	fuzzCheckSeedCorpus(t, map[string][]fuzzSeed{
 		"FuzzNotifyLeave":     with([]interface{}{"leave", leave}, leave),
 		"FuzzNotifyJoin":      with([]interface{}{"join", join}, join),
 		"FuzzNotifyUserEvent": with([]interface{}{"user-event", event}, event),
