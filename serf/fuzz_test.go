@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/memberlist"
 	"github.com/serf-clone/serf/serf"
 	"github.com/serf-clone/serf/serf/coordinate"
 	"github.com/serf-clone/serf/serf/serftest"
@@ -74,6 +75,10 @@ type fuzzRig struct {
 	stop   chan struct{} // ends the event drain
 	done   chan struct{} // closed when the drain has ended
 	inputs int
+
+	keyring bool                // start members with an encryption keyring
+	kr      *memberlist.Keyring // their keyring
+	ltime   serf.LamportTime    // the last query time used by FuzzInternalQuery
 }
 
 func newFuzzRig(tb testing.TB) *fuzzRig {
@@ -99,11 +104,19 @@ func (r *fuzzRig) start() {
 	conf := serftest.TestConfig("fuzz", r.net.NewTransport("fuzz"), io.Discard)
 	events := make(chan serf.Event, 64)
 	conf.EventCh = events
+	if r.keyring {
+		key := bytes.Repeat([]byte{1}, 16)
+		kr, err := serf.NewKeyring([][]byte{key}, key)
+		if err != nil {
+			r.tb.Fatal(err)
+		}
+		conf.MemberlistConfig.Keyring, r.kr = kr, kr
+	}
 	s, err := serf.Create(conf)
 	if err != nil {
 		r.tb.Fatalf("create serf: %v", err)
 	}
-	r.s, r.inputs = s, 0
+	r.s, r.inputs, r.ltime = s, 0, 0
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	go func(stop, done chan struct{}) {
 		defer close(done)
@@ -164,6 +177,66 @@ func FuzzNotifyMsg(f *testing.F) {
 		}
 		in := serf.PeerInputOf(rig.serf())
 		fuzzWithin(t, "NotifyMsg", func() { in.NotifyMsg(msg) })
+	})
+}
+
+// FuzzInternalQuery sends the input as the payload of each internal query
+// that decodes one (_serf_install-key, -use-key, -remove-key and
+// _serf_conflict) to a member with a keyring. Those payloads are decoded
+// by the internal-query stage after NotifyMsg has returned, so a panic
+// there fails the run but a hang is caught only at shutdown (the rig's
+// Shutdown). Memory: the keyring grows by at most one key per input and
+// is dropped with the rig (fuzzRigInputs).
+func FuzzInternalQuery(f *testing.F) {
+	rig := newFuzzRig(f)
+	rig.keyring = true
+	w := serf.NewWireEncoder()
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		if len(payload) > fuzzMaxInput {
+			return
+		}
+		in := serf.PeerInputOf(rig.serf())
+		for _, name := range []string{"install-key", "use-key", "remove-key", "conflict"} {
+			rig.ltime++
+			msg, err := w.Message(serf.MsgQuery, &serf.WireQuery{
+				LTime: rig.ltime, ID: uint32(rig.ltime), Addr: net.IPv4(127, 0, 0, 1).To4(), Port: 1,
+				SourceNode: "peer", Timeout: time.Second, Name: serf.InternalQueryPrefix + name, Payload: payload,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fuzzWithin(t, "NotifyMsg", func() { in.NotifyMsg(msg) })
+		}
+	})
+}
+
+// FuzzInternalQuery's queries do reach the key manager: an install-key
+// query with a valid request installs the key.
+func TestFuzzInternalQueryReachesKeyring(t *testing.T) {
+	rig := newFuzzRig(t)
+	rig.keyring = true
+	s := rig.serf()
+	w := serf.NewWireEncoder()
+	key := bytes.Repeat([]byte{7}, 16)
+	req, err := w.Message(serf.MsgKeyRequest, &serf.WireKeyRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := w.Message(serf.MsgQuery, &serf.WireQuery{
+		LTime: 1, ID: 1, Addr: net.IPv4(127, 0, 0, 1).To4(), Port: 1, SourceNode: "peer",
+		Timeout: time.Second, Name: serf.InternalQueryPrefix + "install-key", Payload: req,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serf.PeerInputOf(s).NotifyMsg(msg)
+	serftest.Eventually(t, 5*time.Second, func() error {
+		for _, k := range rig.kr.GetKeys() {
+			if bytes.Equal(k, key) {
+				return nil
+			}
+		}
+		return fmt.Errorf("key not installed; keyring %v", rig.kr.GetKeys())
 	})
 }
 
@@ -395,7 +468,7 @@ func TestFuzzSeedCorpus(t *testing.T) {
 		},
 		QueryLTime: 6,
 	}))
-	keyReq := must(w.Message(serf.MsgKeyRequest, &serf.WireKeyRequest{Key: bytes.Repeat([]byte{1}, 16)}))
+	keyReq := must(w.Message(serf.MsgKeyRequest, &serf.WireKeyRequest{Key: bytes.Repeat([]byte{2}, 16)}))
 	keyResp := must(w.Message(serf.MsgKeyResponse, &serf.WireKeyResponse{Result: true, Keys: []string{"AQEBAQEBAQEBAQEBAQEBAQ=="}}))
 	coord := coordinate.NewCoordinate(coordinate.DefaultConfig())
 	coord.Vec[0], coord.Height = 0.002, 0.0001
@@ -427,6 +500,8 @@ func TestFuzzSeedCorpus(t *testing.T) {
 		"FuzzNotifyMsg": seeds("leave", must(w.Message(serf.MsgLeave, &serf.WireLeave{LTime: 1, Node: "x", Prune: true})),
 			"push-pull-as-message", pushPull, "key-request", keyReq, "key-response", keyResp,
 			"conflict", []byte{serf.MsgConflictResponse, 0x80}, "unknown-type", []byte{200, 1, 2}, "empty", []byte{}),
+		"FuzzInternalQuery": seeds("key-request", keyReq, "key-request-short-key", must(w.Message(serf.MsgKeyRequest, &serf.WireKeyRequest{Key: []byte{1, 2}})),
+			"node-name", b("fuzz"), "type-only", []byte{serf.MsgKeyRequest}, "empty", []byte{}, "not-a-map", []byte{serf.MsgKeyRequest, 0x93, 1, 2, 3}),
 		"FuzzMergeRemoteState": {
 			{"push-pull-join", []interface{}{true, pushPull}},
 			{"push-pull", []interface{}{false, pushPull}},
