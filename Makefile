@@ -29,7 +29,7 @@ REAL_ENV      := SERF_REAL_BIN=$(REAL_BIN) SERF_REQUIRE_REAL_BIN=1
 # suite must then run (SERF_REQUIRE_NETNS turns its skip into a failure).
 NETNS_ENV := $(if $(filter 0,$(shell id -u)),SERF_REQUIRE_NETNS=1)
 
-.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster soak clean
+.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster soak fuzz clean
 
 all: build
 
@@ -122,6 +122,21 @@ fault: real-serf netns-deps
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS)
+
+# Native Go fuzzing: every Fuzz target of the main module's packages, found
+# by grep (so a new target is picked up), each for FUZZTIME, one after
+# another. Not part of `make test`, which runs only the seed corpora in
+# testdata/fuzz/. An input that fails is saved by go under testdata/fuzz/
+# of its package; the run goes on and fails at the end.
+FUZZTIME ?= 10m
+fuzz:
+	@fail=; for dir in $$($(GO) list -f '{{.Dir}}' ./...); do \
+		for target in $$(cat $$dir/*_test.go 2>/dev/null | grep -o '^func Fuzz[A-Za-z0-9_]*(' | sed 's/^func //; s/($$//'); do \
+			echo "fuzz: $$target in $$dir for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$dir" || fail="$$fail $$target"; \
+		done; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz failures:$$fail"; exit 1; fi
 
 # 64 real agent processes on 127.0.0.1; not part of `make test`.
 bench-cluster:
