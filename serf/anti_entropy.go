@@ -2,9 +2,9 @@ package serf
 
 import (
 	"math/rand/v2"
-	"sync/atomic"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
