@@ -264,16 +264,17 @@ func startBenchAgents(t *testing.T, bin string, n int) []*benchAgent {
 func (a *benchAgent) record(ch <-chan map[string]interface{}) {
 	for ev := range ch {
 		at := time.Now()
-		kind, _ := ev["Event"].(string)
+		kind := str(ev["Event"])
 		var names []string
 		if kind == "user" {
-			name, _ := ev["Name"].(string)
-			names = append(names, name)
+			names = append(names, str(ev["Name"]))
 		} else if ms, ok := ev["Members"].([]interface{}); ok {
 			for _, m := range ms {
-				if mm, ok := m.(map[string]interface{}); ok {
-					name, _ := mm["Name"].(string)
-					names = append(names, name)
+				switch mm := m.(type) {
+				case map[string]interface{}:
+					names = append(names, str(mm["Name"]))
+				case map[interface{}]interface{}:
+					names = append(names, str(mm["Name"]))
 				}
 			}
 		}
@@ -283,6 +284,17 @@ func (a *benchAgent) record(ch <-chan map[string]interface{}) {
 		}
 		a.mu.Unlock()
 	}
+}
+
+// str is a msgpack string, decoded as a string or as raw bytes.
+func str(v interface{}) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
 }
 
 // listenStatsd opens a statsd listener on 127.0.0.1 that adds the
