@@ -51,8 +51,9 @@ func (s *Serf) kickAntiEntropy() {
 // antiEntropyDelay is the wait before exchange number round (0-based)
 // after the last change: interval << round, plus up to a quarter more at
 // random, so members that saw the same change do not all dial at once.
+// The back-off stops doubling after 2^10 intervals.
 func antiEntropyDelay(interval time.Duration, round int) time.Duration {
-	d := interval << round
+	d := interval << min(round, 10)
 	return d + rand.N(d/4+1)
 }
 
