@@ -187,3 +187,25 @@ func TestAntiEntropyDefaults(t *testing.T) {
 		t.Fatalf("defaults %v × %d, want 1s × 4", c.AntiEntropyInterval, c.AntiEntropyRounds)
 	}
 }
+
+// The shape of the real tail: a join storm on a lossy network, where some
+// members miss an alive message for good. Periodic push/pull is off, so
+// only the mechanism can repair it once the network is healthy again.
+func TestAntiEntropyClosesTheTailOfALossyJoinStorm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("16 members")
+	}
+	c := serftest.NewCluster(t, 16, func(_ int, conf *serf.Config) {
+		ml := conf.MemberlistConfig
+		ml.GossipInterval = 20 * time.Millisecond
+		ml.ProbeInterval = 200 * time.Millisecond
+		ml.ProbeTimeout = 100 * time.Millisecond
+		ml.PushPullInterval = 0
+		ml.SuspicionMult = 6
+		conf.AntiEntropyInterval = 100 * time.Millisecond
+	})
+	c.Net.SetDefaultLink(serftest.LinkConfig{Loss: 0.4})
+	joinStorm(t, c)
+	c.Net.SetDefaultLink(serftest.LinkConfig{})
+	serftest.Eventually(t, serftest.MembersTimeout, func() error { return converged(c) })
+}
