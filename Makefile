@@ -138,9 +138,14 @@ fuzz:
 	done; \
 	if [ -n "$$fail" ]; then echo "fuzz failures:$$fail"; exit 1; fi
 
-# 64 real agent processes on 127.0.0.1; not part of `make test`.
-bench-cluster:
-	cd e2e && SERF_E2E_LARGE=1 $(GO) test -count=1 -timeout 10m -run 'TestLargeCluster' -bench 'BenchmarkCluster' -benchtime 1x .
+# A/B of N real agent processes, ours against the real Serf v0.10.2, on
+# 127.0.0.1 (interop/bench_cluster_test.go); not part of `make test`.
+# Knobs: BENCH_N="16 64 256" BENCH_RUNS=3 BENCH_HOLD=60s BENCH_SETTLE=20s
+# BENCH_CONVERGE_MAX=90s BENCH_EVENTS=3. The last line is the summary.
+# The 64-agent run of our binary alone stays in e2e (SERF_E2E_LARGE=1
+# go test -run TestLargeCluster -bench BenchmarkCluster there).
+bench-cluster: real-serf
+	cd interop && SERF_BENCH_CLUSTER=1 $(REAL_ENV) $(GO) test -count=1 -timeout 0 -run '^TestBenchCluster$$' -v .
 
 # Our agents on 127.0.0.1 under churn (kill -9, leaves, restarts), user
 # events, queries and hostile RPC clients for DURATION; fails if a stable

@@ -118,6 +118,19 @@ type Config struct {
 	MaxQueueDepth      int
 	MinQueueDepth      int
 
+	// ---- Convergence ----
+
+	// AntiEntropyInterval and AntiEntropyRounds shape the burst of extra
+	// push/pulls with random live members that follows every membership
+	// change and every new user event: the first AntiEntropyInterval (1s)
+	// after the change, then after 2×, 4×, ... that interval, until
+	// AntiEntropyRounds (4) exchanges passed without a new change. A quiet
+	// cluster does none. It uses only memberlist's push/pull, so peers of
+	// any kind cannot tell; 0 for either turns it off. See doc.go,
+	// "Convergence without a tail".
+	AntiEntropyInterval time.Duration
+	AntiEntropyRounds   int
+
 	// ---- Optional behaviour ----
 
 	// EnableNameConflictResolution makes this node ask the cluster, when
@@ -175,6 +188,7 @@ func DefaultConfig() *Config {
 	c.TombstoneTimeout, c.ReapInterval = 24*time.Hour, 15*time.Second
 	c.RecentIntentTimeout = 5 * time.Minute
 	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
+	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
 	return c
 }
 

@@ -7,6 +7,34 @@
 // encryption key changes. Everything reaches the application, in order, on
 // Config.EventCh.
 //
+// # Convergence without a tail
+//
+// Memberlist retransmits each alive message only RetransmitMult ×
+// ceil(log10(N+1)) times, to random peers, and in a join storm of dozens
+// of members one or two of them sometimes never hear of somebody by
+// gossip. They learn of it at the next periodic push/pull, which
+// memberlist runs every PushPullInterval scaled up with the cluster's
+// size: a minute at 64 members. User events have the same tail.
+//
+// Serf closes the gap with anti-entropy that speeds up after a change and
+// relaxes when the cluster is quiet. Every membership change this node
+// sees (a join, a leave, a failure) and every user event it sees for the
+// first time arms a burst of push/pulls with one random live member each:
+// AntiEntropyInterval after the change, then after 2×, 4× and 8× that
+// (plus up to a quarter at random), AntiEntropyRounds exchanges in all; a
+// new change during the burst starts it over. A member that missed a node
+// or an event gets it from its own exchanges or from a peer's, well before
+// the periodic push/pull. When nothing changes the loop waits on a channel:
+// no timer, no CPU, no bytes, so idle cost equals real Serf's.
+//
+// The exchange is memberlist's Join to one address, the same TCP push/pull
+// `serf join` sends, with no join intent broadcast after it. A real Serf
+// v0.10.2 peer answers it like any join: its memberlist checks protocol
+// versions and merges, its Serf merges state and only raises its event
+// floor if it is itself in the middle of a Join that ignores old events.
+// It is therefore on by default (1s, 4 rounds); 0 in either field turns it
+// off. An exchange is skipped while this node runs a Join or is leaving.
+//
 // Where things live (every non-test file, with its one job):
 //
 //	config.go              Config, its defaults, validation and Create's private copy
@@ -20,6 +48,7 @@
 //	join_leave.go          Join, Leave, RemoveFailedNode, rejoin at start-up
 //	reaper.go              reaping and reconnecting failed/left members
 //	broadcast.go           outgoing gossip queues and their depth checks
+//	anti_entropy.go        extra push/pulls after a change (convergence without a tail)
 //	delegate.go            memberlist.Delegate: messages, push/pull, meta
 //	event_delegate.go      memberlist.EventDelegate: membership callbacks
 //	conflict_delegate.go   memberlist.ConflictDelegate: name-conflict callback

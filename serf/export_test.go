@@ -37,3 +37,8 @@ func (p PeerInput) NotifyPingComplete(payload []byte) {
 }
 
 func (p PeerInput) DecodeTags(meta []byte) map[string]string { return p.s.decodeTags(meta) }
+
+// AntiEntropyExchanges is how many anti-entropy push/pulls s attempted.
+func AntiEntropyExchanges(s *Serf) uint64 { return s.antiEntropy.exchanges.Load() }
+
+var AntiEntropyDelay = antiEntropyDelay

@@ -87,6 +87,7 @@ func (s *Serf) nodeJoined(n *memberlist.Node) {
 
 	s.logger.Printf("[INFO] serf: EventMemberJoin: %s %s", snapshot.Name, snapshot.Addr)
 	s.emitMember(EventMemberJoin, snapshot)
+	s.kickAntiEntropy()
 }
 
 // refreshFromNode copies what memberlist knows about n into m.
@@ -138,6 +139,7 @@ func (s *Serf) nodeLeft(n *memberlist.Node) {
 		s.logger.Printf("[INFO] serf: EventMemberFailed: %s %s", snapshot.Name, snapshot.Addr)
 	}
 	s.emitMember(evType, snapshot)
+	s.kickAntiEntropy()
 }
 
 // nodeUpdated handles memberlist's NotifyUpdate: new address, tags or

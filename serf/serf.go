@@ -105,6 +105,8 @@ type Serf struct {
 
 	joinLock sync.Mutex // one Join at a time, for eventJoinIgnore
 
+	antiEntropy antiEntropyState // see anti_entropy.go
+
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 
@@ -146,6 +148,9 @@ func Create(conf *Config) (*Serf, error) {
 		tags:       conf.Tags,
 	}
 	s.keyManager = &KeyManager{serf: s}
+	if conf.AntiEntropyInterval > 0 && conf.AntiEntropyRounds > 0 {
+		s.antiEntropy.kickCh = make(chan struct{}, 1)
+	}
 
 	if n := len(s.encodeTags(conf.Tags)); n > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("Encoded length of tags exceeds limit of %d bytes", memberlist.MetaMaxSize)
@@ -221,6 +226,9 @@ func Create(conf *Config) (*Serf, error) {
 	s.startBackground(s.reapLoop)
 	s.startBackground(s.reconnectLoop)
 	s.startBackground(s.queueCheckLoop)
+	if s.antiEntropy.kickCh != nil {
+		s.startBackground(s.antiEntropyLoop)
+	}
 	if len(prev) > 0 {
 		s.startBackground(func() { s.rejoin(prev) })
 	}

@@ -102,5 +102,6 @@ func (s *Serf) handleUserEvent(msg *messageUserEvent) bool {
 	}
 
 	s.emit(UserEvent{LTime: msg.LTime, Name: msg.Name, Payload: msg.Payload, Coalesce: msg.CC})
+	s.kickAntiEntropy()
 	return true
 }

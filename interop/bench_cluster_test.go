@@ -1,0 +1,603 @@
+package interop
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/serf/client"
+	"github.com/serf-clone/serf/testutil/cluster"
+)
+
+// TestBenchCluster is `make bench-cluster`: N agent processes of ours and
+// of the real Serf v0.10.2, alternately (A/B, then B/A, ...), measured the
+// same way. It runs only with SERF_BENCH_CLUSTER=1; the knobs are
+//
+//	BENCH_N="16 64 256"   cluster sizes
+//	BENCH_RUNS=3          repetitions per size and binary
+//	BENCH_HOLD=60s        quiet hold: idle costs and false failures
+//	BENCH_SETTLE=20s      quiet time after convergence before the hold, so
+//	                      bursts of anti-entropy are over (no hidden cost)
+//	BENCH_CONVERGE_MAX=90s how long to wait for the join storm to converge
+//	BENCH_EVENTS=3        user events sent, one at a time
+//
+// Every agent binds 127.0.0.1 on free ports. What is measured:
+//   - convergence: every agent of N joins the first one at the same moment
+//     (over RPC); the time until every agent lists all N alive, polled
+//     over RPC (resolution: one sweep of Members calls);
+//   - user events: latency from the send to the last agent's event stream,
+//     and how many events reached every agent within 10 s;
+//   - query: time until all N agents acked one query;
+//   - idle, over the hold: RSS (VmRSS), CPU (utime+stime from
+//     /proc/PID/stat) and gossip bytes sent per agent per second, from the
+//     agents' own memberlist counters (memberlist.udp.sent and
+//     memberlist.tcp.sent) which each agent reports to a statsd listener of
+//     the bench (statsd_addr in a config file; both binaries pay the same
+//     small cost for it). No RPC call is made during the hold;
+//   - false failures during the hold: EventMemberFailed and memberlist
+//     "Suspect ... has failed" lines in the agents' logs;
+//   - failure detection: one agent is SIGKILLed; time until every other
+//     agent's stream showed member-failed. Leave visibility: one agent
+//     leaves over RPC; time until every other agent showed member-leave.
+func TestBenchCluster(t *testing.T) {
+	if os.Getenv("SERF_BENCH_CLUSTER") == "" {
+		t.Skip("the cluster benchmark runs with SERF_BENCH_CLUSTER=1 (make bench-cluster)")
+	}
+	if ourBuildErr != nil {
+		t.Fatal(ourBuildErr)
+	}
+	cfg := benchConfig{
+		runs:       envInt(t, "BENCH_RUNS", 3),
+		hold:       envDuration(t, "BENCH_HOLD", 60*time.Second),
+		settle:     envDuration(t, "BENCH_SETTLE", 20*time.Second),
+		convergMax: envDuration(t, "BENCH_CONVERGE_MAX", 90*time.Second),
+		events:     envInt(t, "BENCH_EVENTS", 3),
+	}
+	var sizes []int
+	for _, f := range strings.Fields(envString("BENCH_N", "16 64 256")) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 4 {
+			t.Fatalf("BENCH_N: %q is not a size of at least 4", f)
+		}
+		sizes = append(sizes, n)
+	}
+	bins := [2]benchBinary{{"ours", ourBin}, {"real", realBin}}
+	host, _ := os.Hostname()
+	out := os.Stdout
+	fmt.Fprintf(out, "bench-cluster %s on %s (%d CPUs, %s/%s): N=%v runs=%d hold=%v settle=%v\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH,
+		sizes, cfg.runs, cfg.hold, cfg.settle)
+
+	var summary []string
+	for _, n := range sizes {
+		results := map[string][]benchResult{}
+		for r := 0; r < cfg.runs; r++ {
+			order := bins
+			if r%2 == 1 {
+				order[0], order[1] = order[1], order[0]
+			}
+			for _, b := range order {
+				t.Run(fmt.Sprintf("N=%d/run=%d/%s", n, r+1, b.name), func(t *testing.T) {
+					res := benchOnce(t, b.path, n, cfg)
+					results[b.name] = append(results[b.name], res)
+					fmt.Fprintf(out, "  N=%d run %d %-4s %s\n", n, r+1, b.name, res)
+				})
+			}
+		}
+		summary = append(summary, printBenchTable(out, n, cfg, results["ours"], results["real"]))
+	}
+	fmt.Fprintf(out, "SUMMARY ours/real %s\n", strings.Join(summary, " | "))
+}
+
+type benchBinary struct{ name, path string }
+
+type benchConfig struct {
+	runs, events             int
+	hold, settle, convergMax time.Duration
+}
+
+// benchResult is one run of one binary. A negative duration means "did
+// not happen within the bench's deadline".
+type benchResult struct {
+	converge      time.Duration
+	eventMax      time.Duration
+	eventsAll     int // events that reached every agent
+	events        int
+	queryAcks     time.Duration
+	rssKiB        float64 // mean per agent at the end of the hold
+	cpuMsPerSec   float64 // mean per agent over the hold
+	bytesPerSec   float64 // gossip bytes sent, mean per agent over the hold
+	failDetect    time.Duration
+	leaveSeen     time.Duration
+	falseFailures int
+	suspects      int
+}
+
+func (r benchResult) String() string {
+	return fmt.Sprintf("converge=%s event_max=%s events_all=%d/%d query_acks=%s rss=%.1fMiB cpu=%.2fms/s bytes=%.0fB/s fail=%s leave=%s false_failures=%d suspects=%d",
+		fmtDur(r.converge), fmtDur(r.eventMax), r.eventsAll, r.events, fmtDur(r.queryAcks), r.rssKiB/1024,
+		r.cpuMsPerSec, r.bytesPerSec, fmtDur(r.failDetect), fmtDur(r.leaveSeen), r.falseFailures, r.suspects)
+}
+
+func fmtDur(d time.Duration) string {
+	if d < 0 {
+		return "never"
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+// streamEvent is one event an agent's stream delivered, when it arrived.
+type streamEvent struct {
+	kind, name string
+	at         time.Time
+}
+
+// benchAgent is one agent process with its RPC client, event stream and
+// statsd counter.
+type benchAgent struct {
+	*cluster.Agent
+	rpc       *client.RPCClient
+	sentBytes atomic.Uint64 // memberlist udp+tcp bytes sent, from statsd
+
+	mu     sync.Mutex
+	events []streamEvent
+}
+
+func (a *benchAgent) seen(kind, name string) (time.Time, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range a.events {
+		if e.kind == kind && e.name == name {
+			return e.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
+	agents := startBenchAgents(t, bin, n)
+	res := benchResult{events: cfg.events}
+
+	// Join storm: everybody joins agent 0 at the same moment.
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, a := range agents[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := a.rpc.Join([]string{agents[0].BindAddr}, false); err != nil {
+				t.Errorf("join %s: %v", a.Name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	res.converge = waitConverged(agents, start, cfg.convergMax)
+
+	// Quiet: let any bursts end, then hold and measure what idling costs.
+	time.Sleep(cfg.settle)
+	res.rssKiB, res.cpuMsPerSec, res.bytesPerSec, res.falseFailures, res.suspects = holdIdle(t, agents, cfg.hold)
+
+	// User events, one at a time, from different agents.
+	res.eventMax = 0
+	for e := 0; e < cfg.events; e++ {
+		name := fmt.Sprintf("bench-%d", e)
+		from := agents[(e*7+1)%n]
+		sent := time.Now()
+		if err := from.rpc.UserEvent(name, []byte("x"), false); err != nil {
+			t.Fatalf("user event: %v", err)
+		}
+		lat, all := waitAll(agents, "user", name, sent, 10*time.Second)
+		if all {
+			res.eventsAll++
+		}
+		if lat > res.eventMax {
+			res.eventMax = lat
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	res.queryAcks = queryAllAcks(t, agents[0], n)
+
+	// Failure detection, then leave visibility, among the others.
+	victim, leaver := agents[n-1], agents[n-2]
+	killed := time.Now()
+	victim.Kill()
+	res.failDetect, _ = waitAll(agents[:n-1], "member-failed", victim.Name, killed, 60*time.Second)
+	left := time.Now()
+	if err := leaver.rpc.Leave(); err != nil {
+		t.Logf("leave %s: %v", leaver.Name, err)
+	}
+	res.leaveSeen, _ = waitAll(agents[:n-2], "member-leave", leaver.Name, left, 30*time.Second)
+	return res
+}
+
+// startBenchAgents starts n agents of bin, each reporting its metrics to
+// its own statsd listener, with an RPC client and an event stream.
+func startBenchAgents(t *testing.T, bin string, n int) []*benchAgent {
+	dir := t.TempDir()
+	agents := make([]*benchAgent, n)
+	opts := make([]cluster.Options, n)
+	for i := range agents {
+		agents[i] = &benchAgent{}
+		addr := listenStatsd(t, &agents[i].sentBytes)
+		conf := filepath.Join(dir, fmt.Sprintf("a%d.json", i))
+		body, _ := json.Marshal(map[string]string{"statsd_addr": addr})
+		if err := os.WriteFile(conf, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		opts[i] = cluster.Options{Name: fmt.Sprintf("b%03d", i), Args: []string{"-config-file", conf}}
+	}
+	procs := cluster.StartAgents(t, bin, opts)
+	for i, p := range procs {
+		a := agents[i]
+		a.Agent = p
+		c, err := client.NewRPCClient(p.RPCAddr)
+		if err != nil {
+			t.Fatalf("rpc %s: %v", p.Name, err)
+		}
+		a.rpc = c
+		ch := make(chan map[string]interface{}, 256)
+		done := make(chan struct{})
+		if _, err := c.Stream("user,member-failed,member-leave", ch); err != nil {
+			_ = c.Close()
+			t.Fatalf("stream %s: %v", p.Name, err)
+		}
+		go func() { defer close(done); a.record(ch) }()
+		// Closing the client closes ch, which ends the recorder.
+		t.Cleanup(func() { _ = c.Close(); <-done })
+	}
+	return agents
+}
+
+// record keeps what the stream delivers, with the arrival time.
+func (a *benchAgent) record(ch <-chan map[string]interface{}) {
+	for ev := range ch {
+		at := time.Now()
+		kind := str(ev["Event"])
+		var names []string
+		if kind == "user" {
+			names = append(names, str(ev["Name"]))
+		} else if ms, ok := ev["Members"].([]interface{}); ok {
+			for _, m := range ms {
+				switch mm := m.(type) {
+				case map[string]interface{}:
+					names = append(names, str(mm["Name"]))
+				case map[interface{}]interface{}:
+					names = append(names, str(mm["Name"]))
+				}
+			}
+		}
+		a.mu.Lock()
+		for _, name := range names {
+			a.events = append(a.events, streamEvent{kind, name, at})
+		}
+		a.mu.Unlock()
+	}
+}
+
+// str is a msgpack string, decoded as a string or as raw bytes.
+func str(v interface{}) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
+
+// listenStatsd opens a statsd listener on 127.0.0.1 that adds the
+// memberlist bytes-sent counters it receives to sent.
+func listenStatsd(t *testing.T, sent *atomic.Uint64) string {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { pc.Close(); <-done })
+	go func() {
+		defer close(done)
+		buf := make([]byte, 64*1024)
+		for {
+			m, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			for _, line := range bytes.Split(buf[:m], []byte("\n")) {
+				name, rest, ok := bytes.Cut(line, []byte(":"))
+				if !ok {
+					continue
+				}
+				if !bytes.Contains(name, []byte("memberlist.udp.sent")) && !bytes.Contains(name, []byte("memberlist.tcp.sent")) {
+					continue
+				}
+				val, _, _ := bytes.Cut(rest, []byte("|"))
+				if f, err := strconv.ParseFloat(string(val), 64); err == nil && f > 0 {
+					sent.Add(uint64(f))
+				}
+			}
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+// waitConverged polls every agent's member list until it holds all agents
+// alive, and returns when the last one got there (or -1 after max).
+func waitConverged(agents []*benchAgent, start time.Time, max time.Duration) time.Duration {
+	n := len(agents)
+	pending := slices.Clone(agents)
+	var last time.Duration
+	for len(pending) > 0 {
+		if time.Since(start) > max {
+			return -1
+		}
+		var still []*benchAgent
+		for _, a := range pending {
+			ms, err := a.rpc.Members()
+			alive := 0
+			for _, m := range ms {
+				if m.Status == "alive" {
+					alive++
+				}
+			}
+			if err != nil || alive != n {
+				still = append(still, a)
+				continue
+			}
+			last = time.Since(start)
+		}
+		pending = still
+		if len(pending) > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return last
+}
+
+// waitAll waits until every agent's stream showed event kind about name,
+// and returns the latency of the last one and whether all got it; with
+// some missing at the deadline it returns the latency of the last that
+// did and false (for a user event), or -1 (for member events).
+func waitAll(agents []*benchAgent, kind, name string, since time.Time, timeout time.Duration) (time.Duration, bool) {
+	deadline := since.Add(timeout)
+	for {
+		var last time.Duration
+		missing := 0
+		for _, a := range agents {
+			at, ok := a.seen(kind, name)
+			if !ok {
+				missing++
+				continue
+			}
+			if d := at.Sub(since); d > last {
+				last = d
+			}
+		}
+		if missing == 0 {
+			return last, true
+		}
+		if time.Now().After(deadline) {
+			if kind == "user" {
+				return last, false
+			}
+			return -1, false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// holdIdle measures the agents over a quiet hold of d, without RPC calls:
+// mean RSS (KiB) at the end, mean CPU (ms per s), mean gossip bytes sent
+// per second, and the failure and suspicion lines logged meanwhile.
+func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration) (rss, cpu, bps float64, failures, suspects int) {
+	ticks0 := make([]int64, len(agents))
+	bytes0 := make([]uint64, len(agents))
+	logs0 := make([]int, len(agents))
+	for i, a := range agents {
+		ticks0[i] = cpuTicks(t, a.Pid())
+		bytes0[i] = a.sentBytes.Load()
+		logs0[i] = len(a.Output())
+	}
+	start := time.Now()
+	time.Sleep(d)
+	secs := time.Since(start).Seconds()
+	var ticks int64
+	var sent uint64
+	var rssSum int64
+	for i, a := range agents {
+		ticks += cpuTicks(t, a.Pid()) - ticks0[i]
+		sent += a.sentBytes.Load() - bytes0[i]
+		kib, err := a.RSSKiB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rssSum += kib
+		logs := a.Output()[logs0[i]:]
+		failures += strings.Count(logs, "EventMemberFailed")
+		suspects += strings.Count(logs, "memberlist: Suspect ")
+	}
+	n := float64(len(agents))
+	const clkTck = 100 // USER_HZ on Linux
+	return float64(rssSum) / n, float64(ticks) * 1000 / clkTck / secs / n, float64(sent) / secs / n, failures, suspects
+}
+
+// cpuTicks is utime+stime of pid in clock ticks, from /proc/PID/stat.
+func cpuTicks(t *testing.T, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command name may hold spaces; the fields after it may not.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return utime + stime
+}
+
+// queryAllAcks sends one query from a and returns when all n acks came
+// (or -1 when the query ended first).
+func queryAllAcks(t *testing.T, a *benchAgent, n int) time.Duration {
+	acks := make(chan string, n)
+	resps := make(chan client.NodeResponse, n)
+	start := time.Now()
+	if err := a.rpc.Query(&client.QueryParam{Name: "bench-q", RequestAck: true, Timeout: 15 * time.Second, AckCh: acks, RespCh: resps}); err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	got := map[string]bool{}
+	for from := range acks {
+		got[from] = true
+		if len(got) == n {
+			return time.Since(start)
+		}
+	}
+	return -1
+}
+
+func envString(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(t *testing.T, key string, def int) int {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive number", key, v)
+	}
+	return n
+}
+
+func envDuration(t *testing.T, key string, def time.Duration) time.Duration {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		t.Fatalf("%s=%q: want a duration such as 60s", key, v)
+	}
+	return d
+}
+
+// printBenchTable prints one size's results side by side and returns its
+// part of the summary line.
+func printBenchTable(out *os.File, n int, cfg benchConfig, ours, real []benchResult) string {
+	type row struct {
+		name       string
+		get        func(benchResult) float64
+		unit       string
+		aggregate  func([]float64) float64
+		ratioShort string
+	}
+	dur := func(f func(benchResult) time.Duration, missing time.Duration) func(benchResult) float64 {
+		return func(r benchResult) float64 {
+			d := f(r)
+			if d < 0 {
+				d = missing
+			}
+			return d.Seconds()
+		}
+	}
+	rows := []row{
+		{"convergence (median; never = max)", dur(func(r benchResult) time.Duration { return r.converge }, cfg.convergMax), "s", median, "conv"},
+		{"user event max latency (median)", dur(func(r benchResult) time.Duration { return r.eventMax }, 10*time.Second), "s", median, "event"},
+		{"query all-acks (median; none = 15s)", dur(func(r benchResult) time.Duration { return r.queryAcks }, 15*time.Second), "s", median, "query"},
+		{"idle RSS per agent (mean)", func(r benchResult) float64 { return r.rssKiB / 1024 }, "MiB", mean, "rss"},
+		{"idle CPU per agent (mean)", func(r benchResult) float64 { return r.cpuMsPerSec }, "ms/s", mean, "cpu"},
+		{"idle gossip bytes per agent (mean)", func(r benchResult) float64 { return r.bytesPerSec }, "B/s", mean, "bytes"},
+		{"failure detection (median; never = 60s)", dur(func(r benchResult) time.Duration { return r.failDetect }, 60*time.Second), "s", median, "fail"},
+		{"leave visibility (median; never = 30s)", dur(func(r benchResult) time.Duration { return r.leaveSeen }, 30*time.Second), "s", median, "leave"},
+	}
+	fmt.Fprintf(out, "N=%d (%d runs each)\n", n, cfg.runs)
+	fmt.Fprintf(out, "  %-48s %12s %12s %7s\n", "metric", "ours", "real", "ratio")
+	var parts []string
+	for _, r := range rows {
+		o, g := r.aggregate(collect(ours, r.get)), r.aggregate(collect(real, r.get))
+		ratio := "-"
+		if g > 0 {
+			ratio = fmt.Sprintf("%.2f", o/g)
+		}
+		fmt.Fprintf(out, "  %-48s %12.3f %12.3f %7s\n", r.name+", "+r.unit, o, g, ratio)
+		parts = append(parts, r.ratioShort+"="+ratio)
+	}
+	within := func(rs []benchResult, d time.Duration) int {
+		k := 0
+		for _, r := range rs {
+			if r.converge >= 0 && r.converge <= d {
+				k++
+			}
+		}
+		return k
+	}
+	counts := func(rs []benchResult, f func(benchResult) int) int {
+		k := 0
+		for _, r := range rs {
+			k += f(r)
+		}
+		return k
+	}
+	fmt.Fprintf(out, "  %-48s %12s %12s\n", "runs converged within 5s / 60s",
+		fmt.Sprintf("%d/%d", within(ours, 5*time.Second), within(ours, 60*time.Second)),
+		fmt.Sprintf("%d/%d", within(real, 5*time.Second), within(real, 60*time.Second)))
+	evAll := func(rs []benchResult) string {
+		return fmt.Sprintf("%d/%d", counts(rs, func(r benchResult) int { return r.eventsAll }), counts(rs, func(r benchResult) int { return r.events }))
+	}
+	fmt.Fprintf(out, "  %-48s %12s %12s\n", "user events that reached all", evAll(ours), evAll(real))
+	ff := func(rs []benchResult) string {
+		return fmt.Sprintf("%d/%d", counts(rs, func(r benchResult) int { return r.falseFailures }), counts(rs, func(r benchResult) int { return r.suspects }))
+	}
+	fmt.Fprintf(out, "  %-48s %12s %12s\n", fmt.Sprintf("false failures/suspects in %v hold", cfg.hold), ff(ours), ff(real))
+	parts = append(parts,
+		fmt.Sprintf("conv5s=%d:%d", within(ours, 5*time.Second), within(real, 5*time.Second)),
+		"events_all="+evAll(ours)+":"+evAll(real),
+		"false="+ff(ours)+":"+ff(real))
+	return fmt.Sprintf("N=%d %s", n, strings.Join(parts, " "))
+}
+
+func collect(rs []benchResult, get func(benchResult) float64) []float64 {
+	out := make([]float64, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, get(r))
+	}
+	return out
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	sum := 0.0
+	for _, x := range xs {
+		sum += x
+	}
+	return sum / float64(len(xs))
+}

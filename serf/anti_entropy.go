@@ -1,0 +1,135 @@
+package serf
+
+import (
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Anti-entropy after change (see "Convergence without a tail" in doc.go).
+//
+// Memberlist spreads an alive message to only RetransmitMult·log10(N+1)
+// random peers, so in a join storm a member now and then never hears of
+// another by gossip and waits for the periodic push/pull, which memberlist
+// stretches to a minute at 64 members. Here every membership change (and
+// every user event seen for the first time) arms a short burst of extra
+// push/pulls with random live members, at AntiEntropyInterval, then 2×,
+// 4×, ... for AntiEntropyRounds exchanges after the last change. A quiet
+// cluster arms nothing: the loop sleeps on a channel and costs neither CPU
+// nor a byte.
+//
+// The exchange is memberlist's own Join to one address: one TCP push/pull
+// with its join flag set, exactly what `serf join` sends. On the far side
+// (memberlist v0.7.0, and a real Serf v0.10.2 as much as ours) that flag
+// only checks protocol versions, which a member of the cluster passes
+// anyway, and makes Serf raise its event floor if that peer is itself in
+// the middle of a Join that ignores old events, which it would do with
+// any push/pull it got then. No intent is broadcast, unlike Serf.Join.
+
+// antiEntropyState is what the loop and the kickers share: the wake-up
+// channel, buffered by one so a kick never blocks (nil when off), and the
+// number of exchanges attempted, for tests.
+type antiEntropyState struct {
+	kickCh    chan struct{}
+	exchanges atomic.Uint64
+}
+
+// kickAntiEntropy tells the loop that something changed. It never blocks
+// and does nothing when the mechanism is off.
+func (s *Serf) kickAntiEntropy() {
+	if s.antiEntropy.kickCh == nil {
+		return
+	}
+	select {
+	case s.antiEntropy.kickCh <- struct{}{}:
+	default:
+	}
+}
+
+// antiEntropyDelay is the wait before exchange number round (0-based)
+// after the last change: interval << round, plus up to a quarter more at
+// random, so members that saw the same change do not all dial at once.
+// The back-off stops doubling after 2^10 intervals.
+func antiEntropyDelay(interval time.Duration, round int) time.Duration {
+	d := interval << min(round, 10)
+	return d + rand.N(d/4+1)
+}
+
+// antiEntropyLoop runs the bursts until shutdown. round counts the
+// exchanges since the last change; the timer runs only inside a burst.
+func (s *Serf) antiEntropyLoop() {
+	interval, rounds := s.config.AntiEntropyInterval, s.config.AntiEntropyRounds
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var due time.Time // zero: no exchange pending
+	round := 0
+	for {
+		select {
+		case <-s.shutdownCh:
+			return
+		case <-s.antiEntropy.kickCh:
+			round = 0
+			// A change starts the burst over: the next exchange comes
+			// within one interval, not after a long back-off wait.
+			next := time.Now().Add(antiEntropyDelay(interval, 0))
+			if due.IsZero() || next.Before(due) {
+				due = next
+				timer.Reset(time.Until(due))
+			}
+		case <-timer.C:
+			due = time.Time{}
+			s.antiEntropyExchange()
+			round++
+			if round < rounds {
+				due = time.Now().Add(antiEntropyDelay(interval, round))
+				timer.Reset(time.Until(due))
+			}
+		}
+	}
+}
+
+// antiEntropyExchange does one push/pull with a random live member. It
+// skips the round while a Join runs (that is a push/pull already, and its
+// event floor must come from its own peer) or once this node is leaving.
+func (s *Serf) antiEntropyExchange() {
+	if s.State() != SerfAlive {
+		return
+	}
+	peer, ok := s.randomLivePeer()
+	if !ok {
+		return
+	}
+	if !s.joinLock.TryLock() {
+		return
+	}
+	defer s.joinLock.Unlock()
+	s.antiEntropy.exchanges.Add(1)
+	if _, err := s.memberlist.Join([]string{peer}); err != nil {
+		s.logger.Printf("[DEBUG] serf: anti-entropy push/pull failed: %v", err)
+	}
+}
+
+// randomLivePeer picks an alive member other than this node, as
+// "name/ip:port" for memberlist.Join.
+func (s *Serf) randomLivePeer() (string, bool) {
+	s.memberLock.RLock()
+	defer s.memberLock.RUnlock()
+	var pick *memberState
+	seen := 0
+	for name, m := range s.members {
+		if name == s.config.NodeName || m.Status != StatusAlive {
+			continue
+		}
+		seen++
+		if rand.N(seen) == 0 {
+			pick = m
+		}
+	}
+	if pick == nil {
+		return "", false
+	}
+	return pick.Name + "/" + net.JoinHostPort(pick.Addr.String(), strconv.Itoa(int(pick.Port))), true
+}

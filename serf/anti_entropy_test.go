@@ -1,0 +1,211 @@
+package serf_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/serf/serftest"
+)
+
+// The network of these tests loses every UDP packet and memberlist's
+// periodic push/pull is off, so gossip carries nothing: whatever a member
+// learns beyond its own join it learns from an anti-entropy exchange.
+// With the mechanism off the same cluster can never converge, whatever
+// the timing, which is what makes the comparison deterministic.
+
+const aeMembers = 6
+
+// aeCluster starts aeMembers members on a network without UDP. rounds 0
+// turns anti-entropy off.
+func aeCluster(t *testing.T, rounds int) *serftest.Cluster {
+	t.Helper()
+	c := serftest.NewCluster(t, aeMembers, func(_ int, conf *serf.Config) {
+		conf.MemberlistConfig.PushPullInterval = 0
+		conf.AntiEntropyInterval = 20 * time.Millisecond
+		conf.AntiEntropyRounds = rounds
+	})
+	c.Net.SetDefaultLink(serftest.LinkConfig{Loss: 1})
+	return c
+}
+
+// joinStorm joins every member to n0, all at the same moment.
+func joinStorm(t *testing.T, c *serftest.Cluster) {
+	t.Helper()
+	errs := make(chan error, len(c.Members))
+	seed := c.Members[0].Addr()
+	for _, m := range c.Members[1:] {
+		go func() {
+			_, err := m.Serf.Join([]string{seed}, false)
+			errs <- err
+		}()
+	}
+	for range c.Members[1:] {
+		if err := <-errs; err != nil {
+			t.Fatalf("join: %v", err)
+		}
+	}
+}
+
+// converged is nil once every member sees every member alive.
+func converged(c *serftest.Cluster) error {
+	for _, m := range c.Members {
+		if got := serftest.CountStatus(m.Serf, serf.StatusAlive); got != len(c.Members) {
+			return fmt.Errorf("%s sees %d of %d alive", m.Name, got, len(c.Members))
+		}
+	}
+	return nil
+}
+
+// quiet waits until no member has started an exchange for longer than a
+// whole burst lasts, and returns the members' exchange counts then.
+func quiet(t *testing.T, c *serftest.Cluster, burst time.Duration) []uint64 {
+	t.Helper()
+	counts := func() []uint64 {
+		out := make([]uint64, len(c.Members))
+		for i, m := range c.Members {
+			out[i] = serf.AntiEntropyExchanges(m.Serf)
+		}
+		return out
+	}
+	last := counts()
+	serftest.Eventually(t, serftest.MembersTimeout, func() error {
+		time.Sleep(burst)
+		now := counts()
+		defer func() { last = now }()
+		if fmt.Sprint(now) != fmt.Sprint(last) {
+			return fmt.Errorf("exchanges still going: %v -> %v", last, now)
+		}
+		return nil
+	})
+	return last
+}
+
+func TestAntiEntropyConvergesWithoutGossip(t *testing.T) {
+	c := aeCluster(t, 6)
+	joinStorm(t, c)
+	serftest.Eventually(t, serftest.MembersTimeout, func() error { return converged(c) })
+}
+
+func TestWithoutAntiEntropyTheClusterDoesNotConverge(t *testing.T) {
+	c := aeCluster(t, 0)
+	joinStorm(t, c)
+	// n0 hears of everybody through their joins ...
+	serftest.Eventually(t, serftest.MembersTimeout, func() error {
+		if got := serftest.CountStatus(c.Members[0].Serf, serf.StatusAlive); got != aeMembers {
+			return fmt.Errorf("n0 sees %d alive", got)
+		}
+		return nil
+	})
+	// ... but the first joiner has nobody to tell it of the later ones.
+	// This holds forever here; the wait only gives it a fair chance.
+	if err := serftest.Poll(time.Second, func() error { return converged(c) }); err == nil {
+		t.Fatal("converged without gossip, push/pull or anti-entropy")
+	}
+	for _, m := range c.Members {
+		if n := serf.AntiEntropyExchanges(m.Serf); n != 0 {
+			t.Fatalf("%s made %d anti-entropy exchanges while off", m.Name, n)
+		}
+	}
+}
+
+// A user event that gossip loses reaches every member through the
+// exchanges its first receivers start.
+func TestAntiEntropyDeliversALostUserEvent(t *testing.T) {
+	for _, rounds := range []int{10, 0} {
+		t.Run(fmt.Sprintf("rounds=%d", rounds), func(t *testing.T) {
+			c := aeCluster(t, rounds)
+			// Everybody joins everybody: membership needs no gossip.
+			for i := range c.Members {
+				for j := 0; j < i; j++ {
+					c.Join(i, j)
+				}
+			}
+			serftest.Eventually(t, serftest.MembersTimeout, func() error { return converged(c) })
+
+			if err := c.Members[2].Serf.UserEvent("deploy", []byte("v1"), false); err != nil {
+				t.Fatal(err)
+			}
+			got := func() error {
+				for _, m := range c.Members {
+					if len(m.Events.UserEvents()) != 1 {
+						return fmt.Errorf("%s has %d user events", m.Name, len(m.Events.UserEvents()))
+					}
+				}
+				return nil
+			}
+			if rounds > 0 {
+				serftest.Eventually(t, serftest.MembersTimeout, got)
+				return
+			}
+			if err := serftest.Poll(time.Second, got); err == nil {
+				t.Fatal("the event spread without gossip, push/pull or anti-entropy")
+			}
+		})
+	}
+}
+
+// Once the cluster is quiet the mechanism does nothing at all: no timer
+// runs and no exchange is made, so idle costs stay those of Serf.
+func TestAntiEntropyStopsWhenQuiet(t *testing.T) {
+	c := aeCluster(t, 3)
+	joinStorm(t, c)
+	serftest.Eventually(t, serftest.MembersTimeout, func() error { return converged(c) })
+	before := quiet(t, c, 300*time.Millisecond)
+	total := uint64(0)
+	for _, n := range before {
+		total += n
+	}
+	if total == 0 {
+		t.Fatal("no exchanges were made at all")
+	}
+	time.Sleep(500 * time.Millisecond) // a hold, not a wait: nothing may happen in it
+	for i, m := range c.Members {
+		if n := serf.AntiEntropyExchanges(m.Serf); n != before[i] {
+			t.Fatalf("%s exchanged %d times in a quiet cluster", m.Name, n-before[i])
+		}
+	}
+}
+
+func TestAntiEntropyDelayBacksOff(t *testing.T) {
+	const d = 100 * time.Millisecond
+	for round := 0; round < 4; round++ {
+		base := d << round
+		for i := 0; i < 100; i++ {
+			got := serf.AntiEntropyDelay(d, round)
+			if got < base || got > base+base/4 {
+				t.Fatalf("round %d: delay %v outside [%v, %v]", round, got, base, base+base/4)
+			}
+		}
+	}
+}
+
+func TestAntiEntropyDefaults(t *testing.T) {
+	c := serf.DefaultConfig()
+	if c.AntiEntropyInterval != time.Second || c.AntiEntropyRounds != 4 {
+		t.Fatalf("defaults %v × %d, want 1s × 4", c.AntiEntropyInterval, c.AntiEntropyRounds)
+	}
+}
+
+// The shape of the real tail: a join storm on a lossy network, where some
+// members miss an alive message for good. Periodic push/pull is off, so
+// only the mechanism can repair it once the network is healthy again.
+func TestAntiEntropyClosesTheTailOfALossyJoinStorm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("16 members")
+	}
+	c := serftest.NewCluster(t, 16, func(_ int, conf *serf.Config) {
+		ml := conf.MemberlistConfig
+		ml.GossipInterval = 20 * time.Millisecond
+		ml.ProbeInterval = 200 * time.Millisecond
+		ml.ProbeTimeout = 100 * time.Millisecond
+		ml.PushPullInterval = 0
+		ml.SuspicionMult = 6
+		conf.AntiEntropyInterval = 100 * time.Millisecond
+	})
+	c.Net.SetDefaultLink(serftest.LinkConfig{Loss: 0.4})
+	joinStorm(t, c)
+	c.Net.SetDefaultLink(serftest.LinkConfig{})
+	serftest.Eventually(t, serftest.MembersTimeout, func() error { return converged(c) })
+}
