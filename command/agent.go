@@ -29,6 +29,10 @@ type agentCommand struct {
 	shutdownCh <-chan struct{}
 	args       []string
 	logs       *agent.LogSink
+	// base is the UI Run was given (made safe for concurrent use); under
+	// -log-json, ui becomes a jsonUI over it and json is set.
+	base cli.Ui
+	json bool
 }
 
 // newAgentCommand returns the `agent` subcommand.
@@ -127,12 +131,25 @@ func (c *agentCommand) readConfig() *agent.Config {
 		config = agent.MergeConfig(config, fileConf)
 	}
 	config = agent.MergeConfig(config, &cmd)
+	if config.LogJSON {
+		c.useJSONUI()
+	}
 
 	if err := config.Finish(func(msg string) { c.ui.Output(msg) }); err != nil {
 		c.ui.Error(err.Error())
 		return nil
 	}
 	return config
+}
+
+// useJSONUI switches the UI to JSON objects (log_json) for the rest of
+// the run; the configuration decides it once it is merged.
+func (c *agentCommand) useJSONUI() {
+	if c.json || c.base == nil {
+		return
+	}
+	c.json = true
+	c.ui = &cli.ConcurrentUi{Ui: &jsonUI{ui: c.base}}
 }
 
 // setupAgent maps the agent config onto Serf's and creates the agent (not
@@ -222,12 +239,12 @@ func (c *agentCommand) startAgent(config *agent.Config, r *running) bool {
 
 // Run starts the agent and blocks until it should exit.
 func (c *agentCommand) Run(args []string) int {
-	base := &cli.ConcurrentUi{Ui: c.ui}
+	c.base = &cli.ConcurrentUi{Ui: c.ui}
 	c.ui = &cli.ConcurrentUi{Ui: &cli.PrefixedUi{
 		OutputPrefix: "==> ",
 		InfoPrefix:   "    ",
 		ErrorPrefix:  "==> ",
-		Ui:           base,
+		Ui:           c.base,
 	}}
 	c.args = args
 	config := c.readConfig()
@@ -236,10 +253,8 @@ func (c *agentCommand) Run(args []string) int {
 	}
 
 	var console io.Writer = &cli.UiWriter{Ui: c.ui}
-	if config.LogJSON {
-		// From here on everything printed is one JSON object a line.
-		c.ui = &cli.ConcurrentUi{Ui: &jsonUI{ui: base}}
-		console = rawWriter{ui: base}
+	if c.json {
+		console = rawWriter{ui: c.base}
 	}
 	logs, err := agent.NewLogSink(console, config.LogLevel)
 	if err != nil {
