@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -167,7 +168,9 @@ func retryJoinUntilMember(t *testing.T, b, a *testNode, before func()) {
 	defer func() {
 		cancel()
 		if !returned {
-			<-done
+			if err := <-done; err != nil {
+				t.Logf("retry join: %v", err)
+			}
 		}
 	}()
 	before()
@@ -200,8 +203,10 @@ func TestRetryJoinBySRVKeepsResolving(t *testing.T) {
 		c.RetryJoin = []string{SRVPrefix + name}
 		c.RetryInterval = 50 * time.Millisecond
 	})
-	var port int
-	fmt.Sscan(aPort, &port)
+	port, err := strconv.Atoi(aPort)
+	if err != nil {
+		t.Fatal(err)
+	}
 	retryJoinUntilMember(t, b, a, func() {
 		// No record yet: the agent must fail, and ask again.
 		serftest.Eventually(t, 30*time.Second, func() error {
