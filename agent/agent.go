@@ -323,7 +323,11 @@ func (a *Agent) Join(addrs []string, replay bool) (int, error) {
 	var n int
 	err := a.logged(fmt.Sprintf("[INFO] agent: joining: %v replay: %v", addrs, replay), "error joining",
 		func() (err error) {
-			n, err = a.serf.Join(addrs, !replay)
+			resolved, err := a.resolveJoinAddrs(addrs)
+			if err != nil {
+				return err
+			}
+			n, err = a.serf.Join(resolved, !replay)
 			if n > 0 {
 				a.logger.Printf("[INFO] agent: joined: %d nodes", n)
 			}

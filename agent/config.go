@@ -185,6 +185,43 @@ type Config struct {
 	StatsiteAddr string `mapstructure:"statsite_addr"`
 	StatsdAddr   string `mapstructure:"statsd_addr"`
 
+	// Operability (our additions; Serf v0.10.2 has none of these keys and
+	// without them the agent behaves exactly like it).
+
+	// MetricsAddr ("metrics_addr", -metrics-addr; default none: off) is
+	// an HTTP address serving /metrics in the Prometheus text format and
+	// /health (200 while this member is alive in the cluster, else 503).
+	MetricsAddr string `mapstructure:"metrics_addr"`
+	// LogJSON ("log_json", -log-json; default false) writes every log
+	// line, on the console, to monitors and to syslog, as one JSON object
+	// with the keys @timestamp, @level, @module and @message.
+	LogJSON bool `mapstructure:"log_json"`
+	// DNSResolver ("dns_resolver", -dns-resolver; default none: the
+	// system resolver) is the "IP:PORT" of a DNS server used to resolve
+	// join addresses. Join addresses written "dns+srv://NAME" are SRV
+	// names, expanded to every target:port at every attempt.
+	DNSResolver string `mapstructure:"dns_resolver"`
+	// EventHandlerTimeout ("event_handler_timeout",
+	// -event-handler-timeout; default 0: none) bounds how long an event
+	// handler script may run.
+	EventHandlerTimeoutRaw string        `mapstructure:"event_handler_timeout"`
+	EventHandlerTimeout    time.Duration `mapstructure:"-"`
+	// Serf's queue and buffer sizes; 0 keeps Serf's default.
+	// MaxQueueDepth ("max_queue_depth"; no flag; default 4096) is the
+	// broadcast queue length above which old messages are pruned;
+	// MinQueueDepth ("min_queue_depth"; no flag; default 0: off), when
+	// set, replaces it with max(min_queue_depth, 2 x members);
+	// QueueDepthWarning ("queue_depth_warning"; no flag; default 128) is
+	// the length at which a warning is logged. EventBuffer
+	// ("event_buffer"; no flag; default 512) and QueryBuffer
+	// ("query_buffer"; no flag; default 512) are how many Lamport times
+	// of user events and queries are remembered to drop duplicates.
+	MaxQueueDepth     int `mapstructure:"max_queue_depth"`
+	MinQueueDepth     int `mapstructure:"min_queue_depth"`
+	QueueDepthWarning int `mapstructure:"queue_depth_warning"`
+	EventBuffer       int `mapstructure:"event_buffer"`
+	QueryBuffer       int `mapstructure:"query_buffer"`
+
 	// Accepted for compatibility, without effect.
 
 	// ValidateNodeNames ("validate_node_names"; no flag) is read but never

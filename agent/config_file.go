@@ -41,6 +41,7 @@ func DecodeConfig(r io.Reader) (*Config, error) {
 		{result.TombstoneTimeoutRaw, &result.TombstoneTimeout},
 		{result.RetryIntervalRaw, &result.RetryInterval},
 		{result.BroadcastTimeoutRaw, &result.BroadcastTimeout},
+		{result.EventHandlerTimeoutRaw, &result.EventHandlerTimeout},
 	}
 	for _, d := range durations {
 		if d.raw == "" {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"time"
@@ -46,6 +47,9 @@ func (c *Config) Finish(warn func(string)) error {
 			return fmt.Errorf("Invalid mDNS configuration: both IPv4 and IPv6 are disabled")
 		}
 	}
+	if err := c.validateOperability(); err != nil {
+		return err
+	}
 	if c.Role != "" {
 		warn("Deprecation warning: 'Role' has been replaced with 'Tags'")
 		if c.Tags == nil {
@@ -63,6 +67,48 @@ func (c *Config) Finish(warn func(string)) error {
 	}
 	if c.RejoinAfterLeave && c.SnapshotPath == "" {
 		warn("Warning: 'RejoinAfterLeave' enabled without snapshot file")
+	}
+	return nil
+}
+
+// maxBufferSize bounds event_buffer and query_buffer: Serf keeps one slot
+// per Lamport time, allocated up front.
+const maxBufferSize = 1 << 20
+
+// validateOperability checks the keys we add beyond Serf v0.10.2: queue
+// and buffer sizes, the metrics address and the DNS resolver.
+func (c *Config) validateOperability() error {
+	for _, q := range []struct {
+		key      string
+		v        int
+		min, max int
+	}{
+		{"max_queue_depth", c.MaxQueueDepth, 0, math.MaxInt32},
+		{"min_queue_depth", c.MinQueueDepth, 0, math.MaxInt32},
+		{"queue_depth_warning", c.QueueDepthWarning, 0, math.MaxInt32},
+		{"event_buffer", c.EventBuffer, 0, maxBufferSize},
+		{"query_buffer", c.QueryBuffer, 0, maxBufferSize},
+	} {
+		if q.v < q.min || q.v > q.max {
+			return fmt.Errorf("Invalid %s: %d (must be between 1 and %d, or 0 for the default)", q.key, q.v, q.max)
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("Invalid metrics address: %s", err)
+		}
+	}
+	if c.DNSResolver != "" {
+		host, _, err := net.SplitHostPort(c.DNSResolver)
+		if err == nil && net.ParseIP(host) == nil {
+			err = fmt.Errorf("%q is not an IP address", host)
+		}
+		if err != nil {
+			return fmt.Errorf("Invalid DNS resolver: %s", err)
+		}
+	}
+	if c.EventHandlerTimeout < 0 {
+		return fmt.Errorf("Invalid event handler timeout: %v", c.EventHandlerTimeout)
 	}
 	return nil
 }

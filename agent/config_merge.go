@@ -57,6 +57,15 @@ func MergeConfig(a, b *Config) *Config {
 	set(&r.QuerySizeLimit, b.QuerySizeLimit)
 	set(&r.UserEventSizeLimit, b.UserEventSizeLimit)
 	set(&r.BroadcastTimeout, b.BroadcastTimeout)
+	set(&r.MetricsAddr, b.MetricsAddr)
+	set(&r.LogJSON, b.LogJSON)
+	set(&r.DNSResolver, b.DNSResolver)
+	set(&r.EventHandlerTimeout, b.EventHandlerTimeout)
+	set(&r.MaxQueueDepth, b.MaxQueueDepth)
+	set(&r.MinQueueDepth, b.MinQueueDepth)
+	set(&r.QueueDepthWarning, b.QueueDepthWarning)
+	set(&r.EventBuffer, b.EventBuffer)
+	set(&r.QueryBuffer, b.QueryBuffer)
 	r.EnableCompression = b.EnableCompression
 
 	r.EventHandlers = concat(a.EventHandlers, b.EventHandlers)

@@ -198,3 +198,70 @@ func TestConfigFinish(t *testing.T) {
 		}
 	}
 }
+
+func TestOperabilityKeys(t *testing.T) {
+	c, err := DecodeConfig(strings.NewReader(`{"metrics_addr": "127.0.0.1:9100", "log_json": true,
+		"dns_resolver": "127.0.0.1:5353", "event_handler_timeout": "3s",
+		"max_queue_depth": 10000, "min_queue_depth": 2048, "queue_depth_warning": 512,
+		"event_buffer": 1024, "query_buffer": 2048}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := MergeConfig(DefaultConfig(), c)
+	if m.MetricsAddr != "127.0.0.1:9100" || !m.LogJSON || m.DNSResolver != "127.0.0.1:5353" ||
+		m.EventHandlerTimeout != 3*time.Second || m.MaxQueueDepth != 10000 || m.MinQueueDepth != 2048 ||
+		m.QueueDepthWarning != 512 || m.EventBuffer != 1024 || m.QueryBuffer != 2048 {
+		t.Fatalf("merged: %+v", m)
+	}
+	if err := m.Finish(func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	m.BindAddr = "127.0.0.1:0"
+	sc, err := m.SerfConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.MaxQueueDepth != 10000 || sc.MinQueueDepth != 2048 || sc.QueueDepthWarning != 512 ||
+		sc.EventBuffer != 1024 || sc.QueryBuffer != 2048 {
+		t.Errorf("serf config: %+v", sc)
+	}
+}
+
+func TestQueueDefaultsAreSerfs(t *testing.T) {
+	d := DefaultConfig()
+	d.BindAddr = "127.0.0.1:0"
+	sc, err := d.SerfConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.MaxQueueDepth != 4096 || sc.MinQueueDepth != 0 || sc.QueueDepthWarning != 128 ||
+		sc.EventBuffer != 512 || sc.QueryBuffer != 512 {
+		t.Errorf("defaults: max %d min %d warn %d events %d queries %d", sc.MaxQueueDepth,
+			sc.MinQueueDepth, sc.QueueDepthWarning, sc.EventBuffer, sc.QueryBuffer)
+	}
+}
+
+func TestOperabilityValidation(t *testing.T) {
+	for _, tc := range []struct {
+		edit func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.MaxQueueDepth = -1 }, "Invalid max_queue_depth: -1 (must be between 1 and 2147483647, or 0 for the default)"},
+		{func(c *Config) { c.MinQueueDepth = -5 }, "Invalid min_queue_depth: -5 (must be between 1 and 2147483647, or 0 for the default)"},
+		{func(c *Config) { c.QueueDepthWarning = -1 }, "Invalid queue_depth_warning: -1 (must be between 1 and 2147483647, or 0 for the default)"},
+		{func(c *Config) { c.EventBuffer = 1<<20 + 1 }, "Invalid event_buffer: 1048577 (must be between 1 and 1048576, or 0 for the default)"},
+		{func(c *Config) { c.QueryBuffer = -1 }, "Invalid query_buffer: -1 (must be between 1 and 1048576, or 0 for the default)"},
+		{func(c *Config) { c.MetricsAddr = "9100" }, "Invalid metrics address: address 9100: missing port in address"},
+		{func(c *Config) { c.DNSResolver = "dns.example:53" }, `Invalid DNS resolver: "dns.example" is not an IP address`},
+		{func(c *Config) { c.DNSResolver = "127.0.0.1" }, "Invalid DNS resolver: address 127.0.0.1: missing port in address"},
+		{func(c *Config) { c.EventHandlerTimeout = -time.Second }, "Invalid event handler timeout: -1s"},
+	} {
+		c := DefaultConfig()
+		c.NodeName = "n"
+		tc.edit(c)
+		err := c.Finish(func(string) {})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}

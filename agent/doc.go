@@ -39,9 +39,13 @@
 //	                   and the operations the RPC server calls
 //	agent_files.go     the tags file and the keyring file
 //	retry_join.go      Agent.RetryJoin (retry_join, retry_interval, retry_max)
+//	join_dns.go        join addresses through DNS: dns+srv:// names and
+//	                   dns_resolver, resolved at every attempt
 //	reload.go          Agent.Reload: what SIGHUP changes
 //	mdns.go            Agent.StartMDNS: discovery through mDNS
-//	telemetry.go       StartTelemetry: go-metrics sinks
+//	telemetry.go       Telemetry: the go-metrics set-up and its sinks
+//	                   (in-memory, statsd, statsite, Prometheus)
+//	metrics_http.go    MetricsServer: /metrics and /health (metrics_addr)
 //	event_filter.go, event_handler.go, invoke*.go
 //	                   handler scripts: filters, the worker, running one
 //	rpc_server.go, rpc_conn.go, rpc_handlers.go, rpc_streams.go
@@ -49,4 +53,5 @@
 //	stats.go           the `serf info` numbers
 //	log_sink.go, log_levels.go, console_gate.go, monitor_ring.go
 //	                   the log fan-out described above
+//	log_json.go        the JSON line format of log_json
 package agent

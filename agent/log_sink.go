@@ -7,6 +7,7 @@ import (
 	"log"
 	"strings"
 	"sync"
+	"time"
 
 	gsyslog "github.com/hashicorp/go-syslog"
 	"github.com/hashicorp/logutils"
@@ -28,6 +29,7 @@ type LogSink struct {
 	gate   *consoleGate
 	ring   *MonitorRing
 	syslog gsyslog.Syslogger
+	json   bool // lines are rewritten as JSON objects (log_json)
 }
 
 // NewLogSink builds the sink; console receives the filtered, gated lines.
@@ -60,6 +62,15 @@ func (l *LogSink) EnableSyslog(facility string) error {
 	l.syslog = s
 	l.mu.Unlock()
 	return nil
+}
+
+// SetJSON makes every line that reaches the console, monitors and syslog
+// a JSON object (see JSONLogLine); the level filter still reads the
+// original line.
+func (l *LogSink) SetJSON(on bool) {
+	l.mu.Lock()
+	l.json = on
+	l.mu.Unlock()
 }
 
 // SetLevel changes the console/syslog level (monitors are unaffected).
@@ -96,11 +107,24 @@ func (l *LogSink) Logger() *log.Logger { return log.New(l, "", log.LstdFlags) }
 func (l *LogSink) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, _ = l.filter.Write(p)
-	_, _ = l.ring.Write(p)
-	if l.syslog != nil && l.filter.Check(p) {
-		level, msg := splitLevel(p)
-		_ = l.syslog.WriteLevel(syslogPriority(level), msg)
+	if !l.json {
+		_, _ = l.filter.Write(p)
+		_, _ = l.ring.Write(p)
+		if l.syslog != nil && l.filter.Check(p) {
+			level, msg := splitLevel(p)
+			_ = l.syslog.WriteLevel(syslogPriority(level), msg)
+		}
+		return len(p), nil
+	}
+	out := jsonFromLogLine(p, time.Now())
+	pass := l.filter.Check(p)
+	if pass {
+		_, _ = l.gate.Write(out)
+	}
+	_, _ = l.ring.Write(out)
+	if l.syslog != nil && pass {
+		level, _ := splitLevel(p)
+		_ = l.syslog.WriteLevel(syslogPriority(level), out)
 	}
 	return len(p), nil
 }

@@ -162,7 +162,7 @@ func (ls *logStream) warnDrops() {
 // it cannot log itself: a drop is only flagged, and the stream's goroutine
 // writes the warning.
 func (ls *logStream) HandleLog(line string) {
-	if !ls.filter.Check([]byte(line)) {
+	if !ls.filter.Check(levelProbe([]byte(line))) {
 		return
 	}
 	select {

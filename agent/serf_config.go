@@ -71,6 +71,17 @@ func (c *Config) SerfConfig() (*serf.Config, error) {
 			*d.to = *d.from
 		}
 	}
+	for _, q := range []struct{ from, to *int }{
+		{&c.MaxQueueDepth, &sc.MaxQueueDepth},
+		{&c.MinQueueDepth, &sc.MinQueueDepth},
+		{&c.QueueDepthWarning, &sc.QueueDepthWarning},
+		{&c.EventBuffer, &sc.EventBuffer},
+		{&c.QueryBuffer, &sc.QueryBuffer},
+	} {
+		if *q.from != 0 {
+			*q.to = *q.from
+		}
+	}
 	return sc, nil
 }
 

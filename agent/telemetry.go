@@ -2,48 +2,199 @@ package agent
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	metrics "github.com/hashicorp/go-metrics"
+	metricsprom "github.com/hashicorp/go-metrics/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// StartTelemetry installs go-metrics' global registry the way Serf's agent
-// does: an in-memory sink (10 s intervals, kept for a minute, dumped to
-// stderr on SIGUSR1), fanned out with statsite and statsd sinks when
-// statsite_addr / statsd_addr are set. Call the returned stop function to
-// remove the signal handler.
-func StartTelemetry(conf *Config) (stop func(), err error) {
-	inm := metrics.NewInmemSink(10*time.Second, time.Minute)
-	sig := metrics.DefaultInmemSignal(inm)
+// metricsService is the go-metrics service name, the first part of every
+// metric name sent to statsd and statsite (as Serf's agent names them).
+const metricsService = "serf-agent"
+
+// Telemetry is the agent's one go-metrics set-up: an in-memory sink (10 s
+// intervals, kept for a minute, dumped to stderr on SIGUSR1), fanned out
+// with statsite and statsd sinks when statsite_addr / statsd_addr are set
+// and with a Prometheus sink when metrics_addr is set. With global false
+// NewTelemetry leaves go-metrics' global registry alone (tests); with
+// global true (the agent command) it becomes that registry, which
+// memberlist and the agent report through, and SIGUSR1 dumps it.
+type Telemetry struct {
+	// Metrics is where metrics go. A component that takes its metrics
+	// by injection (a serf.Config field, for instance) gets this one.
+	Metrics *metrics.Metrics
+	// Inmem is the in-memory sink that SIGUSR1 dumps.
+	Inmem *metrics.InmemSink
+	// Registry holds the Prometheus sink's series; nil without
+	// metrics_addr. MetricsServer serves it.
+	Registry *prometheus.Registry
+
+	signal   *metrics.InmemSignal
+	shutdown []metrics.ShutdownSink
+	stopCh   chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
+}
+
+// NewTelemetry builds the sinks conf asks for. Runtime statistics are
+// emitted every ProfileInterval by a goroutine that Stop ends.
+func NewTelemetry(conf *Config, global bool) (*Telemetry, error) {
+	t := &Telemetry{
+		Inmem:  metrics.NewInmemSink(10*time.Second, time.Minute),
+		stopCh: make(chan struct{}),
+	}
+	mc := metrics.DefaultConfig(metricsService)
+	// Our own goroutine emits runtime statistics, so that it can stop.
+	mc.EnableRuntimeMetrics = false
 
 	sinks := metrics.FanoutSink{}
 	for _, s := range []struct {
 		addr string
-		open func(string) (metrics.MetricSink, error)
+		open func(string) (metrics.ShutdownSink, error)
 		name string
 	}{
-		{conf.StatsiteAddr, func(a string) (metrics.MetricSink, error) { return metrics.NewStatsiteSink(a) }, "statsite"},
-		{conf.StatsdAddr, func(a string) (metrics.MetricSink, error) { return metrics.NewStatsdSink(a) }, "statsd"},
+		{conf.StatsiteAddr, func(a string) (metrics.ShutdownSink, error) { return metrics.NewStatsiteSink(a) }, "statsite"},
+		{conf.StatsdAddr, func(a string) (metrics.ShutdownSink, error) { return metrics.NewStatsdSink(a) }, "statsd"},
 	} {
 		if s.addr == "" {
 			continue
 		}
 		sink, err := s.open(s.addr)
 		if err != nil {
-			sig.Stop()
+			t.shutdownSinks()
 			return nil, fmt.Errorf("Failed to start %s sink. Got: %s", s.name, err)
 		}
 		sinks = append(sinks, sink)
+		t.shutdown = append(t.shutdown, sink)
+	}
+	if conf.MetricsAddr != "" {
+		reg := prometheus.NewRegistry()
+		prom, err := metricsprom.NewPrometheusSinkFrom(metricsprom.PrometheusOpts{
+			// Expiration 0: series stay until the agent stops, so a
+			// scrape sees every counter the agent ever moved.
+			Registerer: reg,
+		})
+		if err != nil {
+			t.shutdownSinks()
+			return nil, fmt.Errorf("Failed to start prometheus sink. Got: %s", err)
+		}
+		t.Registry = reg
+		sinks = append(sinks, &unprefixedSink{inner: prom, service: metricsService, host: mc.HostName})
 	}
 
-	mc := metrics.DefaultConfig("serf-agent")
-	var sink metrics.MetricSink = inm
+	var sink metrics.MetricSink = t.Inmem
 	if len(sinks) > 0 {
-		sink = append(sinks, inm)
+		sink = append(sinks, t.Inmem)
 	} else {
 		// Only the local in-memory sink: host names add nothing there.
 		mc.EnableHostname = false
 	}
-	_, _ = metrics.NewGlobal(mc, sink)
-	return sig.Stop, nil
+	newMetrics := metrics.New
+	if global {
+		newMetrics = metrics.NewGlobal
+	}
+	m, err := newMetrics(mc, sink)
+	if err != nil {
+		t.shutdownSinks()
+		return nil, err
+	}
+	t.Metrics = m
+	if global {
+		t.signal = metrics.DefaultInmemSignal(t.Inmem)
+	}
+
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		tick := time.NewTicker(mc.ProfileInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-t.stopCh:
+				return
+			case <-tick.C:
+				m.EmitRuntimeStats()
+			}
+		}
+	}()
+	return t, nil
+}
+
+// Stop ends the runtime statistics, the SIGUSR1 handler and the network
+// sinks. It is idempotent.
+func (t *Telemetry) Stop() {
+	t.once.Do(func() {
+		close(t.stopCh)
+		t.wg.Wait()
+		if t.signal != nil {
+			t.signal.Stop()
+		}
+		t.shutdownSinks()
+	})
+}
+
+func (t *Telemetry) shutdownSinks() {
+	for _, s := range t.shutdown {
+		s.Shutdown()
+	}
+	t.shutdown = nil
+}
+
+// StartTelemetry builds the telemetry for conf and installs it as
+// go-metrics' global registry; stop undoes what it started.
+func StartTelemetry(conf *Config) (stop func(), err error) {
+	t, err := NewTelemetry(conf, true)
+	if err != nil {
+		return nil, err
+	}
+	return t.Stop, nil
+}
+
+// unprefixedSink hands metrics to the Prometheus sink without the service
+// name (and the host name go-metrics puts in front of gauges): Prometheus
+// has labels for those, and series read memberlist_..., serf_...,
+// agent_..., runtime_... .
+type unprefixedSink struct {
+	inner         *metricsprom.PrometheusSink
+	service, host string
+}
+
+func (u *unprefixedSink) trim(key []string) []string {
+	if len(key) > 1 && key[0] == u.service {
+		key = key[1:]
+	}
+	if len(key) > 1 && u.host != "" && key[0] == u.host {
+		key = key[1:]
+	}
+	return key
+}
+
+func (u *unprefixedSink) SetGauge(key []string, val float32) {
+	u.inner.SetGauge(u.trim(key), val)
+}
+func (u *unprefixedSink) SetGaugeWithLabels(key []string, val float32, labels []metrics.Label) {
+	u.inner.SetGaugeWithLabels(u.trim(key), val, labels)
+}
+func (u *unprefixedSink) SetPrecisionGauge(key []string, val float64) {
+	u.inner.SetPrecisionGauge(u.trim(key), val)
+}
+func (u *unprefixedSink) SetPrecisionGaugeWithLabels(key []string, val float64, labels []metrics.Label) {
+	u.inner.SetPrecisionGaugeWithLabels(u.trim(key), val, labels)
+}
+func (u *unprefixedSink) EmitKey(key []string, val float32) {
+	u.inner.EmitKey(u.trim(key), val)
+}
+func (u *unprefixedSink) IncrCounter(key []string, val float32) {
+	u.inner.IncrCounter(u.trim(key), val)
+}
+func (u *unprefixedSink) IncrCounterWithLabels(key []string, val float32, labels []metrics.Label) {
+	u.inner.IncrCounterWithLabels(u.trim(key), val, labels)
+}
+func (u *unprefixedSink) AddSample(key []string, val float32) {
+	u.inner.AddSample(u.trim(key), val)
+}
+func (u *unprefixedSink) AddSampleWithLabels(key []string, val float32, labels []metrics.Label) {
+	u.inner.AddSampleWithLabels(u.trim(key), val, labels)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -28,6 +29,10 @@ type agentCommand struct {
 	shutdownCh <-chan struct{}
 	args       []string
 	logs       *agent.LogSink
+	// base is the UI Run was given (made safe for concurrent use); under
+	// -log-json, ui becomes a jsonUI over it and json is set.
+	base cli.Ui
+	json bool
 }
 
 // newAgentCommand returns the `agent` subcommand.
@@ -45,7 +50,7 @@ func (c *agentCommand) Help() string { return agentHelp }
 func (c *agentCommand) readConfig() *agent.Config {
 	var cmd agent.Config
 	var configPaths, tagPairs listFlag
-	var retryInterval, broadcastTimeout string
+	var retryInterval, broadcastTimeout, handlerTimeout string
 	var disableCompression bool
 
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
@@ -80,6 +85,12 @@ func (c *agentCommand) readConfig() *agent.Config {
 	fs.BoolVar(&cmd.RejoinAfterLeave, "rejoin", false, "")
 	fs.BoolVar(&disableCompression, "disable-compression", false, "")
 	fs.StringVar(&broadcastTimeout, "broadcast-timeout", "", "")
+	// Our additions (README, "Operability"); kept out of the help text,
+	// which stays Serf v0.10.2's.
+	fs.StringVar(&cmd.MetricsAddr, "metrics-addr", "", "")
+	fs.BoolVar(&cmd.LogJSON, "log-json", false, "")
+	fs.StringVar(&cmd.DNSResolver, "dns-resolver", "", "")
+	fs.StringVar(&handlerTimeout, "event-handler-timeout", "", "")
 	if err := fs.Parse(c.args); err != nil {
 		return nil
 	}
@@ -94,7 +105,11 @@ func (c *agentCommand) readConfig() *agent.Config {
 	for _, d := range []struct {
 		raw string
 		dst *time.Duration
-	}{{retryInterval, &cmd.RetryInterval}, {broadcastTimeout, &cmd.BroadcastTimeout}} {
+	}{
+		{retryInterval, &cmd.RetryInterval},
+		{broadcastTimeout, &cmd.BroadcastTimeout},
+		{handlerTimeout, &cmd.EventHandlerTimeout},
+	} {
 		if d.raw == "" {
 			continue
 		}
@@ -116,12 +131,25 @@ func (c *agentCommand) readConfig() *agent.Config {
 		config = agent.MergeConfig(config, fileConf)
 	}
 	config = agent.MergeConfig(config, &cmd)
+	if config.LogJSON {
+		c.useJSONUI()
+	}
 
 	if err := config.Finish(func(msg string) { c.ui.Output(msg) }); err != nil {
 		c.ui.Error(err.Error())
 		return nil
 	}
 	return config
+}
+
+// useJSONUI switches the UI to JSON objects (log_json) for the rest of
+// the run; the configuration decides it once it is merged.
+func (c *agentCommand) useJSONUI() {
+	if c.json || c.base == nil {
+		return
+	}
+	c.json = true
+	c.ui = &cli.ConcurrentUi{Ui: &jsonUI{ui: c.base}}
 }
 
 // setupAgent maps the agent config onto Serf's and creates the agent (not
@@ -151,8 +179,10 @@ func (c *agentCommand) setupAgent(config *agent.Config) *agent.Agent {
 
 // running holds what Run must tear down.
 type running struct {
-	agent *agent.Agent
-	rpc   *agent.RPCServer
+	agent     *agent.Agent
+	rpc       *agent.RPCServer
+	telemetry *agent.Telemetry
+	metrics   *agent.MetricsServer
 }
 
 // startAgent starts Serf, mDNS and the RPC server and prints the banner.
@@ -180,6 +210,15 @@ func (c *agentCommand) startAgent(config *agent.Config, r *running) bool {
 	c.ui.Output("Starting Serf agent RPC...")
 	r.rpc = agent.NewRPCServer(a, config.RPCAuthKey, ln, c.logs, c.logs.Monitors())
 
+	if config.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", config.MetricsAddr)
+		if err != nil {
+			c.ui.Error(fmt.Sprintf("Error starting metrics listener: %s", err))
+			return false
+		}
+		r.metrics = agent.NewMetricsServer(mln, r.telemetry.Registry, a, c.logs.Logger())
+	}
+
 	c.ui.Output("Serf agent running!")
 	c.ui.Info(fmt.Sprintf("                  Node name: '%s'", config.NodeName))
 	c.ui.Info(fmt.Sprintf("                  Bind addr: '%s'", bindAddr.String()))
@@ -200,11 +239,12 @@ func (c *agentCommand) startAgent(config *agent.Config, r *running) bool {
 
 // Run starts the agent and blocks until it should exit.
 func (c *agentCommand) Run(args []string) int {
+	c.base = &cli.ConcurrentUi{Ui: c.ui}
 	c.ui = &cli.ConcurrentUi{Ui: &cli.PrefixedUi{
 		OutputPrefix: "==> ",
 		InfoPrefix:   "    ",
 		ErrorPrefix:  "==> ",
-		Ui:           c.ui,
+		Ui:           c.base,
 	}}
 	c.args = args
 	config := c.readConfig()
@@ -212,11 +252,16 @@ func (c *agentCommand) Run(args []string) int {
 		return 1
 	}
 
-	logs, err := agent.NewLogSink(&cli.UiWriter{Ui: c.ui}, config.LogLevel)
+	var console io.Writer = &cli.UiWriter{Ui: c.ui}
+	if c.json {
+		console = rawWriter{ui: c.base}
+	}
+	logs, err := agent.NewLogSink(console, config.LogLevel)
 	if err != nil {
 		c.ui.Error(err.Error())
 		return 1
 	}
+	logs.SetJSON(config.LogJSON)
 	c.logs = logs
 	if config.EnableSyslog {
 		if err := logs.EnableSyslog(config.SyslogFacility); err != nil {
@@ -225,14 +270,14 @@ func (c *agentCommand) Run(args []string) int {
 		}
 	}
 
-	stopTelemetry, err := agent.StartTelemetry(config)
+	telemetry, err := agent.NewTelemetry(config, true)
 	if err != nil {
 		c.ui.Error(err.Error())
 		return 1
 	}
-	defer stopTelemetry()
+	defer telemetry.Stop()
 
-	r := &running{}
+	r := &running{telemetry: telemetry}
 	r.agent = c.setupAgent(config)
 	if r.agent == nil {
 		return 1
@@ -241,6 +286,9 @@ func (c *agentCommand) Run(args []string) int {
 	ok := c.startAgent(config, r)
 	if r.rpc != nil {
 		defer r.rpc.Shutdown()
+	}
+	if r.metrics != nil {
+		defer r.metrics.Shutdown()
 	}
 	if !ok {
 		return 1

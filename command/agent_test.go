@@ -1,6 +1,7 @@
 package command
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -36,6 +37,11 @@ func TestAgentCommandValidation(t *testing.T) {
 	os.WriteFile(bad, []byte(`{"bogus_key": 1}`), 0644)
 	addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
 	cases := []struct {
 		args []string
 		want string
@@ -51,6 +57,12 @@ func TestAgentCommandValidation(t *testing.T) {
 		{[]string{"-bind", addr, "-advertise", "127.0.0.1:1:2"}, "==> Invalid advertise address: address 127.0.0.1:1:2: too many colons in address\n"},
 		{[]string{"-iface", "lo", "-bind", "192.0.2.1"}, "==> Interface 'lo' has no '192.0.2.1' address\n"},
 		{[]string{"-bind", addr, "-encrypt", "abc"}, "==> Invalid encryption key: illegal base64 data at input byte 0\n"},
+		{[]string{"-event-handler-timeout", "bogus"}, "==> Error: time: invalid duration \"bogus\"\n"},
+		{[]string{"-dns-resolver", "127.0.0.1"}, "==> Invalid DNS resolver: address 127.0.0.1: missing port in address\n"},
+		{[]string{"-metrics-addr", "9100"}, "==> Invalid metrics address: address 9100: missing port in address\n"},
+		{[]string{"-bind", addr, "-rpc-addr", rpc, "-metrics-addr", busy.Addr().String()},
+			"==> Starting Serf agent...\n==> Starting Serf agent RPC...\n==> Error starting metrics listener: listen tcp " +
+				busy.Addr().String() + ": bind: address already in use\n"},
 		{[]string{"-bind", addr, "-rpc-addr", rpc, "-keyring-file", dir + "/nokeyring.json"},
 			"==> Starting Serf agent...\n==> Failed to setup the Serf agent: stat " + dir + "/nokeyring.json: no such file or directory\n"},
 	}
@@ -110,6 +122,52 @@ func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 		"[INFO] agent: requesting graceful leave from Serf", "[INFO] agent: shutdown complete"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("shutdown output lacks %q", want)
+		}
+	}
+}
+
+func TestAgentCommandLogJSON(t *testing.T) {
+	bind := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	var out serftest.SyncBuffer
+	shutdown := make(chan struct{})
+	c := newAgentCommand(&cli.BasicUi{Writer: &out, ErrorWriter: &out}, shutdown)
+	done := make(chan int, 1)
+	go func() {
+		done <- c.Run([]string{"-node", "jsonnode", "-bind", bind, "-rpc-addr", rpc, "-profile", "local",
+			"-log-json", "-role", "old"})
+	}()
+	serftest.Eventually(t, 10*time.Second, func() error {
+		if !strings.Contains(out.String(), "Received event: member-join") {
+			return fmt.Errorf("agent not started yet")
+		}
+		return nil
+	})
+	close(shutdown)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent did not stop")
+	}
+	text := out.String()
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		var r map[string]string
+		if err := json.Unmarshal([]byte(line), &r); err != nil || r["@message"] == "" || r["@level"] == "" {
+			t.Fatalf("line %q is not a JSON log object (%v); all output:\n%s", line, err, text)
+		}
+	}
+	for _, want := range []string{
+		`"@message":"Deprecation warning: 'Role' has been replaced with 'Tags'"`,
+		`"@message":"Serf agent running!"`,
+		`"@message":"Node name: 'jsonnode'"`,
+		`"@message":"Caught signal: interrupt"`,
+		`"@message":"Serf agent starting","@module":"agent"`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %s", want)
 		}
 	}
 }
