@@ -106,7 +106,8 @@ func (a *Agent) Start() error {
 	a.serfConf = nil // Serf's from here on: live state (tags, keys) is asked of Serf
 	a.shutdownMu.Lock()
 	a.serf = s
-	a.scripts = NewScriptHandler(s.LocalMember, a.conf.EventScripts(), a.logger)
+	a.scripts = NewScriptHandlerWithOptions(s.LocalMember, a.conf.EventScripts(), a.logger,
+		ScriptOptions{Timeout: a.conf.EventHandlerTimeout})
 	a.shutdownMu.Unlock()
 	go a.eventLoop(s)
 	return nil

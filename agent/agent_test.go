@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/serf-clone/serf/client"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 func TestTwoAgentsJoinEventsAndHandlerQuery(t *testing.T) {
@@ -292,4 +294,22 @@ func TestReloadedScriptsApplyToNextEvent(t *testing.T) {
 	if stats["event_handlers"]["user:"] != "touch "+second {
 		t.Fatalf("stats event_handlers %v", stats["event_handlers"])
 	}
+}
+
+// The event_handler_timeout setting reaches the handler scripts: the
+// agent's own member-join runs a script that would sleep far longer, and the
+// agent kills it and says so.
+func TestAgentEventHandlerTimeout(t *testing.T) {
+	n := startNode(t, "timeout", func(c *Config) {
+		c.EventHandlers = []string{"member-join=sleep 60"}
+		c.EventHandlerTimeout = 200 * time.Millisecond
+	})
+	defer n.stop()
+	want := "[ERR] agent: Error invoking script 'sleep 60': timed out after 200ms (event handler timeout), killed"
+	serftest.Eventually(t, 20*time.Second, func() error {
+		if !strings.Contains(n.console.String(), want) {
+			return fmt.Errorf("no timeout line in log yet")
+		}
+		return nil
+	})
 }

@@ -202,8 +202,9 @@ type Config struct {
 	// names, expanded to every target:port at every attempt.
 	DNSResolver string `mapstructure:"dns_resolver"`
 	// EventHandlerTimeout ("event_handler_timeout",
-	// -event-handler-timeout; default 0: none) bounds how long an event
-	// handler script may run.
+	// -event-handler-timeout; default 0: none, as in Serf) bounds how long
+	// an event handler script may run; one past it is killed with its
+	// whole process group and the kill is logged (serf#369).
 	EventHandlerTimeoutRaw string        `mapstructure:"event_handler_timeout"`
 	EventHandlerTimeout    time.Duration `mapstructure:"-"`
 	// Serf's queue and buffer sizes; 0 keeps Serf's default.
