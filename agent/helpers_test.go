@@ -13,26 +13,6 @@ import (
 	"github.com/serf-clone/serf/serf/serftest"
 )
 
-// freePort returns a port that was free on 127.0.0.1 for TCP and UDP.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		ln.Close()
-		if err == nil {
-			pc.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
 // testNode is an in-process agent with its RPC server.
 type testNode struct {
 	name    string
@@ -64,7 +44,7 @@ func startNode(t testing.TB, name string, edit func(*Config)) *testNode {
 	var a *Agent
 	var port int
 	for attempt := 0; ; attempt++ {
-		port = freePort(t)
+		port = serftest.FreePort(t)
 		conf.Profile = "local"
 		conf.BindAddr = fmt.Sprintf("127.0.0.1:%d", port)
 		conf.AdvertiseAddr = conf.BindAddr

@@ -77,7 +77,7 @@ func TestRunEventScriptUserEventAndErrors(t *testing.T) {
 	}
 
 	// The ring keeps the last 8 KiB of output only.
-	runEventScript(context.Background(), logger, "head -c 20000 /dev/zero | tr '\\0' a; printf END", 0, self, e)
+	_ = runEventScript(context.Background(), logger, "head -c 20000 /dev/zero | tr '\\0' a; printf END", 0, self, e)
 	if !strings.Contains(logs.String(), strings.Repeat("a", 8189)+"END\n") ||
 		strings.Contains(logs.String(), strings.Repeat("a", 8190)+"END") {
 		t.Error("output ring not 8192 bytes")

@@ -13,7 +13,7 @@ import (
 
 // deadAddr is a loopback address nothing listens on.
 func deadAddr(t *testing.T) string {
-	return fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	return fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
 }
 
 func TestRetryJoinGivesUpAfterMaxAttempts(t *testing.T) {

@@ -358,13 +358,13 @@ func TestRPCSlowMonitorAndStreamReadersDoNotBlock(t *testing.T) {
 		seq := good.send(client.EventCommand, &client.EventRequest{Name: "e", Payload: []byte(big[:100])})
 		for replied := false; !replied; {
 			h := good.header()
-			switch {
-			case h.Seq == seq:
+			switch h.Seq {
+			case seq:
 				if h.Error != "" {
 					t.Fatal(h.Error)
 				}
 				replied = true
-			case h.Seq == 2:
+			case 2:
 				var rec map[string]interface{}
 				good.body(&rec)
 				records++

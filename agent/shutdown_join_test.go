@@ -74,7 +74,7 @@ func TestShutdownDoesNotWaitForJoin(t *testing.T) {
 	conf := DefaultConfig()
 	conf.NodeName = "joiner"
 	conf.Profile = "local"
-	conf.BindAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	conf.BindAddr = fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
 	sc := testSerfConfig(t, conf)
 	sc.MemberlistConfig.TCPTimeout = 3 * time.Second
 	out := &serftest.SyncBuffer{}

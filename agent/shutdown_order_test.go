@@ -41,7 +41,7 @@ func startHoldingAgent(t *testing.T, h EventHandler) (*Agent, *serftest.SyncBuff
 	conf := DefaultConfig()
 	conf.NodeName = "order"
 	conf.Profile = "local"
-	conf.BindAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	conf.BindAddr = fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
 	sc := testSerfConfig(t, conf)
 	sc.LeavePropagateDelay = 10 * time.Millisecond
 	sc.CoalescePeriod = time.Hour

@@ -37,8 +37,8 @@ type agentProc struct {
 
 func startAgentProc(t *testing.T, args ...string) *agentProc {
 	t.Helper()
-	bind := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
-	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	bind := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
+	rpc := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
 	all := append([]string{"-test.run=^TestAgentSubprocess$", "--", "-node", "sig", "-bind", bind, "-rpc-addr", rpc,
 		"-profile", "local"}, args...)
 	p := &agentProc{cmd: exec.Command(os.Args[0], all...), out: &serftest.SyncBuffer{}}
@@ -92,9 +92,9 @@ func TestAgentSignals(t *testing.T) {
 	t.Run("hup-then-term", func(t *testing.T) {
 		dir := t.TempDir()
 		conf := dir + "/c.json"
-		os.WriteFile(conf, []byte(`{"tags": {"a": "1"}}`), 0644)
+		writeConfigFile(t, conf, []byte(`{"tags": {"a": "1"}}`))
 		p := startAgentProc(t, "-config-file", conf)
-		os.WriteFile(conf, []byte(`{"tags": {"b": "2"}, "log_level": "debug"}`), 0644)
+		writeConfigFile(t, conf, []byte(`{"tags": {"b": "2"}, "log_level": "debug"}`))
 		p.cmd.Process.Signal(syscall.SIGHUP)
 		p.waitFor(t, "==> Caught signal: hangup\n==> Reloading configuration...\n")
 		p.waitFor(t, "[INFO] serf: EventMemberUpdate: sig")
@@ -120,7 +120,7 @@ func TestAgentSignals(t *testing.T) {
 	})
 	t.Run("term-with-leave-on-terminate", func(t *testing.T) {
 		dir := t.TempDir()
-		os.WriteFile(dir+"/c.json", []byte(`{"leave_on_terminate": true}`), 0644)
+		writeConfigFile(t, dir+"/c.json", []byte(`{"leave_on_terminate": true}`))
 		p := startAgentProc(t, "-config-dir", dir)
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		if code := p.exitCode(t); code != 0 {
@@ -132,11 +132,19 @@ func TestAgentSignals(t *testing.T) {
 	})
 	t.Run("int-skip-leave", func(t *testing.T) {
 		dir := t.TempDir()
-		os.WriteFile(dir+"/c.json", []byte(`{"skip_leave_on_interrupt": true}`), 0644)
+		writeConfigFile(t, dir+"/c.json", []byte(`{"skip_leave_on_interrupt": true}`))
 		p := startAgentProc(t, "-config-file", dir+"/c.json")
 		p.cmd.Process.Signal(os.Interrupt)
 		if code := p.exitCode(t); code != 1 {
 			t.Fatalf("exit %d", code)
 		}
 	})
+}
+
+// writeConfigFile writes an agent config file or fails the test.
+func writeConfigFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,16 +11,6 @@ import (
 	"github.com/mitchellh/cli"
 	"github.com/serf-clone/serf/serf/serftest"
 )
-
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 func runAgentCmd(t *testing.T, args ...string) (string, int) {
 	t.Helper()
@@ -34,9 +23,9 @@ func runAgentCmd(t *testing.T, args ...string) (string, int) {
 func TestAgentCommandValidation(t *testing.T) {
 	dir := t.TempDir()
 	bad := dir + "/bad.json"
-	os.WriteFile(bad, []byte(`{"bogus_key": 1}`), 0644)
-	addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
-	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	writeConfigFile(t, bad, []byte(`{"bogus_key": 1}`))
+	addr := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
+	rpc := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -75,8 +64,8 @@ func TestAgentCommandValidation(t *testing.T) {
 }
 
 func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
-	bind := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
-	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	bind := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
+	rpc := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
 	var out serftest.SyncBuffer
 	shutdown := make(chan struct{})
 	c := newAgentCommand(&cli.BasicUi{Writer: &out}, shutdown)
@@ -127,8 +116,8 @@ func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 }
 
 func TestAgentCommandLogJSON(t *testing.T) {
-	bind := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
-	rpc := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	bind := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
+	rpc := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
 	var out serftest.SyncBuffer
 	shutdown := make(chan struct{})
 	c := newAgentCommand(&cli.BasicUi{Writer: &out, ErrorWriter: &out}, shutdown)

@@ -141,7 +141,11 @@ func (s *Serf) handleLeaveIntent(msg *messageLeave) bool {
 	if msg.Node == s.config.NodeName && localState == SerfAlive {
 		s.memberLock.Unlock()
 		s.logger.Printf("[DEBUG] serf: Refuting an older leave intent")
-		s.startBackground(func() { s.broadcastJoin(s.clock.Time()) })
+		s.startBackground(func() {
+			if err := s.broadcastJoin(s.clock.Time()); err != nil {
+				s.logger.Printf("[ERR] serf: Failed to refute a leave intent: %v", err)
+			}
+		})
 		return false
 	}
 

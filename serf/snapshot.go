@@ -58,9 +58,6 @@ const (
 	// of the queue between that stage and the recorder.
 	snapshotQueueSize = 2048
 
-	// snapshotCompactSuffix names the temporary file compaction writes.
-	snapshotCompactSuffix = ".compact"
-
 	// snapshotFileMode is the mode of a snapshot file we create, and of a
 	// compacted one: owner only, like the keyring file. (Real Serf uses
 	// 0644, and 0755 after compaction; the file names the cluster's

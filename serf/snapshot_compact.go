@@ -5,9 +5,10 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/serf-clone/serf/internal/atomicfile"
 )
 
 // Compaction: once the append-only log outgrows a size proportional to the
@@ -37,12 +38,6 @@ func (s *Snapshotter) compact() error {
 	fmt.Fprintf(&buf, "clock: %d\nevent-clock: %d\nquery-clock: %d\n", s.lastClock, s.lastEventClock, s.lastQueryClock)
 	s.mu.Unlock()
 
-	tmp := s.path + snapshotCompactSuffix
-	if err := writeSynced(tmp, buf.Bytes()); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write compacted snapshot: %w", err)
-	}
-
 	// Everything in the old buffer is covered by the compacted content, so
 	// a failure to flush it loses nothing.
 	if s.fh != nil {
@@ -50,10 +45,9 @@ func (s *Snapshotter) compact() error {
 		s.fh.Close()
 		s.fh, s.w = nil, nil
 	}
-	renameErr := os.Rename(tmp, s.path)
-	if renameErr == nil {
-		syncDir(filepath.Dir(s.path))
-	}
+	// On failure the old file is intact and is reopened below, to be
+	// appended to as before.
+	installErr := atomicfile.WriteFile(s.path, buf.Bytes(), snapshotFileMode)
 	fh, err := os.OpenFile(s.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, snapshotFileMode)
 	if err != nil {
 		return fmt.Errorf("reopen snapshot: %w", err)
@@ -64,39 +58,11 @@ func (s *Snapshotter) compact() error {
 		return fmt.Errorf("stat snapshot: %w", err)
 	}
 	s.fh, s.w = fh, bufio.NewWriter(fh)
-	s.unsynced = renameErr != nil // the compacted content was synced before the rename
+	s.unsynced = installErr != nil // the compacted content was synced before the rename
 	s.size = st.Size()
 	s.lastFlush = time.Now()
-	if renameErr != nil {
-		return fmt.Errorf("install compacted snapshot: %w", renameErr)
+	if installErr != nil {
+		return fmt.Errorf("install compacted snapshot: %w", installErr)
 	}
 	return nil
-}
-
-// writeSynced creates path (snapshotFileMode) holding data, synced. A
-// leftover file of that name from an earlier failure is replaced, so its
-// mode is set again too.
-func writeSynced(path string, data []byte) error {
-	os.Remove(path)
-	fh, err := os.OpenFile(path, os.O_RDWR|os.O_TRUNC|os.O_CREATE|os.O_EXCL, snapshotFileMode)
-	if err != nil {
-		return err
-	}
-	if _, err := fh.Write(data); err != nil {
-		fh.Close()
-		return err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
-}
-
-// syncDir makes a rename durable where the platform allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

@@ -548,7 +548,7 @@ func TestSnapshotFileModes(t *testing.T) {
 	if m := mode(); m != 0600 {
 		t.Fatalf("compacted snapshot mode %o, want 600", m)
 	}
-	if _, err := os.Stat(path + snapshotCompactSuffix); !os.IsNotExist(err) {
-		t.Fatalf("temporary file left behind: %v", err)
+	if entries, err := os.ReadDir(filepath.Dir(path)); err != nil || len(entries) != 1 {
+		t.Fatalf("want only the snapshot in its directory, got %v (%v)", entries, err)
 	}
 }

@@ -464,7 +464,7 @@ var errLinkCut = errors.New("serftest: link cut")
 
 func (c *linkConn) Write(b []byte) (int, error) {
 	if c.net.blocked(c.from, c.to) {
-		c.Conn.Close()
+		_ = c.Close()
 		return 0, errLinkCut
 	}
 	return c.Conn.Write(b)
@@ -472,7 +472,7 @@ func (c *linkConn) Write(b []byte) (int, error) {
 
 func (c *linkConn) Read(b []byte) (int, error) {
 	if c.net.blocked(c.to, c.from) {
-		c.Conn.Close()
+		_ = c.Close()
 		return 0, errLinkCut
 	}
 	return c.Conn.Read(b)

@@ -41,8 +41,8 @@ import (
 	"github.com/serf-clone/serf/testutil/cluster"
 )
 
-// EnvRequire, when set (make test sets it when running as root), turns a
-// Require skip into a failure, so the fault suite cannot silently vanish.
+// EnvRequire names the variable that, when set (make test sets it when
+// running as root), turns a Require skip into a failure, so the fault suite cannot silently vanish.
 const EnvRequire = "SERF_REQUIRE_NETNS"
 
 // Fixed addresses inside every node namespace.
@@ -416,7 +416,7 @@ func (nd *Node) AgentOptions(opts cluster.Options) cluster.Options {
 func sanitize(name string) string {
 	b := []byte(name)
 	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
 			b[i] = '_'
 		}
 	}
@@ -451,7 +451,7 @@ func runOut(stdin, name string, args ...string) (string, error) {
 		return out.String(), nil
 	case <-time.After(cmdTimeout):
 		_ = cmd.Process.Kill()
-		<-done
-		return out.String(), fmt.Errorf("%s %s: timed out after %v", name, strings.Join(args, " "), cmdTimeout)
+		killed := <-done
+		return out.String(), fmt.Errorf("%s %s: timed out after %v (%v)", name, strings.Join(args, " "), cmdTimeout, killed)
 	}
 }

@@ -41,7 +41,7 @@ func serve(addr string) {
 			if err != nil {
 				return
 			}
-			pc.WriteTo(buf[:n], from)
+			_, _ = pc.WriteTo(buf[:n], from)
 		}
 	}()
 	fmt.Println("serving")
@@ -170,7 +170,7 @@ func TestSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() { removeNS(alive); removeNS(dead) })
+	t.Cleanup(func() { _ = removeNS(alive); _ = removeNS(dead) })
 	Sweep(t, prefix)
 	out, _ := output("ip", "netns", "list")
 	if listed(out, dead) {
