@@ -181,6 +181,20 @@ func TestCLIQueryResponsesIdentical(t *testing.T) {
 	// channels, so their order in the text output varies (with either CLI).
 	anyOrder := func(s string) string { return recordsSorted(withoutPhantoms(s)) }
 	sameOutput(t, anyOrder, "query", rpc, "-timeout", "800ms", "echo")
+
+	// Our -wait-all (no such flag in the real CLI) against the real agent:
+	// alpha is the one member selected, so the query ends once it has
+	// acked and answered, well inside its 30 s; the agent then serves the
+	// comparisons below as before.
+	p := cluster.StartProc(t, nil, ours(t), "query", rpc, "-timeout", "30s", "-wait-all", "echo")
+	if code := p.Wait(t, 15*time.Second); code != 0 {
+		t.Fatalf("our query -wait-all exited %d:\n%s", code, p.Output())
+	}
+	wantWaitAll := "Query 'echo' dispatched\nAck from 'alpha'\nResponse from 'alpha': pong\nTotal Acks: 1\nTotal Responses: 1\n"
+	if got := anyOrder(p.Output()); got != wantWaitAll {
+		t.Errorf("our query -wait-all against real Serf: got %q want %q", got, wantWaitAll)
+	}
+
 	sameOutput(t, withoutPhantoms, "query", rpc, "-timeout", "800ms", "-format", "json", "echo")
 	sameOutput(t, withoutPhantoms, "query", rpc, "-timeout", "800ms", "-no-ack", "echo")
 }
