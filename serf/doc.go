@@ -55,6 +55,7 @@
 //	ping_delegate.go       memberlist.PingDelegate: coordinates on probe acks
 //	coordinates.go         network-coordinate accessors and cache
 //	dedup_ring.go          dedupRing: recognising seen user events and queries
+//	limits.go              bounds on what gossip from others makes us keep
 //	user_event.go          sending and receiving user events
 //	query.go               query API: QueryParam, QueryResponse, Query
 //	query_handle.go        sending, receiving, filtering and answering queries
