@@ -351,56 +351,6 @@ func FuzzTagsFile(f *testing.F) {
 	})
 }
 
-// A seed: file name and the fuzz arguments ([]byte or bool).
-type fuzzSeed struct {
-	name string
-	args []interface{}
-}
-
-// fuzzMarshalSeed renders args in go's fuzz corpus file format.
-func fuzzMarshalSeed(args ...interface{}) []byte {
-	var b strings.Builder
-	b.WriteString("go test fuzz v1\n")
-	for _, a := range args {
-		switch v := a.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case bool:
-			fmt.Fprintf(&b, "bool(%v)\n", v)
-		default:
-			panic(fmt.Sprintf("seed argument of type %T", a))
-		}
-	}
-	return []byte(b.String())
-}
-
-// fuzzCheckSeedCorpus compares testdata/fuzz/<target>/<seed> with seeds, or
-// writes them when SERF_WRITE_FUZZ_SEEDS=1. Other files (inputs the fuzzer
-// found and someone added) are left alone.
-func fuzzCheckSeedCorpus(t *testing.T, corpus map[string][]fuzzSeed) {
-	write := os.Getenv("SERF_WRITE_FUZZ_SEEDS") == "1"
-	for target, seeds := range corpus {
-		dir := filepath.Join("testdata", "fuzz", target)
-		for _, s := range seeds {
-			want := fuzzMarshalSeed(s.args...)
-			path := filepath.Join(dir, s.name)
-			if write {
-				if err := os.MkdirAll(dir, 0755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, want, 0644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			got, err := os.ReadFile(path)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Errorf("%s is not the current encoding (err %v); rerun with SERF_WRITE_FUZZ_SEEDS=1", path, err)
-			}
-		}
-	}
-}
-
 // fuzzRequests encodes requests as the client library sends them: header,
 // then body if not nil.
 func fuzzRequests(t *testing.T, reqs ...interface{}) []byte {
@@ -452,10 +402,12 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	wrongVersion := fuzzRequests(t, client.HandshakeCommand, &client.HandshakeRequest{Version: 9}, client.HandshakeCommand, hs,
 		client.HandshakeCommand, hs)
 
-	stream := func(name string, auth bool, b []byte) fuzzSeed { return fuzzSeed{name, []interface{}{auth, b}} }
+	stream := func(name string, auth bool, b []byte) serftest.FuzzSeed {
+		return serftest.FuzzSeed{Name: name, Args: []any{auth, b}}
+	}
 	b := func(s string) []byte { return []byte(s) }
-	file := func(name, body string) fuzzSeed { return fuzzSeed{name, []interface{}{b(body)}} }
-	fuzzCheckSeedCorpus(t, map[string][]fuzzSeed{
+	file := func(name, body string) serftest.FuzzSeed { return serftest.FuzzSeed{Name: name, Args: []any{b(body)}} }
+	serftest.CheckSeedCorpus(t, map[string][]serftest.FuzzSeed{
 		"FuzzRPCStream": {
 			stream("handshake-members", false, members),
 			stream("handshake-auth-members", true, authed),

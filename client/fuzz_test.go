@@ -1,11 +1,9 @@
 package client
 
 import (
-	"bytes"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/serf-clone/serf/serf/serftest"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 )
@@ -48,29 +46,14 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	far := enc(&CoordinateResponse{Ok: true, Coord: Coordinate{Vec: []float64{0, 0.004, 0, 0, 0, 0, 0, 0}, Adjustment: -0.002, Height: 0.002}})
 	short := enc(&CoordinateResponse{Ok: true, Coord: Coordinate{Vec: []float64{1}}})
 	missing := enc(&CoordinateResponse{})
-	seeds := map[string][2][]byte{
-		"near-far":        {near, far},
-		"dimensions":      {near, short},
-		"missing":         {missing, far},
-		"truncated":       {near[:len(near)/2], far},
-		"huge-vec-length": {[]byte("\x81\xa5Coord\x81\xa3Vec\xdd\xff\xff\xff\xff"), far},
+	pair := func(name string, a, b []byte) serftest.FuzzSeed {
+		return serftest.FuzzSeed{Name: name, Args: []any{a, b}}
 	}
-	write := os.Getenv("SERF_WRITE_FUZZ_SEEDS") == "1"
-	dir := filepath.Join("testdata", "fuzz", "FuzzCoordinateDistance")
-	for name, s := range seeds {
-		want := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n[]byte(%q)\n", s[0], s[1]))
-		path := filepath.Join(dir, name)
-		if write {
-			if err := os.MkdirAll(dir, 0755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, want, 0644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s is not the current encoding (err %v); rerun with SERF_WRITE_FUZZ_SEEDS=1", path, err)
-		}
-	}
+	serftest.CheckSeedCorpus(t, map[string][]serftest.FuzzSeed{"FuzzCoordinateDistance": {
+		pair("near-far", near, far),
+		pair("dimensions", near, short),
+		pair("missing", missing, far),
+		pair("truncated", near[:len(near)/2], far),
+		pair("huge-vec-length", []byte("\x81\xa5Coord\x81\xa3Vec\xdd\xff\xff\xff\xff"), far),
+	}})
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -372,56 +371,6 @@ func FuzzDecodeKeyringFile(f *testing.F) {
 	})
 }
 
-// A seed: file name and the fuzz arguments ([]byte or bool).
-type fuzzSeed struct {
-	name string
-	args []interface{}
-}
-
-// fuzzMarshalSeed renders args in go's fuzz corpus file format.
-func fuzzMarshalSeed(args ...interface{}) []byte {
-	var b strings.Builder
-	b.WriteString("go test fuzz v1\n")
-	for _, a := range args {
-		switch v := a.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case bool:
-			fmt.Fprintf(&b, "bool(%v)\n", v)
-		default:
-			panic(fmt.Sprintf("seed argument of type %T", a))
-		}
-	}
-	return []byte(b.String())
-}
-
-// fuzzCheckSeedCorpus compares testdata/fuzz/<target>/<seed> with seeds, or
-// writes them when SERF_WRITE_FUZZ_SEEDS=1. Files not in seeds (inputs
-// the fuzzer found and someone added) are left alone.
-func fuzzCheckSeedCorpus(t *testing.T, corpus map[string][]fuzzSeed) {
-	write := os.Getenv("SERF_WRITE_FUZZ_SEEDS") == "1"
-	for target, seeds := range corpus {
-		dir := filepath.Join("testdata", "fuzz", target)
-		for _, s := range seeds {
-			want := fuzzMarshalSeed(s.args...)
-			path := filepath.Join(dir, s.name)
-			if write {
-				if err := os.MkdirAll(dir, 0755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, want, 0644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			got, err := os.ReadFile(path)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Errorf("%s is not the current encoding (err %v); rerun with SERF_WRITE_FUZZ_SEEDS=1", path, err)
-			}
-		}
-	}
-}
-
 func fuzzMust(t *testing.T) func(b []byte, err error) []byte {
 	return func(b []byte, err error) []byte {
 		t.Helper()
@@ -475,10 +424,10 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	badCoord := coordinate.NewCoordinate(&coordinate.Config{Dimensionality: 2})
 
 	b := func(s string) []byte { return []byte(s) }
-	seeds := func(kv ...interface{}) []fuzzSeed {
-		var out []fuzzSeed
+	seeds := func(kv ...interface{}) []serftest.FuzzSeed {
+		var out []serftest.FuzzSeed
 		for i := 0; i < len(kv); i += 2 {
-			out = append(out, fuzzSeed{kv[i].(string), []interface{}{kv[i+1]}})
+			out = append(out, serftest.FuzzSeed{Name: kv[i].(string), Args: []any{kv[i+1]}})
 		}
 		return out
 	}
@@ -486,9 +435,9 @@ func TestFuzzSeedCorpus(t *testing.T) {
 		return []interface{}{"truncated", valid[:len(valid)/2], "empty", []byte{}, "fixmap-of-nil", []byte{0x81, 0xc0, 0xc0},
 			"array32-huge", []byte{0xdd, 0xff, 0xff, 0xff, 0xff}, "str32-huge", []byte{0xdb, 0x7f, 0xff, 0xff, 0xff, 'x'}}
 	}
-	with := func(valid []interface{}, v []byte) []fuzzSeed { return seeds(append(valid, broken(v)...)...) }
+	with := func(valid []interface{}, v []byte) []serftest.FuzzSeed { return seeds(append(valid, broken(v)...)...) }
 
-	fuzzCheckSeedCorpus(t, map[string][]fuzzSeed{
+	serftest.CheckSeedCorpus(t, map[string][]serftest.FuzzSeed{
 		"FuzzNotifyLeave":     with([]interface{}{"leave", leave}, leave),
 		"FuzzNotifyJoin":      with([]interface{}{"join", join}, join),
 		"FuzzNotifyUserEvent": with([]interface{}{"user-event", event}, event),
@@ -503,12 +452,12 @@ func TestFuzzSeedCorpus(t *testing.T) {
 		"FuzzInternalQuery": seeds("key-request", keyReq, "key-request-short-key", must(w.Message(serf.MsgKeyRequest, &serf.WireKeyRequest{Key: []byte{1, 2}})),
 			"node-name", b("fuzz"), "type-only", []byte{serf.MsgKeyRequest}, "empty", []byte{}, "not-a-map", []byte{serf.MsgKeyRequest, 0x93, 1, 2, 3}),
 		"FuzzMergeRemoteState": {
-			{"push-pull-join", []interface{}{true, pushPull}},
-			{"push-pull", []interface{}{false, pushPull}},
-			{"truncated", []interface{}{false, pushPull[:len(pushPull)/2]}},
-			{"wrong-type", []interface{}{false, append([]byte{serf.MsgUserEvent}, event...)}},
-			{"empty", []interface{}{true, []byte{}}},
-			{"huge-map", []interface{}{false, []byte{serf.MsgPushPull, 0xdf, 0xff, 0xff, 0xff, 0xff}}},
+			{Name: "push-pull-join", Args: []any{true, pushPull}},
+			{Name: "push-pull", Args: []any{false, pushPull}},
+			{Name: "truncated", Args: []any{false, pushPull[:len(pushPull)/2]}},
+			{Name: "wrong-type", Args: []any{false, append([]byte{serf.MsgUserEvent}, event...)}},
+			{Name: "empty", Args: []any{true, []byte{}}},
+			{Name: "huge-map", Args: []any{false, []byte{serf.MsgPushPull, 0xdf, 0xff, 0xff, 0xff, 0xff}}},
 		},
 		"FuzzDecodeTags": seeds("tags", must(w.TagsMeta(map[string]string{"role": "web"})),
 			"no-tags", must(w.TagsMeta(map[string]string{})), "protocol-2-role", b("web"), "empty", []byte{},
@@ -517,11 +466,11 @@ func TestFuzzSeedCorpus(t *testing.T) {
 			"nan", append(must(w.PingPayload(coord))[:1], b("\x84\xa3Vec\x91\xcb\x7f\xf8\x00\x00\x00\x00\x00\x01\xa5Error\xcb\x7f\xf0\x00\x00\x00\x00\x00\x00\xaaAdjustment\x00\xa6Height\x00")...),
 			"bad-version", []byte{9, 0x80}, "version-only", []byte{1}, "empty", []byte{}),
 		"FuzzSnapshotOpen": {
-			{"snapshot", []interface{}{false, b("alive: n1 127.0.0.1:7946\nalive: n 2 [::1]:7947\nclock: 4\nevent-clock: 3\nquery-clock: 2\nnot-alive: n1\n# comment\ncoordinate: x\n")}},
-			{"left", []interface{}{false, b("alive: n1 127.0.0.1:7946\nclock: 4\nleave\n")}},
-			{"left-rejoin", []interface{}{true, b("alive: n1 127.0.0.1:7946\nclock: 4\nleave\n")}},
-			{"torn-last-line", []interface{}{false, b("alive: n1 127.0.0.1:7946\nclock: 4\nalive: n2 127.0.")}},
-			{"garbage", []interface{}{false, b("alive: noaddr\nclock: -1\nevent-clock: 99999999999999999999\nwhat\r\n\x00\n")}},
+			{Name: "snapshot", Args: []any{false, b("alive: n1 127.0.0.1:7946\nalive: n 2 [::1]:7947\nclock: 4\nevent-clock: 3\nquery-clock: 2\nnot-alive: n1\n# comment\ncoordinate: x\n")}},
+			{Name: "left", Args: []any{false, b("alive: n1 127.0.0.1:7946\nclock: 4\nleave\n")}},
+			{Name: "left-rejoin", Args: []any{true, b("alive: n1 127.0.0.1:7946\nclock: 4\nleave\n")}},
+			{Name: "torn-last-line", Args: []any{false, b("alive: n1 127.0.0.1:7946\nclock: 4\nalive: n2 127.0.")}},
+			{Name: "garbage", Args: []any{false, b("alive: noaddr\nclock: -1\nevent-clock: 99999999999999999999\nwhat\r\n\x00\n")}},
 		},
 		"FuzzDecodeKeyringFile": seeds("two-keys", must(serf.EncodeKeyringFile([][]byte{bytes.Repeat([]byte{1}, 16), bytes.Repeat([]byte{2}, 32)})),
 			"no-keys", b("[]"), "bad-base64", b(`["!!"]`), "short-key", b(`["AQI="]`), "not-json", b("{"), "object", b(`{"a":1}`)),
