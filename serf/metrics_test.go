@@ -161,4 +161,11 @@ func TestMetricsLeaveAndFail(t *testing.T) {
 	if v := readMetric(rec.sinks["n0"], "serf.member.flap", false); v.total != 0 {
 		t.Errorf("serf.member.flap is %v before any member came back", v.total)
 	}
+
+	// Back within FlapTimeout of failing: a flap, and a join.
+	c.Restart(1)
+	c.Join(1, 0)
+	c.WaitStatus("n1", serf.StatusAlive)
+	rec.waitMetric(t, "n0", "serf.member.flap", false, 1)
+	rec.waitMetric(t, "n0", "serf.member.join", false, 4)
 }
