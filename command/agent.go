@@ -152,9 +152,10 @@ func (c *agentCommand) useJSONUI() {
 	c.ui = &cli.ConcurrentUi{Ui: &jsonUI{ui: c.base}}
 }
 
-// setupAgent maps the agent config onto Serf's and creates the agent (not
-// yet started), printing what goes wrong.
-func (c *agentCommand) setupAgent(config *agent.Config) *agent.Agent {
+// setupAgent maps the agent config onto Serf's, with Serf's metrics going
+// to telemetry, and creates the agent (not yet started), printing what
+// goes wrong.
+func (c *agentCommand) setupAgent(config *agent.Config, telemetry *agent.Telemetry) *agent.Agent {
 	ip, err := config.ResolveInterface()
 	if err != nil {
 		c.ui.Error(err.Error())
@@ -168,6 +169,7 @@ func (c *agentCommand) setupAgent(config *agent.Config) *agent.Agent {
 		c.ui.Error(err.Error())
 		return nil
 	}
+	serfConf.Metrics = telemetry.Metrics
 	c.ui.Output("Starting Serf agent...")
 	a, err := agent.Create(config, serfConf, c.logs)
 	if err != nil {
@@ -278,7 +280,7 @@ func (c *agentCommand) Run(args []string) int {
 	defer telemetry.Stop()
 
 	r := &running{telemetry: telemetry}
-	r.agent = c.setupAgent(config)
+	r.agent = c.setupAgent(config, telemetry)
 	if r.agent == nil {
 		return 1
 	}

@@ -146,8 +146,14 @@ func TestPrometheusEndpointInCluster(t *testing.T) {
 		t.Fatalf("/health: %d %q %v", code, body, err)
 	}
 
-	// Counters that memberlist moves while gossiping, and the agent's own.
-	wantCounters := []string{"memberlist_udp_sent", "memberlist_tcp_accept", "agent_ipc_accept", "agent_ipc_command"}
+	// Counters that memberlist moves while gossiping, the agent's own, and
+	// Serf's for the join, the event and the query above, by their
+	// go-metrics names; Prometheus spells the dots as underscores.
+	wantCounters := []string{"memberlist.udp.sent", "memberlist.tcp.accept", "agent.ipc.accept", "agent.ipc.command",
+		"serf.member.join", "serf.events", "serf.events.deploy", "serf.queries", "serf.queries.ping", "serf.query_acks"}
+	promName := func(name string) string { return strings.ReplaceAll(name, ".", "_") }
+	// prom-1 saw itself and the two others join.
+	minimum := map[string]float64{"serf_member_join": 3}
 	var fams map[string]*dtoFamilies
 	cluster.Eventually(t, converge, func() error {
 		code, body, err := httpGet("http://" + metricsAddr + "/metrics")
@@ -171,9 +177,14 @@ func TestPrometheusEndpointInCluster(t *testing.T) {
 				}
 			}
 		}
-		for _, name := range wantCounters {
-			if f, ok := fams[name]; !ok || f.sum < 1 {
+		for _, metric := range wantCounters {
+			name := promName(metric)
+			f, ok := fams[name]
+			if !ok || f.sum < 1 {
 				return fmt.Errorf("%s missing or zero", name)
+			}
+			if f.sum < minimum[name] {
+				return fmt.Errorf("%s is %v, want at least %v", name, f.sum, minimum[name])
 			}
 		}
 		return nil
@@ -190,7 +201,7 @@ func TestPrometheusEndpointInCluster(t *testing.T) {
 	// statsd gets the same names, with the service name in front.
 	cluster.Eventually(t, converge, func() error {
 		for _, name := range wantCounters {
-			if s := "serf-agent." + strings.ReplaceAll(name, "_", "."); !statsd.has(s) {
+			if s := "serf-agent." + name; !statsd.has(s) {
 				return fmt.Errorf("statsd has not seen %s", s)
 			}
 		}

@@ -61,6 +61,7 @@ func (s *Serf) queueCheckLoop() {
 
 func (s *Serf) checkQueue(name string, q *memberlist.TransmitLimitedQueue) {
 	depth := q.NumQueued()
+	s.metrics.queueDepth(name, depth)
 	if depth >= s.config.QueueDepthWarning {
 		s.logger.Printf("[WARN] serf: %s queue depth: %d", name, depth)
 	}

@@ -5,8 +5,10 @@ import (
 	"log"
 	"maps"
 	"os"
+	"slices"
 	"time"
 
+	metrics "github.com/hashicorp/go-metrics"
 	"github.com/hashicorp/memberlist"
 )
 
@@ -107,6 +109,10 @@ type Config struct {
 	// is kept, in case the node shows up (5m).
 	RecentIntentTimeout time.Duration
 
+	// FlapTimeout: a failed member that comes back within this time of
+	// failing counts as a flap (the serf.member.flap metric). Default 60s.
+	FlapTimeout time.Duration
+
 	// ---- Outgoing queues ----
 
 	// Every QueueCheckInterval (30s) the broadcast queues are inspected: one
@@ -163,6 +169,17 @@ type Config struct {
 	// Logger receives every log line of Serf and, unless the memberlist
 	// config has its own, of memberlist. Default: stderr with timestamps.
 	Logger *log.Logger
+
+	// ---- Telemetry ----
+
+	// Metrics receives the serf.* metrics (metrics.go lists them). Nil
+	// means go-metrics' global registry, as in Serf; memberlist always
+	// reports to that global registry.
+	Metrics *metrics.Metrics
+
+	// MetricLabels are put on every serf.* metric and handed to memberlist
+	// for its own (replacing MemberlistConfig.MetricLabels).
+	MetricLabels []metrics.Label
 }
 
 // DefaultConfig returns the library defaults, on top of memberlist's LAN
@@ -186,7 +203,7 @@ func DefaultConfig() *Config {
 	c.BroadcastTimeout, c.LeavePropagateDelay = 5*time.Second, time.Second
 	c.ReconnectInterval, c.ReconnectTimeout = 30*time.Second, 24*time.Hour
 	c.TombstoneTimeout, c.ReapInterval = 24*time.Hour, 15*time.Second
-	c.RecentIntentTimeout = 5 * time.Minute
+	c.RecentIntentTimeout, c.FlapTimeout = 5*time.Minute, 60*time.Second
 	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
 	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
 	return c
@@ -213,6 +230,7 @@ func MemberlistProfile(name string) (*memberlist.Config, error) {
 func (c *Config) private() *Config {
 	cp := *c
 	cp.Tags = maps.Clone(c.Tags)
+	cp.MetricLabels = slices.Clone(c.MetricLabels)
 	if cp.Tags == nil {
 		cp.Tags = make(map[string]string)
 	}

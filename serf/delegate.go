@@ -31,6 +31,7 @@ func (d *delegate) NotifyMsg(buf []byte) {
 		return
 	}
 	s := d.serf
+	s.metrics.msgReceived(len(buf))
 	t, body := messageType(buf[0]), buf[1:]
 
 	switch t {
@@ -138,6 +139,7 @@ func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
 	if e := s.eventBroadcasts.GetBroadcasts(overhead, limit-used); len(e) > 0 {
 		msgs = append(msgs, e...)
 	}
+	s.metrics.msgsSent(msgs)
 	return msgs
 }
 

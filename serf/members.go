@@ -76,6 +76,9 @@ func (s *Serf) nodeJoined(n *memberlist.Node) {
 		}
 		s.members[n.Name] = m
 	} else {
+		if m.Status == StatusFailed && time.Since(m.leaveTime) < s.config.FlapTimeout {
+			s.metrics.memberFlap()
+		}
 		m.Status = StatusAlive
 		m.leaveTime = time.Time{}
 		delete(s.failed, n.Name)
@@ -85,6 +88,7 @@ func (s *Serf) nodeJoined(n *memberlist.Node) {
 	snapshot := m.Member
 	s.memberLock.Unlock()
 
+	s.metrics.memberJoin()
 	s.logger.Printf("[INFO] serf: EventMemberJoin: %s %s", snapshot.Name, snapshot.Addr)
 	s.emitMember(EventMemberJoin, snapshot)
 	s.kickAntiEntropy()
@@ -133,6 +137,7 @@ func (s *Serf) nodeLeft(n *memberlist.Node) {
 	snapshot := m.Member
 	s.memberLock.Unlock()
 
+	s.metrics.memberGone(snapshot.Status)
 	if evType == EventMemberLeave {
 		s.logger.Printf("[INFO] serf: EventMemberLeave: %s %s", snapshot.Name, snapshot.Addr)
 	} else {
@@ -158,6 +163,7 @@ func (s *Serf) nodeUpdated(n *memberlist.Node) {
 	snapshot := m.Member
 	s.memberLock.Unlock()
 
+	s.metrics.memberUpdate()
 	s.logger.Printf("[INFO] serf: EventMemberUpdate: %s", snapshot.Name)
 	s.emitMember(EventMemberUpdate, snapshot)
 }

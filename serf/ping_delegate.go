@@ -44,10 +44,17 @@ func (p *pingDelegate) NotifyPingComplete(other *memberlist.Node, rtt time.Durat
 		s.logger.Printf("[ERR] serf: Failed to decode coordinate from ping: %v", err)
 		return
 	}
-	if _, err := s.coordClient.Update(other.Name, &coord, rtt); err != nil {
+	before := s.coordClient.GetCoordinate()
+	after, err := s.coordClient.Update(other.Name, &coord, rtt)
+	if err != nil {
+		s.metrics.coordinateRejected()
 		s.logger.Printf("[TRACE] serf: Rejected coordinate from %s: %v", other.Name, err)
 		return
 	}
+	if rtt == 0 {
+		s.metrics.coordinateZeroRTT()
+	}
+	s.metrics.coordinateAdjustment(before.DistanceTo(after))
 	s.coordCacheLock.Lock()
 	s.coordCache[other.Name] = &coord
 	s.coordCache[s.config.NodeName] = s.coordClient.GetCoordinate()

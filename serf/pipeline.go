@@ -70,6 +70,7 @@ func (s *Serf) buildEventPipeline() ([]*PreviousNode, error) {
 			s.stages = reversed(stages)
 			return nil, fmt.Errorf("Failed to setup snapshot: %v", err)
 		}
+		snap.metrics = s.metrics
 		stop := make(chan struct{})
 		st := snap.start(out, stop, s.shutdownCh)
 		stages = append(stages, pipelineStage{st, stop})

@@ -144,17 +144,16 @@ func (r *QueryResponse) Close() {
 }
 
 // deliver hands an ack or response to the caller, once per node.
-func (r *QueryResponse) deliver(msg *messageQueryResponse) error {
+func (r *QueryResponse) deliver(msg *messageQueryResponse, m serfMetrics) error {
 	r.lock.Lock()
 	defer r.lock.Unlock()
 	if r.closed || time.Now().After(r.deadline) {
 		return nil
 	}
 	if msg.ack() {
-		if r.ackCh == nil {
-			return nil
-		}
-		if _, dup := r.acks[msg.From]; dup {
+		_, dup := r.acks[msg.From]
+		m.queryAck(dup)
+		if dup || r.ackCh == nil {
 			return nil
 		}
 		select {
@@ -165,7 +164,9 @@ func (r *QueryResponse) deliver(msg *messageQueryResponse) error {
 			return errors.New("serf: Failed to deliver query ack, dropping")
 		}
 	}
-	if _, dup := r.responses[msg.From]; dup {
+	_, dup := r.responses[msg.From]
+	m.queryResponse(dup)
+	if dup {
 		return nil
 	}
 	select {

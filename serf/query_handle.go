@@ -130,6 +130,7 @@ func (s *Serf) handleQuery(msg *messageQuery) bool {
 		return false
 	}
 
+	s.metrics.query(msg.Name)
 	again := !msg.noBroadcast()
 	if !s.queryMatches(msg.Filters) {
 		// Not for us, but others may match: keep it moving.
@@ -219,7 +220,7 @@ func (s *Serf) handleQueryResponse(msg *messageQueryResponse) {
 		s.logger.Printf("[WARN] serf: query reply ID mismatch (Local: %d, Response: %d)", resp.id, msg.ID)
 		return
 	}
-	if err := resp.deliver(msg); err != nil {
+	if err := resp.deliver(msg, s.metrics); err != nil {
 		s.logger.Printf("[WARN] %v", err)
 	}
 }

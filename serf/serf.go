@@ -42,9 +42,10 @@ func (s SerfState) String() string {
 // Serf is one member of a Serf cluster: memberlist's failure detection plus
 // Serf's tags, intents, user events and queries.
 type Serf struct {
-	config *Config
-	logger *log.Logger
-	codec  *wireCodec
+	config  *Config
+	logger  *log.Logger
+	codec   *wireCodec
+	metrics serfMetrics
 
 	// The three Lamport clocks: membership intents, user events, queries.
 	clock      LamportClock
@@ -138,6 +139,7 @@ func Create(conf *Config) (*Serf, error) {
 		config:     conf,
 		logger:     logger,
 		codec:      newWireCodec(),
+		metrics:    newSerfMetrics(conf),
 		members:    make(map[string]*memberState),
 		failed:     make(map[string]*memberState),
 		left:       make(map[string]*memberState),
@@ -205,6 +207,7 @@ func Create(conf *Config) (*Serf, error) {
 	mlConf.DelegateProtocolMin = ProtocolVersionMin
 	mlConf.DelegateProtocolMax = ProtocolVersionMax
 	mlConf.DelegateProtocolVersion = conf.ProtocolVersion
+	mlConf.MetricLabels = conf.MetricLabels
 	mlConf.Delegate = &delegate{serf: s}
 	mlConf.Events = &eventDelegate{serf: s}
 	mlConf.Conflict = &conflictDelegate{serf: s}

@@ -105,6 +105,7 @@ type Snapshotter struct {
 	minCompactSize   int64
 	rejoinAfterLeave bool
 	logger           *log.Logger
+	metrics          serfMetrics // the zero value reports to the global registry
 	clock            *LamportClock
 	shutdownCh       <-chan struct{} // Leave gives up when it closes
 

@@ -25,6 +25,7 @@ func (s *Snapshotter) compactThreshold() int64 {
 // compact rewrites the snapshot as the alive lines plus the three clocks,
 // via a synced temporary file renamed over the old one, and reopens it.
 func (s *Snapshotter) compact() error {
+	defer s.metrics.snapshotCompact(time.Now())
 	var buf bytes.Buffer
 	s.mu.Lock()
 	names := make([]string, 0, len(s.alive))

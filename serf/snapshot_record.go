@@ -248,6 +248,7 @@ func (s *Snapshotter) recordLeave() {
 // appendLine writes a line, and when that fails tries to recover by
 // compacting into a fresh file, at most once per recovery interval.
 func (s *Snapshotter) appendLine(line string) {
+	defer s.metrics.snapshotAppendLine(time.Now())
 	err := s.write(line)
 	if err == nil {
 		return

@@ -101,6 +101,7 @@ func (s *Serf) handleUserEvent(msg *messageUserEvent) bool {
 		return false
 	}
 
+	s.metrics.userEvent(msg.Name)
 	s.emit(UserEvent{LTime: msg.LTime, Name: msg.Name, Payload: msg.Payload, Coalesce: msg.CC})
 	s.kickAntiEntropy()
 	return true
