@@ -50,7 +50,13 @@ func TestFaultRecoveryFullOutage(t *testing.T) {
 	t.Parallel()
 	names := []string{"l1", "l2", "l3", "r1", "r2", "r3"}
 	dir := t.TempDir()
-	n, agents := startFaultCluster(t, names, snapshotArgs(dir, names), "-profile", "local")
+	// The address book (serf#605) would merge the halves too, a minute
+	// later: off here, so only the start-up rejoin can.
+	cfg := filepath.Join(dir, "no-book.json")
+	if err := os.WriteFile(cfg, []byte(`{"rejoin_reaped_interval": "-1s"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n, agents := startFaultCluster(t, names, snapshotArgs(dir, names), "-profile", "local", "-config-file", cfg)
 	left, right := agents[:3], agents[3:]
 	partitionUntil(t, failDetect, left, right, "failed", func() { n.Partition(nodes(left), nodes(right)) })
 
