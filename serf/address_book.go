@@ -142,8 +142,9 @@ func (s *Serf) rejoinReaped() {
 	}
 }
 
-// rejoin tries every node the snapshot remembers, then retries those not
-// yet known to Serf with backoff, until all are known, the reconnect window
+// rejoin tries the nodes the snapshot remembers, alive ones first, until
+// all are known to Serf (a successful join usually brings most of them),
+// then retries those not yet known with backoff, until all are known, the reconnect window
 // has passed, or Serf shuts down.
 func (s *Serf) rejoin(prev []*PreviousNode) {
 	var pending []*PreviousNode
@@ -166,7 +167,10 @@ func (s *Serf) rejoin(prev []*PreviousNode) {
 			if s.shuttingDown() {
 				return
 			}
-			if s.knows(p.Name) {
+			// As upstream, the first node is tried even if it is already
+			// known; after a success (whose push/pull brought the cluster)
+			// and in later rounds, known nodes are skipped.
+			if (!first || joined) && s.knows(p.Name) {
 				continue
 			}
 			if s.rejoinOne(p) {
