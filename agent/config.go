@@ -123,6 +123,16 @@ type Config struct {
 	// is how long a failed member is tried before it is reaped.
 	ReconnectTimeoutRaw string        `mapstructure:"reconnect_timeout"`
 	ReconnectTimeout    time.Duration `mapstructure:"-"`
+	// RejoinReapedInterval ("rejoin_reaped_interval"; no flag; default
+	// 60s; a negative duration turns it off) is how
+	// often a few members reaped after failing are joined again, so a
+	// partition longer than reconnect_timeout heals (serf#605).
+	RejoinReapedIntervalRaw string        `mapstructure:"rejoin_reaped_interval"`
+	RejoinReapedInterval    time.Duration `mapstructure:"-"`
+	// AddressBookSize ("address_book_size"; no flag; default 256; negative
+	// turns it off) bounds how many members reaped after failing are
+	// remembered, with the snapshot when there is one (serf#605).
+	AddressBookSize int `mapstructure:"address_book_size"`
 	// TombstoneTimeout ("tombstone_timeout"; no flag; default Serf's,
 	// 24h) is how long a member that left is remembered.
 	TombstoneTimeoutRaw string        `mapstructure:"tombstone_timeout"`

@@ -39,6 +39,7 @@ func DecodeConfig(r io.Reader) (*Config, error) {
 		{result.ReconnectIntervalRaw, &result.ReconnectInterval},
 		{result.ReconnectTimeoutRaw, &result.ReconnectTimeout},
 		{result.TombstoneTimeoutRaw, &result.TombstoneTimeout},
+		{result.RejoinReapedIntervalRaw, &result.RejoinReapedInterval},
 		{result.RetryIntervalRaw, &result.RetryInterval},
 		{result.BroadcastTimeoutRaw, &result.BroadcastTimeout},
 		{result.EventHandlerTimeoutRaw, &result.EventHandlerTimeout},

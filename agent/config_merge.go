@@ -43,6 +43,8 @@ func MergeConfig(a, b *Config) *Config {
 	set(&r.ReconnectInterval, b.ReconnectInterval)
 	set(&r.ReconnectTimeout, b.ReconnectTimeout)
 	set(&r.TombstoneTimeout, b.TombstoneTimeout)
+	set(&r.RejoinReapedInterval, b.RejoinReapedInterval)
+	set(&r.AddressBookSize, b.AddressBookSize)
 	set(&r.DisableNameResolution, b.DisableNameResolution)
 	set(&r.TagsFile, b.TagsFile)
 	set(&r.KeyringFile, b.KeyringFile)

@@ -71,6 +71,13 @@ func (c *Config) SerfConfig() (*serf.Config, error) {
 			*d.to = *d.from
 		}
 	}
+	// Recovery (serf#605): zero keeps the default, negative turns it off.
+	if c.RejoinReapedInterval != 0 {
+		sc.RejoinReapedInterval = max(c.RejoinReapedInterval, 0)
+	}
+	if c.AddressBookSize != 0 {
+		sc.AddressBookSize = max(c.AddressBookSize, 0)
+	}
 	for _, q := range []struct{ from, to *int }{
 		{&c.MaxQueueDepth, &sc.MaxQueueDepth},
 		{&c.MinQueueDepth, &sc.MinQueueDepth},

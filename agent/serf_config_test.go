@@ -146,3 +146,37 @@ func TestResolveInterface(t *testing.T) {
 		t.Errorf("no iface: %q %v %q", ip, err, conf.BindAddr)
 	}
 }
+
+// rejoin_reaped_interval and address_book_size (serf#605): unset keeps
+// Serf's defaults, a positive value is used, a negative one turns it off.
+func TestSerfConfigRecoveryKeys(t *testing.T) {
+	dec, err := DecodeConfig(strings.NewReader(`{"rejoin_reaped_interval": "5s", "address_book_size": 7}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec.RejoinReapedInterval != 5*time.Second || dec.AddressBookSize != 7 {
+		t.Fatalf("decoded %v %d", dec.RejoinReapedInterval, dec.AddressBookSize)
+	}
+	for _, tc := range []struct {
+		interval time.Duration
+		size     int
+		wantInt  time.Duration
+		wantSize int
+	}{
+		{0, 0, time.Minute, 256},
+		{dec.RejoinReapedInterval, dec.AddressBookSize, 5 * time.Second, 7},
+		{-time.Second, -1, 0, 0},
+	} {
+		conf := MergeConfig(DefaultConfig(), &Config{RejoinReapedInterval: tc.interval, AddressBookSize: tc.size})
+		conf.NodeName = "n1"
+		conf.BindAddr = "127.0.0.1:7000"
+		sc, err := conf.SerfConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.RejoinReapedInterval != tc.wantInt || sc.AddressBookSize != tc.wantSize {
+			t.Errorf("%v/%d: got %v/%d, want %v/%d", tc.interval, tc.size,
+				sc.RejoinReapedInterval, sc.AddressBookSize, tc.wantInt, tc.wantSize)
+		}
+	}
+}

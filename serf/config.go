@@ -105,6 +105,21 @@ type Config struct {
 	TombstoneTimeout  time.Duration
 	ReapInterval      time.Duration
 
+	// Recovery after outages (address_book.go). At start every member the
+	// snapshot remembers, alive or failed, is tried; those not reached are
+	// retried after RejoinRetryInterval (1s), doubling up to RejoinRetryMax
+	// (30s), until Serf knows them again or ReconnectTimeout passes
+	// (serf#333). Members reaped after failing are kept in an address book
+	// of AddressBookSize entries (256; 0 turns it off), saved in the
+	// snapshot, and every RejoinReapedInterval (60s; 0 turns it off) up to
+	// RejoinReapedCount (3) of them are joined, so a partition that outlived
+	// ReconnectTimeout heals by itself (serf#605).
+	RejoinRetryInterval  time.Duration
+	RejoinRetryMax       time.Duration
+	AddressBookSize      int
+	RejoinReapedInterval time.Duration
+	RejoinReapedCount    int
+
 	// RecentIntentTimeout is how long an intent about a not-yet-known node
 	// is kept, in case the node shows up (5m).
 	RecentIntentTimeout time.Duration
@@ -204,6 +219,8 @@ func DefaultConfig() *Config {
 	c.ReconnectInterval, c.ReconnectTimeout = 30*time.Second, 24*time.Hour
 	c.TombstoneTimeout, c.ReapInterval = 24*time.Hour, 15*time.Second
 	c.RecentIntentTimeout, c.FlapTimeout = 5*time.Minute, 60*time.Second
+	c.RejoinRetryInterval, c.RejoinRetryMax = time.Second, 30*time.Second
+	c.AddressBookSize, c.RejoinReapedInterval, c.RejoinReapedCount = 256, time.Minute, 3
 	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
 	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
 	return c

@@ -45,8 +45,9 @@
 //	tags.go                tags in node metadata; SetTags and the live tags
 //	members.go             member table and memberlist join/leave/update
 //	intents.go             join/leave intents, refutation, pruning
-//	join_leave.go          Join, Leave, RemoveFailedNode, rejoin at start-up
+//	join_leave.go          Join, Leave, RemoveFailedNode, joining one remembered node
 //	reaper.go              reaping and reconnecting failed/left members
+//	address_book.go        recovery: rejoin at start-up with backoff, address book of reaped members
 //	broadcast.go           outgoing gossip queues and their depth checks
 //	anti_entropy.go        extra push/pulls after a change (convergence without a tail)
 //	delegate.go            memberlist.Delegate: messages, push/pull, meta

@@ -153,20 +153,6 @@ func (s *Serf) forceLeave(node string, prune bool) error {
 	}
 }
 
-// rejoin tries the nodes the snapshot remembers, one at a time, until one
-// answers or Serf shuts down.
-func (s *Serf) rejoin(prev []*PreviousNode) {
-	for _, p := range prev {
-		if p.Name != s.config.NodeName && s.rejoinOne(p) {
-			return
-		}
-		if s.shuttingDown() {
-			return
-		}
-	}
-	s.logger.Printf("[WARN] serf: Failed to re-join any previously known node")
-}
-
 // rejoinOne tries one remembered node, by name and address so memberlist
 // can tell a node that took over the address, and reports success.
 func (s *Serf) rejoinOne(p *PreviousNode) bool {

@@ -44,7 +44,7 @@ type snapshotHooks interface {
 
 // buildEventPipeline starts the stages, from the application backwards,
 // keeps them in s.stages head first and points s.eventCh at the head's
-// input. It returns the nodes the snapshot remembers, to rejoin.
+// input. It returns the nodes the snapshot remembers, alive ones first, to rejoin.
 func (s *Serf) buildEventPipeline() ([]*PreviousNode, error) {
 	c := s.config
 	var stages []pipelineStage // built tail first
@@ -82,7 +82,13 @@ func (s *Serf) buildEventPipeline() ([]*PreviousNode, error) {
 		s.queries.lock.Lock()
 		s.queries.seen.raiseMinTime(snap.LastQueryClock() + 1)
 		s.queries.lock.Unlock()
-		prev = snap.AliveNodes()
+		snap.setBookSize(c.AddressBookSize)
+		prev = append(snap.AliveNodes(), snap.FailedNodes()...)
+		if c.AddressBookSize > 0 {
+			for _, p := range snap.ReapedNodes() {
+				s.book.add(p.Name, p.Addr)
+			}
+		}
 	}
 	s.stages = reversed(stages)
 	s.eventCh = out

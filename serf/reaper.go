@@ -35,7 +35,9 @@ func (s *Serf) reap(now time.Time) {
 	var reaped []Member
 	for _, m := range s.failed {
 		if now.Sub(m.leaveTime) > s.config.ReconnectTimeout {
-			reaped = append(reaped, s.eraseLocked(m))
+			gone := s.eraseLocked(m)
+			s.rememberReaped(gone)
+			reaped = append(reaped, gone)
 		}
 	}
 	for _, m := range s.left {

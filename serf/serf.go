@@ -108,6 +108,10 @@ type Serf struct {
 
 	antiEntropy antiEntropyState // see anti_entropy.go
 
+	// book holds members reaped after failing (address_book.go).
+	bookLock sync.Mutex
+	book     *addressBook
+
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 
@@ -148,6 +152,7 @@ func Create(conf *Config) (*Serf, error) {
 		shutdownCh: make(chan struct{}),
 		state:      SerfAlive,
 		tags:       conf.Tags,
+		book:       newAddressBook(conf.AddressBookSize),
 	}
 	s.keyManager = &KeyManager{serf: s}
 	if conf.AntiEntropyInterval > 0 && conf.AntiEntropyRounds > 0 {
@@ -228,6 +233,7 @@ func Create(conf *Config) (*Serf, error) {
 
 	s.startBackground(s.reapLoop)
 	s.startBackground(s.reconnectLoop)
+	s.startBackground(s.reapedRejoinLoop)
 	s.startBackground(s.queueCheckLoop)
 	if s.antiEntropy.kickCh != nil {
 		s.startBackground(s.antiEntropyLoop)

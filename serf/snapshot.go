@@ -7,6 +7,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -24,6 +25,8 @@ import (
 //
 //	alive: NAME IP:PORT     a member joined (NAME may contain spaces)
 //	not-alive: NAME         a member left or failed
+//	failed: NAME IP:PORT    a member failed (after its not-alive line)
+//	reaped: NAME IP:PORT    a failed member was reaped: an address-book entry
 //	clock: N                member Lamport clock minus one
 //	event-clock: N          highest user-event Lamport time seen
 //	query-clock: N          highest query Lamport time seen
@@ -31,9 +34,17 @@ import (
 //	# ...                   comment
 //	coordinate: ...         written by old versions, ignored
 //
-// Replaying the log in order yields the set of members last known alive and
-// the three clocks. When the log outgrows a size proportional to the member
-// count it is compacted: rewritten as just the alive lines and the clocks.
+// Replaying the log in order yields the set of members last known alive,
+// those failed and not yet reaped, the address book of members reaped
+// after failing (bounded, oldest dropped first), and the three clocks.
+// When the log outgrows a size proportional to the member count it is
+// compacted: rewritten as just the alive, failed and reaped lines and the
+// clocks. The failed and reaped lines are ours (serf#333, serf#605): real
+// Serf's replay skips a line it does not know with a warning
+// ("Unrecognized snapshot line"), so it still reads our files, seeing a
+// failed member as not alive, as it would have written it. Failed members
+// replayed at start are tried once more by the rejoin, then moved to the
+// address book, so a member that never comes back is bounded by its size.
 
 const (
 	// snapshotFlushInterval: buffered lines are written out when a new line
@@ -117,6 +128,9 @@ type Snapshotter struct {
 	// goroutine (or the constructor, before it starts) writes it.
 	mu             sync.Mutex
 	alive          map[string]string
+	failed         map[string]string // failed members, not yet reaped
+	book           *addressBook      // members reaped after failing
+	prevFailed     []*PreviousNode   // failed members the file had at start
 	lastClock      LamportTime
 	lastEventClock LamportTime
 	lastQueryClock LamportTime
@@ -128,6 +142,7 @@ type Snapshotter struct {
 	lastFlush    time.Time
 	lastRecovery time.Time
 	leaving      bool
+	bookOff      bool // AddressBookSize 0: reaped members are not kept
 	unsynced     bool // lines were flushed to the file since its last fsync
 
 	// Owned by the forwarding stage: the highest user-event and query
@@ -188,7 +203,7 @@ func openSnapshot(path string, minCompactSize int, rejoinAfterLeave bool, logger
 			return nil, fmt.Errorf("truncate snapshot %s: %w", path, err)
 		}
 	}
-	return &Snapshotter{
+	s := &Snapshotter{
 		path:             path,
 		minCompactSize:   int64(minCompactSize),
 		rejoinAfterLeave: rejoinAfterLeave,
@@ -206,7 +221,58 @@ func openSnapshot(path string, minCompactSize int, rejoinAfterLeave bool, logger
 		fh:               fh,
 		w:                bufio.NewWriter(fh),
 		size:             st.size,
-	}, nil
+		failed:           make(map[string]string),
+		book:             st.reaped,
+	}
+	s.book.trim(defaultAddressBookSize)
+	// Failed members from the last run are handed to the rejoin once, and
+	// from now on kept as address-book entries.
+	names := make([]string, 0, len(st.failed))
+	for name := range st.failed {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		s.prevFailed = append(s.prevFailed, &PreviousNode{Name: name, Addr: st.failed[name]})
+		s.book.add(name, st.failed[name])
+		s.appendLine("reaped: " + name + " " + st.failed[name] + "\n")
+	}
+	return s, nil
+}
+
+// defaultAddressBookSize bounds the address book of a Snapshotter made by
+// NewSnapshotter (Serf's default AddressBookSize).
+const defaultAddressBookSize = 256
+
+// setBookSize bounds the address book to n entries (0: keep none, and
+// record no reaped members). Before start only.
+func (s *Snapshotter) setBookSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n <= 0 {
+		s.book = newAddressBook(0)
+		s.bookOff = true
+		return
+	}
+	s.book.trim(n)
+}
+
+// FailedNodes returns the members the snapshot had as failed (and not yet
+// reaped) when it was opened, in random order.
+func (s *Snapshotter) FailedNodes() []*PreviousNode {
+	s.mu.Lock()
+	nodes := append([]*PreviousNode(nil), s.prevFailed...)
+	s.mu.Unlock()
+	rand.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
+	return nodes
+}
+
+// ReapedNodes returns the address book: members reaped after failing,
+// oldest first.
+func (s *Snapshotter) ReapedNodes() []*PreviousNode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.book.nodes()
 }
 
 // AliveNodes returns the members currently believed alive, in random order

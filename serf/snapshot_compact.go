@@ -12,17 +12,18 @@ import (
 )
 
 // Compaction: once the append-only log outgrows a size proportional to the
-// member count, it is rewritten as just the alive lines and the clocks.
+// member count, it is rewritten as just the alive, failed and reaped lines and the clocks.
 
 // compactThreshold is the file size beyond which the log is compacted.
 func (s *Snapshotter) compactThreshold() int64 {
 	s.mu.Lock()
-	n := int64(len(s.alive))
+	n := int64(len(s.alive) + len(s.failed) + s.book.len())
 	s.mu.Unlock()
 	return max(n*snapshotBytesPerNode*snapshotCompactFactor, s.minCompactSize)
 }
 
-// compact rewrites the snapshot as the alive lines plus the three clocks,
+// compact rewrites the snapshot as the alive, failed and reaped lines plus
+// the three clocks,
 // via a synced temporary file renamed over the old one, and reopens it.
 func (s *Snapshotter) compact() error {
 	defer s.metrics.snapshotCompact(time.Now())
@@ -35,6 +36,17 @@ func (s *Snapshotter) compact() error {
 	slices.Sort(names)
 	for _, name := range names {
 		fmt.Fprintf(&buf, "alive: %s %s\n", name, s.alive[name])
+	}
+	names = names[:0]
+	for name := range s.failed {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(&buf, "not-alive: %s\nfailed: %s %s\n", name, name, s.failed[name])
+	}
+	for _, p := range s.book.nodes() {
+		fmt.Fprintf(&buf, "reaped: %s %s\n", p.Name, p.Addr)
 	}
 	fmt.Fprintf(&buf, "clock: %d\nevent-clock: %d\nquery-clock: %d\n", s.lastClock, s.lastEventClock, s.lastQueryClock)
 	s.mu.Unlock()

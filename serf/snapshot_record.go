@@ -183,18 +183,42 @@ func (s *Snapshotter) recordMembers(me *MemberEvent) {
 			s.logger.Printf("[WARN] serf: Not recording member with a line break in its name: %q", m.Name)
 			continue
 		}
+		addr := (&net.TCPAddr{IP: m.Addr, Port: int(m.Port)}).String()
 		switch me.Type {
 		case EventMemberJoin:
-			addr := (&net.TCPAddr{IP: m.Addr, Port: int(m.Port)}).String()
 			s.mu.Lock()
 			s.alive[m.Name] = addr
+			delete(s.failed, m.Name)
+			s.book.remove(m.Name)
 			s.mu.Unlock()
 			s.appendLine("alive: " + m.Name + " " + addr + "\n")
-		case EventMemberLeave, EventMemberFailed:
+		case EventMemberLeave:
 			s.mu.Lock()
 			delete(s.alive, m.Name)
+			delete(s.failed, m.Name)
 			s.mu.Unlock()
 			s.appendLine("not-alive: " + m.Name + "\n")
+		case EventMemberFailed:
+			// Real Serf's line first, so it reads the member as not alive;
+			// then ours, so a restart still tries it (serf#333).
+			s.mu.Lock()
+			delete(s.alive, m.Name)
+			s.failed[m.Name] = addr
+			s.mu.Unlock()
+			s.appendLine("not-alive: " + m.Name + "\n")
+			s.appendLine("failed: " + m.Name + " " + addr + "\n")
+		case EventMemberReap:
+			s.mu.Lock()
+			_, wasFailed := s.failed[m.Name]
+			delete(s.failed, m.Name)
+			keep := wasFailed && !s.bookOff
+			if keep {
+				s.book.add(m.Name, addr)
+			}
+			s.mu.Unlock()
+			if keep {
+				s.appendLine("reaped: " + m.Name + " " + addr + "\n")
+			}
 		}
 	}
 	s.recordClock()
@@ -231,6 +255,8 @@ func (s *Snapshotter) recordLeave() {
 	if !s.rejoinAfterLeave {
 		s.mu.Lock()
 		clear(s.alive)
+		clear(s.failed)
+		s.book = newAddressBook(s.book.max)
 		s.mu.Unlock()
 	}
 	s.appendLine("leave\n")

@@ -11,6 +11,8 @@ import (
 // replayState is what a snapshot file says.
 type replayState struct {
 	alive                         map[string]string
+	failed                        map[string]string // failed, not reaped
+	reaped                        *addressBook      // reaped after failing, oldest first
 	clock, eventClock, queryClock LamportTime
 	size                          int64 // bytes up to and including the last newline
 	torn                          bool  // bytes follow the last newline
@@ -21,7 +23,7 @@ type replayState struct {
 // skipped; a final line without its newline is ignored and reported as
 // torn.
 func replaySnapshot(r io.Reader, rejoinAfterLeave bool, logger *log.Logger) replayState {
-	st := replayState{alive: make(map[string]string)}
+	st := replayState{alive: make(map[string]string), failed: make(map[string]string), reaped: newAddressBook(0)}
 	br := bufio.NewReader(r)
 	for {
 		line, err := br.ReadString('\n')
@@ -54,8 +56,22 @@ func (st *replayState) apply(line string, rejoinAfterLeave bool, logger *log.Log
 			return
 		}
 		st.alive[rest[:i]] = rest[i+1:]
+		delete(st.failed, rest[:i])
+		st.reaped.remove(rest[:i])
 	} else if rest, ok := strings.CutPrefix(line, "not-alive: "); ok {
 		delete(st.alive, rest)
+		delete(st.failed, rest)
+	} else if rest, ok := strings.CutPrefix(line, "failed: "); ok {
+		if name, addr, ok := nameAddr(rest, line, logger); ok {
+			delete(st.alive, name)
+			st.failed[name] = addr
+		}
+	} else if rest, ok := strings.CutPrefix(line, "reaped: "); ok {
+		if name, addr, ok := nameAddr(rest, line, logger); ok {
+			delete(st.alive, name)
+			delete(st.failed, name)
+			st.reaped.add(name, addr)
+		}
 	} else if rest, ok := strings.CutPrefix(line, "clock: "); ok {
 		clockLine(rest, "clock time", &st.clock)
 	} else if rest, ok := strings.CutPrefix(line, "event-clock: "); ok {
@@ -70,8 +86,20 @@ func (st *replayState) apply(line string, rejoinAfterLeave bool, logger *log.Log
 			return
 		}
 		clear(st.alive)
+		clear(st.failed)
+		st.reaped = newAddressBook(0)
 		st.clock, st.eventClock, st.queryClock = 0, 0, 0
 	} else {
 		logger.Printf("[WARN] serf: Unrecognized snapshot line: %v", line)
 	}
+}
+
+// nameAddr splits "NAME ADDR" at the last space (NAME may contain spaces).
+func nameAddr(rest, line string, logger *log.Logger) (string, string, bool) {
+	i := strings.LastIndexByte(rest, ' ')
+	if i < 0 {
+		logger.Printf("[WARN] serf: Failed to parse address: %v", line)
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
 }

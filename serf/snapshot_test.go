@@ -152,7 +152,9 @@ func TestSnapshotWriteAndReplay(t *testing.T) {
 		"alive: node with spaces 10.0.0.1:1\n" +
 		"event-clock: 3\n" +
 		"query-clock: 4\n" +
-		"not-alive: b\n"
+		"not-alive: b\n" +
+		"failed: b [::1]:7947\n" +
+		"reaped: b [::1]:7947\n"
 	if rest := strings.Join(lines, ""); rest != want {
 		t.Fatalf("snapshot file:\n%s\nwant (besides the clock line):\n%s", got, want)
 	}
@@ -160,6 +162,9 @@ func TestSnapshotWriteAndReplay(t *testing.T) {
 	again := startSnap(t, path, false, 128*1024, nil)
 	checkAlive(t, again.snap, map[string]string{"a": "127.0.0.1:7946", "node with spaces": "10.0.0.1:1"})
 	checkClocks(t, again.snap, 9, 3, 4)
+	if got := aliveMap(again.snap.ReapedNodes()); fmt.Sprint(got) != "map[b:[::1]:7947]" {
+		t.Fatalf("address book %v, want b", got)
+	}
 	if logs := again.logs.String(); logs != "" {
 		t.Fatalf("replay of our own file logged:\n%s", logs)
 	}
