@@ -16,7 +16,8 @@ type FuzzSeed struct {
 	Args []any
 }
 
-// EnvWriteFuzzSeeds, set to 1, makes CheckSeedCorpus rewrite the seed files
+// EnvWriteFuzzSeeds names the variable that, set to 1, makes CheckSeedCorpus
+// rewrite the seed files
 // instead of comparing them.
 const EnvWriteFuzzSeeds = "SERF_WRITE_FUZZ_SEEDS"
 
