@@ -395,7 +395,7 @@ func TestSnapshotUnknownEvents(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "snap")
 	h := startSnap(t, path, false, 128*1024, make(chan Event, 4))
 	h.send(MemberEvent{Type: EventQuery}) // wrong type for a member event
-	h.send(plainQuery{})                   // a query without queryLTime
+	h.send(plainQuery{})                  // a query without queryLTime
 	h.stop()
 	if n := strings.Count(h.logs.String(), "[ERR] serf: Unknown event to snapshot"); n != 2 {
 		t.Fatalf("%d unknown-event errors, want 2:\n%s", n, h.logs.String())
