@@ -1,6 +1,7 @@
 package serf
 
 import (
+	metrics "github.com/hashicorp/go-metrics"
 	"net"
 	"time"
 
@@ -76,6 +77,9 @@ func (s *Serf) nodeJoined(n *memberlist.Node) {
 		}
 		s.members[n.Name] = m
 	} else {
+		if m.Status == StatusFailed && time.Since(m.leaveTime) < s.config.FlapTimeout {
+			metrics.IncrCounterWithLabels([]string{"serf", "member", "flap"}, 1, s.config.MetricLabels)
+		}
 		m.Status = StatusAlive
 		m.leaveTime = time.Time{}
 		delete(s.failed, n.Name)
