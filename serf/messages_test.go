@@ -225,3 +225,27 @@ func BenchmarkDecodeUserEvent(b *testing.B) {
 		}
 	}
 }
+
+// Config.MsgpackUseNewTimeFormat picks how a time.Time is encoded (as
+// upstream: the handle's TimeNotBuiltin, no extensions); either form decodes
+// to the same instant.
+func TestTimeFormatOption(t *testing.T) {
+	type stamped struct{ At time.Time }
+	at := time.Date(2024, 5, 6, 7, 8, 9, 10, time.UTC)
+	var encoded [2][]byte
+	for i, newFormat := range []bool{false, true} {
+		c := newWireCodec(newFormat)
+		raw, err := c.encodeMessage(messageUserEventType, &stamped{At: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		encoded[i] = raw
+		var back stamped
+		if err := c.decode(raw[1:], &back); err != nil || !back.At.Equal(at) {
+			t.Fatalf("new format %v: decoded %v (%v), want %v", newFormat, back.At, err, at)
+		}
+	}
+	if bytes.Equal(encoded[0], encoded[1]) {
+		t.Fatalf("both formats encode %x", encoded[0])
+	}
+}
