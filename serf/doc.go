@@ -46,6 +46,7 @@
 //	members.go             member table and memberlist join/leave/update
 //	intents.go             join/leave intents, refutation, pruning
 //	join_leave.go          Join, Leave, RemoveFailedNode, rejoin at start-up
+//	node_name.go           ValidateNodeNames: the node-name rules of Config.ValidateNodeNames
 //	reaper.go              reaping and reconnecting failed/left members
 //	broadcast.go           outgoing gossip queues and their depth checks
 //	anti_entropy.go        extra push/pulls after a change (convergence without a tail)
@@ -53,6 +54,7 @@
 //	event_delegate.go      memberlist.EventDelegate: membership callbacks
 //	conflict_delegate.go   memberlist.ConflictDelegate: name-conflict callback
 //	ping_delegate.go       memberlist.PingDelegate: coordinates on probe acks
+//	merge_delegate.go      MergeDelegate: Config.Merge behind memberlist's merge and alive delegates
 //	coordinates.go         network-coordinate accessors and cache
 //	dedup_ring.go          dedupRing: recognising seen user events and queries
 //	user_event.go          sending and receiving user events
