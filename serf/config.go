@@ -13,14 +13,15 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// Serf protocol versions this implementation speaks. Every one of them runs
-// on memberlist protocol 2. (ProtocolVersionMax is untyped, as upstream's.)
-const (
-	ProtocolVersionMin uint8 = 2
-	ProtocolVersionMax       = 5
+// Serf protocol versions this implementation speaks, the lowest typed and
+// the highest untyped, as upstream declares them. Every one of them runs on
+// memberlist protocol memberlistProtocolVersion.
+const ProtocolVersionMin uint8 = 2
 
-	memberlistProtocolVersion uint8 = 2
-)
+// ProtocolVersionMax is the highest Serf protocol version spoken.
+const ProtocolVersionMax = 5
+
+const memberlistProtocolVersion uint8 = 2
 
 // ProtocolVersionMap gives, for each Serf protocol version, the memberlist
 // protocol version it runs on. It exists for programs written against
