@@ -13,12 +13,12 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// Serf protocol versions this implementation speaks, the lowest typed and
-// the highest untyped, as upstream declares them. Every one of them runs on
-// memberlist protocol memberlistProtocolVersion.
+// ProtocolVersionMin is the lowest Serf protocol version spoken. Every
+// version runs on memberlist protocol memberlistProtocolVersion.
 const ProtocolVersionMin uint8 = 2
 
-// ProtocolVersionMax is the highest Serf protocol version spoken.
+// ProtocolVersionMax is the highest Serf protocol version spoken; untyped,
+// as upstream declares it.
 const ProtocolVersionMax = 5
 
 const memberlistProtocolVersion uint8 = 2
