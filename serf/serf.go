@@ -164,7 +164,9 @@ func Create(conf *Config) (*Serf, error) {
 	}
 
 	if !conf.DisableCoordinates {
-		client, err := coordinate.NewClient(coordinate.DefaultConfig())
+		cc := coordinate.DefaultConfig()
+		cc.MetricLabels = conf.MetricLabels
+		client, err := coordinate.NewClient(cc)
 		if err != nil {
 			return nil, fmt.Errorf("Failed to create coordinate client: %v", err)
 		}
