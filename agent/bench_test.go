@@ -45,7 +45,7 @@ func BenchmarkHandlerInvoke(b *testing.B) {
 		b.Skip("no /bin/sh")
 	}
 	self := serf.Member{Name: "bench", Addr: net.IPv4(127, 0, 0, 1), Tags: map[string]string{"role": "db", "dc": "east"}}
-	e := &serf.MemberEvent{Type: serf.EventMemberJoin, Members: benchMembers(3)}
+	e := serf.MemberEvent{Type: serf.EventMemberJoin, Members: benchMembers(3)}
 	var logs serftest.SyncBuffer
 	h := NewScriptHandler(func() serf.Member { return self }, ParseEventScript("member-join=cat >/dev/null"), log.New(&logs, "", 0))
 	defer h.Stop()
@@ -77,8 +77,8 @@ func BenchmarkHandlerMatch(b *testing.B) {
 		match int
 	}{
 		{"user", serf.UserEvent{Name: "deploy-49", Payload: []byte("x")}, 1},
-		{"member", &serf.MemberEvent{Type: serf.EventMemberJoin, Members: benchMembers(1)}, 50},
-		{"none", &serf.MemberEvent{Type: serf.EventMemberFailed, Members: benchMembers(1)}, 0},
+		{"member", serf.MemberEvent{Type: serf.EventMemberJoin, Members: benchMembers(1)}, 50},
+		{"none", serf.MemberEvent{Type: serf.EventMemberFailed, Members: benchMembers(1)}, 0},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			count := func() int {

@@ -52,7 +52,7 @@ func TestParseEventScript(t *testing.T) {
 }
 
 func TestEventFilterMatches(t *testing.T) {
-	join := &serf.MemberEvent{Type: serf.EventMemberJoin}
+	join := serf.MemberEvent{Type: serf.EventMemberJoin}
 	ue := serf.UserEvent{Name: "deploy"}
 	q := &serf.Query{Name: "up"}
 	cases := []struct {
@@ -189,7 +189,7 @@ func TestScriptHandlerSlowMemberEventDoesNotDelayQuery(t *testing.T) {
 		ParseEventScript("query:ping=touch "+answered)...)
 	h := NewScriptHandler(func() serf.Member { return serf.Member{Name: "n"} }, scripts, log.New(&serftest.SyncBuffer{}, "", 0))
 	defer h.Stop()
-	h.HandleEvent(&serf.MemberEvent{Type: serf.EventMemberJoin})
+	h.HandleEvent(serf.MemberEvent{Type: serf.EventMemberJoin})
 	serftest.Eventually(t, 10*time.Second, func() error { return missing(filepath.Join(dir, "started.join")) })
 	h.HandleEvent(&serf.Query{Name: "ping", LTime: 1})
 	serftest.Eventually(t, 10*time.Second, func() error { return missing(answered) })

@@ -68,7 +68,7 @@ func runEventScript(ctx context.Context, logger *log.Logger, script string, time
 
 	var payload []byte
 	switch ev := e.(type) {
-	case *serf.MemberEvent:
+	case serf.MemberEvent:
 		payload = memberEventStdin(ev)
 	case serf.UserEvent:
 		payload = withNewline(ev.Payload)
@@ -218,7 +218,7 @@ func envTagName(tag string) string {
 // memberEventStdin renders "NAME\tIP\tROLE\tk=v,k=v\n" per member, the
 // name and role through escapeField and each tag key and value through
 // escapeTag.
-func memberEventStdin(e *serf.MemberEvent) []byte {
+func memberEventStdin(e serf.MemberEvent) []byte {
 	var b strings.Builder
 	for _, m := range e.Members {
 		pairs := make([]string, 0, len(m.Tags))

@@ -38,7 +38,7 @@ func TestRunEventScriptMemberEvent(t *testing.T) {
 	var logs serftest.SyncBuffer
 	logger := log.New(&logs, "", 0)
 	self := serf.Member{Name: "beta", Tags: map[string]string{"role": "db", "dc-1.x": "e"}}
-	e := &serf.MemberEvent{Type: serf.EventMemberJoin, Members: []serf.Member{
+	e := serf.MemberEvent{Type: serf.EventMemberJoin, Members: []serf.Member{
 		{Name: "a\tb", Addr: net.ParseIP("127.0.0.1"), Tags: map[string]string{"role": "we\nb"}},
 	}}
 	if err := runEventScript(context.Background(), logger, captureScript(t, out), 0, self, e); err != nil {
@@ -134,7 +134,7 @@ func TestRunEventScriptEscapesNamesInEnv(t *testing.T) {
 // Serf leaves ',', '=' and '\r' in tag values as they are on member-event
 // stdin, so "k=a,b=c" cannot be told from two tags.
 func TestMemberEventStdinEscapesTags(t *testing.T) {
-	e := &serf.MemberEvent{Type: serf.EventMemberJoin, Members: []serf.Member{
+	e := serf.MemberEvent{Type: serf.EventMemberJoin, Members: []serf.Member{
 		{Name: "n\r1", Addr: net.ParseIP("127.0.0.2"), Tags: map[string]string{"k": "a,b=c\rd\\"}},
 		{Name: "n2", Addr: net.ParseIP("127.0.0.3"), Tags: map[string]string{"x=y": "1"}},
 		{Name: "n3", Addr: net.ParseIP("127.0.0.4"), Tags: map[string]string{"role": "db\x00"}},

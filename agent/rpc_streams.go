@@ -69,7 +69,7 @@ func (es *eventStream) run() {
 		case e := <-es.ch:
 			var rec interface{}
 			switch ev := e.(type) {
-			case *serf.MemberEvent:
+			case serf.MemberEvent:
 				members := make([]client.Member, 0, len(ev.Members))
 				for _, m := range ev.Members {
 					members = append(members, rpcMember(m))

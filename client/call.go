@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
+	"github.com/serf-clone/serf/serf/coordinate"
 )
 
 // callHandler waits for the single reply to a plain request.
@@ -140,8 +141,9 @@ func (c *RPCClient) Stats() (map[string]map[string]string, error) {
 }
 
 // GetCoordinate returns the agent's cached network coordinate for node, or
-// nil (and no error) when it has none.
-func (c *RPCClient) GetCoordinate(node string) (*Coordinate, error) {
+// nil (and no error) when it has none. The type is serf/coordinate's, as in
+// upstream's client; Distance compares two of them safely.
+func (c *RPCClient) GetCoordinate(node string) (*coordinate.Coordinate, error) {
 	var resp CoordinateResponse
 	if err := c.call(GetCoordinateCommand, &CoordinateRequest{Node: node}, &resp); err != nil {
 		return nil, err
@@ -149,7 +151,7 @@ func (c *RPCClient) GetCoordinate(node string) (*Coordinate, error) {
 	if !resp.Ok {
 		return nil, nil
 	}
-	return &resp.Coord, nil
+	return resp.Coord.vivaldi(), nil
 }
 
 // InstallKey installs a base64 key on every member's keyring. The map holds

@@ -29,6 +29,11 @@ type Config struct {
 	// Timeout bounds the dial and each request write; 0 means DefaultTimeout.
 	// Replies are waited for without a deadline, as Serf's client does.
 	Timeout time.Duration
+	// MsgpackUseNewTimeFormat makes the encoder write time.Time values in
+	// msgpack's timestamp extension instead of the old binary format. No
+	// request holds a time.Time, so it changes no byte sent today; decoding
+	// reads both formats. Default false.
+	MsgpackUseNewTimeFormat bool
 }
 
 // StreamHandle identifies a running event stream or log monitor; pass it to
@@ -80,6 +85,11 @@ func Dial(addr string) (*RPCClient, error) {
 	return ClientFromConfig(&Config{Addr: addr})
 }
 
+// NewRPCClient is Dial, under upstream's name.
+func NewRPCClient(addr string) (*RPCClient, error) {
+	return Dial(addr)
+}
+
 // ClientFromConfig connects to an agent, performs the handshake and, if an
 // AuthKey is configured, authenticates. conf is not modified.
 func ClientFromConfig(conf *Config) (*RPCClient, error) {
@@ -103,7 +113,9 @@ func ClientFromConfig(conf *Config) (*RPCClient, error) {
 		shutdownCh: make(chan struct{}),
 	}
 	c.bufw = bufio.NewWriter(conn)
-	c.enc = codec.NewEncoder(c.bufw, NewMsgpackHandle())
+	enc := NewMsgpackHandle()
+	enc.TimeNotBuiltin = !conf.MsgpackUseNewTimeFormat
+	c.enc = codec.NewEncoder(c.bufw, enc)
 	c.dec = codec.NewDecoder(bufio.NewReader(conn), NewMsgpackHandle())
 	go c.readLoop()
 

@@ -18,7 +18,15 @@ func (c *Coordinate) DistanceTo(other *Coordinate) (time.Duration, error) {
 	if c == nil || other == nil {
 		return 0, errors.New("missing coordinate")
 	}
-	a, b := c.vivaldi(), other.vivaldi()
+	return Distance(c.vivaldi(), other.vivaldi())
+}
+
+// Distance is Coordinate.DistanceTo for two serf/coordinate coordinates, as
+// RPCClient.GetCoordinate returns them.
+func Distance(a, b *coordinate.Coordinate) (time.Duration, error) {
+	if a == nil || b == nil {
+		return 0, errors.New("missing coordinate")
+	}
 	if !a.IsCompatibleWith(b) {
 		return 0, fmt.Errorf("coordinate dimensionality does not match (%d vs %d)", len(a.Vec), len(b.Vec))
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
+	"github.com/hashicorp/logutils"
 )
 
 // NodeResponse is one node's answer to a query.
@@ -139,7 +140,7 @@ func (c *RPCClient) Stream(filter string, ch chan<- map[string]interface{}) (Str
 // Monitor subscribes to the agent's log lines at level or above (TRACE,
 // DEBUG, INFO, WARN, ERR). Lines are dropped if ch is full; ch is closed
 // when the monitor ends.
-func (c *RPCClient) Monitor(level string, ch chan<- string) (StreamHandle, error) {
+func (c *RPCClient) Monitor(level logutils.LogLevel, ch chan<- string) (StreamHandle, error) {
 	h := &streamHandler{ackCh: make(chan error, 1)}
 	h.decode = func(dec *codec.Decoder) (interface{}, error) {
 		var rec LogRecord
@@ -160,7 +161,7 @@ func (c *RPCClient) Monitor(level string, ch chan<- string) (StreamHandle, error
 			close(ch)
 		}
 	}
-	seq, err := c.open(MonitorCommand, &MonitorRequest{LogLevel: level}, h)
+	seq, err := c.open(MonitorCommand, &MonitorRequest{LogLevel: string(level)}, h)
 	return StreamHandle(seq), err
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/hashicorp/logutils"
 	"github.com/mitchellh/cli"
 )
 
@@ -58,7 +59,7 @@ func (c *monitorCommand) Run(args []string) int {
 	defer cl.Stop(eventHandle) //nolint:errcheck // best effort on the way out
 
 	logs := make(chan string, 1024)
-	logHandle, err := cl.Monitor(logLevel, logs)
+	logHandle, err := cl.Monitor(logutils.LogLevel(logLevel), logs)
 	if err != nil {
 		c.ui.Error(fmt.Sprintf("Error starting monitor: %s", err))
 		return 1

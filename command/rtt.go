@@ -5,6 +5,7 @@ import (
 
 	"github.com/mitchellh/cli"
 	"github.com/serf-clone/serf/client"
+	"github.com/serf-clone/serf/serf/coordinate"
 )
 
 const rttHelp = `Usage: serf rtt [options] node1 [node2]
@@ -60,7 +61,7 @@ func (c *rttCommand) Run(args []string) int {
 		return usageError(c.ui, "One or two node names must be specified", c.Help())
 	}
 
-	var coords [2]*client.Coordinate
+	var coords [2]*coordinate.Coordinate
 	for i, node := range nodes {
 		coord, err := cl.GetCoordinate(node)
 		if err != nil {
@@ -74,7 +75,7 @@ func (c *rttCommand) Run(args []string) int {
 		coords[i] = coord
 	}
 
-	dist, err := coords[0].DistanceTo(coords[1])
+	dist, err := client.Distance(coords[0], coords[1])
 	if err != nil {
 		c.ui.Error(fmt.Sprintf("Error computing distance: %s", err))
 		return 1

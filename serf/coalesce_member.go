@@ -28,8 +28,8 @@ func newMemberEventCoalescer() coalescer {
 }
 
 func (c *memberEventCoalescer) handles(e Event) bool {
-	me, ok := e.(*MemberEvent)
-	if !ok || me == nil {
+	me, ok := e.(MemberEvent)
+	if !ok {
 		return false
 	}
 	switch me.Type {
@@ -40,7 +40,7 @@ func (c *memberEventCoalescer) handles(e Event) bool {
 }
 
 func (c *memberEventCoalescer) add(e Event) {
-	me := e.(*MemberEvent)
+	me := e.(MemberEvent)
 	for _, m := range me.Members {
 		if _, seen := c.pending[m.Name]; !seen {
 			c.order = append(c.order, m.Name)
@@ -83,7 +83,7 @@ func (c *memberEventCoalescer) flush() []Event {
 	out := make([]Event, 0, n)
 	for _, ev := range byType {
 		if ev != nil {
-			out = append(out, ev)
+			out = append(out, *ev)
 		}
 	}
 	return out

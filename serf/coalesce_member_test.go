@@ -44,7 +44,7 @@ func TestMemberCoalescerHandles(t *testing.T) {
 	if c.handles((*MemberEvent)(nil)) {
 		t.Error("nil member event handled")
 	}
-	if c.handles(&MemberEvent{Type: EventQuery}) {
+	if c.handles(MemberEvent{Type: EventQuery}) {
 		t.Error("member event with a non-member type handled")
 	}
 }
@@ -94,7 +94,7 @@ func TestMemberCoalescerUpdateNeverSkipped(t *testing.T) {
 		ev.Members[0].Tags = map[string]string{"round": string(rune('0' + i))}
 		got := flushed(c, ev)
 		checkMemberFlush(t, got, wantMember{EventMemberUpdate, []string{"a"}})
-		if tag := got[0].(*MemberEvent).Members[0].Tags["round"]; tag != string(rune('0'+i)) {
+		if tag := got[0].(MemberEvent).Members[0].Tags["round"]; tag != string(rune('0'+i)) {
 			t.Fatalf("round %d delivered tags of round %s", i, tag)
 		}
 	}
@@ -107,7 +107,7 @@ func TestMemberCoalescerKeepsLatestMemberData(t *testing.T) {
 	newer := memberEv(EventMemberUpdate, "a")
 	newer.Members[0].Port = 2
 	got := flushed(c, old, newer)
-	if p := got[0].(*MemberEvent).Members[0].Port; p != 2 {
+	if p := got[0].(MemberEvent).Members[0].Port; p != 2 {
 		t.Fatalf("delivered port %d, want the latest (2)", p)
 	}
 }

@@ -29,12 +29,12 @@ func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-func joinOf(names ...string) *MemberEvent {
+func joinOf(names ...string) MemberEvent {
 	return memberEv(EventMemberJoin, names...)
 }
 
-func memberEv(typ EventType, names ...string) *MemberEvent {
-	ev := &MemberEvent{Type: typ}
+func memberEv(typ EventType, names ...string) MemberEvent {
+	ev := MemberEvent{Type: typ}
 	for _, n := range names {
 		ev.Members = append(ev.Members, Member{Name: n})
 	}
@@ -43,9 +43,9 @@ func memberEv(typ EventType, names ...string) *MemberEvent {
 
 func memberNames(t *testing.T, e Event, typ EventType) []string {
 	t.Helper()
-	me, ok := e.(*MemberEvent)
+	me, ok := e.(MemberEvent)
 	if !ok {
-		t.Fatalf("got %T %v, want *MemberEvent", e, e)
+		t.Fatalf("got %T %v, want MemberEvent", e, e)
 	}
 	if me.Type != typ {
 		t.Fatalf("got %v event, want %v", me.Type, typ)

@@ -2,6 +2,7 @@ package serf
 
 import (
 	"fmt"
+	"io"
 	"log"
 	"maps"
 	"os"
@@ -12,14 +13,31 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// Serf protocol versions this implementation speaks. Every one of them runs
-// on memberlist protocol 2.
-const (
-	ProtocolVersionMin uint8 = 2
-	ProtocolVersionMax uint8 = 5
+// ProtocolVersionMin is the lowest Serf protocol version spoken. Every
+// version runs on memberlist protocol memberlistProtocolVersion.
+const ProtocolVersionMin uint8 = 2
 
-	memberlistProtocolVersion uint8 = 2
-)
+// ProtocolVersionMax is the highest Serf protocol version spoken; untyped,
+// as upstream declares it.
+const ProtocolVersionMax = 5
+
+const memberlistProtocolVersion uint8 = 2
+
+// ProtocolVersionMap gives, for each Serf protocol version, the memberlist
+// protocol version it runs on. It exists for programs written against
+// upstream's package, which exports it as a variable; Serf itself never
+// reads it (memberlistProtocolVersion is the constant in use), so changing
+// it changes nothing.
+var ProtocolVersionMap = map[uint8]uint8{
+	5: memberlistProtocolVersion,
+	4: memberlistProtocolVersion,
+	3: memberlistProtocolVersion,
+	2: memberlistProtocolVersion,
+}
+
+// MaxNodeNameLength is the longest node name Config.ValidateNodeNames
+// accepts.
+const MaxNodeNameLength int = 128
 
 // UserEventSizeLimit is the hard ceiling for Config.UserEventSizeLimit:
 // a user event's name plus payload may never exceed 9 KiB.
@@ -120,6 +138,11 @@ type Config struct {
 	RejoinReapedInterval time.Duration
 	RejoinReapedCount    int
 
+	// ReconnectTimeoutOverride, when set, is asked for each failed member
+	// at every reap what its reconnect timeout is (it gets ReconnectTimeout
+	// and may return it or another value). Default nil.
+	ReconnectTimeoutOverride ReconnectTimeoutOverrider
+
 	// RecentIntentTimeout is how long an intent about a not-yet-known node
 	// is kept, in case the node shows up (5m).
 	RecentIntentTimeout time.Duration
@@ -182,8 +205,11 @@ type Config struct {
 	MemberlistConfig *memberlist.Config
 
 	// Logger receives every log line of Serf and, unless the memberlist
-	// config has its own, of memberlist. Default: stderr with timestamps.
-	Logger *log.Logger
+	// config has its own, of memberlist. When it is nil, a logger with
+	// timestamps on LogOutput is used, and on stderr when that is nil too.
+	// DefaultConfig sets LogOutput to os.Stderr; Logger wins when both are set.
+	Logger    *log.Logger
+	LogOutput io.Writer
 
 	// ---- Telemetry ----
 
@@ -195,6 +221,32 @@ type Config struct {
 	// MetricLabels are put on every serf.* metric and handed to memberlist
 	// for its own (replacing MemberlistConfig.MetricLabels).
 	MetricLabels []metrics.Label
+
+	// ---- For programs written against upstream ----
+
+	// Merge, when set, is asked before this node merges with another
+	// cluster, on join and on every push/pull that brings new members and
+	// for each newly alive node; an error aborts that merge. Default nil.
+	Merge MergeDelegate
+
+	// ValidateNodeNames makes Create, and the Merge delegate's checks,
+	// reject node names with characters other than letters, digits, '-'
+	// and '.', or longer than MaxNodeNameLength. Default false.
+	ValidateNodeNames bool
+
+	// MsgpackUseNewTimeFormat makes the encoder write time.Time values in
+	// msgpack's timestamp extension instead of the old binary format.
+	// No message Serf sends holds a time.Time, so this changes no byte on
+	// the wire today; decoding understands both formats. Default false.
+	MsgpackUseNewTimeFormat bool
+}
+
+// Init fills in the maps a zero Config needs (Tags). Create does not
+// need it; it is here for programs written against upstream's package.
+func (c *Config) Init() {
+	if c.Tags == nil {
+		c.Tags = make(map[string]string)
+	}
 }
 
 // DefaultConfig returns the library defaults, on top of memberlist's LAN
@@ -209,6 +261,7 @@ func DefaultConfig() *Config {
 		Tags:             make(map[string]string),
 		ProtocolVersion:  4,
 		MemberlistConfig: memberlist.DefaultLANConfig(),
+		LogOutput:        os.Stderr,
 
 		EnableNameConflictResolution: true,
 	}

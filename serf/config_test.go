@@ -104,3 +104,44 @@ func TestCreateWithNilTags(t *testing.T) {
 		t.Errorf("caller's nil Tags became %v after SetTags", conf.Tags)
 	}
 }
+
+func TestDefaultConfigUpstreamFields(t *testing.T) {
+	conf := serf.DefaultConfig()
+	if conf.LogOutput == nil || conf.FlapTimeout != 60*time.Second || conf.ValidateNodeNames ||
+		conf.Merge != nil || conf.ReconnectTimeoutOverride != nil || conf.MsgpackUseNewTimeFormat {
+		t.Fatalf("defaults differ from Serf v0.10.2's: %+v", conf)
+	}
+	var zero serf.Config
+	zero.Init()
+	if zero.Tags == nil {
+		t.Fatal("Init left Tags nil")
+	}
+	if serf.ProtocolVersionMap[serf.ProtocolVersionMax] != 2 || serf.ProtocolVersionMap[serf.ProtocolVersionMin] != 2 {
+		t.Fatalf("ProtocolVersionMap %v", serf.ProtocolVersionMap)
+	}
+}
+
+// Without a Logger, Serf logs to LogOutput.
+func TestLogOutputWithoutLogger(t *testing.T) {
+	logs := &serftest.SyncBuffer{}
+	conf := loopbackConfig("n0")
+	conf.Logger = nil
+	conf.LogOutput = logs
+	s, err := serf.Create(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	if err := s.UserEvent("hello", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Leave(); err != nil {
+		t.Fatal(err)
+	}
+	serftest.Eventually(t, 5*time.Second, func() error {
+		if !logs.Contains("serf: ") {
+			return fmt.Errorf("nothing logged to LogOutput: %q", logs.String())
+		}
+		return nil
+	})
+}

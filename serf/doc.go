@@ -46,6 +46,7 @@
 //	members.go             member table and memberlist join/leave/update
 //	intents.go             join/leave intents, refutation, pruning
 //	join_leave.go          Join, Leave, RemoveFailedNode, joining one remembered node
+//	node_name.go           ValidateNodeNames: the node-name rules of Config.ValidateNodeNames
 //	reaper.go              reaping and reconnecting failed/left members
 //	address_book.go        recovery: rejoin at start-up with backoff, address book of reaped members
 //	broadcast.go           outgoing gossip queues and their depth checks
@@ -54,6 +55,7 @@
 //	event_delegate.go      memberlist.EventDelegate: membership callbacks
 //	conflict_delegate.go   memberlist.ConflictDelegate: name-conflict callback
 //	ping_delegate.go       memberlist.PingDelegate: coordinates on probe acks
+//	merge_delegate.go      MergeDelegate: Config.Merge behind memberlist's merge and alive delegates
 //	coordinates.go         network-coordinate accessors and cache
 //	dedup_ring.go          dedupRing: recognising seen user events and queries
 //	limits.go              bounds on what gossip from others makes us keep

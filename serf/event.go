@@ -11,11 +11,11 @@ import (
 type EventType int
 
 const (
-	EventMemberJoin   EventType = iota // *MemberEvent: members joined
-	EventMemberLeave                   // *MemberEvent: members left gracefully
-	EventMemberFailed                  // *MemberEvent: members stopped answering
-	EventMemberUpdate                  // *MemberEvent: members changed tags
-	EventMemberReap                    // *MemberEvent: failed or left members forgotten
+	EventMemberJoin   EventType = iota // MemberEvent: members joined
+	EventMemberLeave                   // MemberEvent: members left gracefully
+	EventMemberFailed                  // MemberEvent: members stopped answering
+	EventMemberUpdate                  // MemberEvent: members changed tags
+	EventMemberReap                    // MemberEvent: failed or left members forgotten
 	EventUser                          // UserEvent
 	EventQuery                         // *Query
 )
@@ -52,7 +52,7 @@ func ParseEventType(name string) (EventType, bool) {
 	return 0, false
 }
 
-// Event is anything Serf delivers to the application: a *MemberEvent, a
+// Event is anything Serf delivers to the application: a MemberEvent, a
 // UserEvent (always by value) or a *Query.
 type Event interface {
 	EventType() EventType
@@ -114,8 +114,8 @@ type MemberEvent struct {
 	Members []Member
 }
 
-func (m *MemberEvent) EventType() EventType { return m.Type }
-func (m *MemberEvent) String() string       { return m.Type.String() }
+func (m MemberEvent) EventType() EventType { return m.Type }
+func (m MemberEvent) String() string       { return m.Type.String() }
 
 // UserEvent is a custom event broadcast with Serf.UserEvent.
 type UserEvent struct {

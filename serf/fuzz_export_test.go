@@ -50,7 +50,7 @@ const (
 // WireEncoder is the package's gossip codec.
 type WireEncoder struct{ c *wireCodec }
 
-func NewWireEncoder() WireEncoder { return WireEncoder{newWireCodec()} }
+func NewWireEncoder() WireEncoder { return WireEncoder{newWireCodec(false)} }
 
 // Message is t followed by body, as Serf broadcasts it.
 func (w WireEncoder) Message(t byte, body interface{}) ([]byte, error) {
@@ -79,7 +79,7 @@ func (w WireEncoder) TagsMeta(tags map[string]string) ([]byte, error) {
 // PingPayload is c as a probe ack carries it.
 func (w WireEncoder) PingPayload(c *coordinate.Coordinate) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteByte(pingVersion)
+	buf.WriteByte(PingVersion)
 	if err := codec.NewEncoder(&buf, w.c.enc).Encode(c); err != nil {
 		return nil, err
 	}

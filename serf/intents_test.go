@@ -116,7 +116,7 @@ func TestLeaveIntentTransitions(t *testing.T) {
 		t.Fatal("failed member not moved to the left list")
 	}
 	e := <-events
-	if me := e.(*MemberEvent); me.Type != EventMemberLeave || me.Members[0].Name != "failed" {
+	if me := e.(MemberEvent); me.Type != EventMemberLeave || me.Members[0].Name != "failed" {
 		t.Fatalf("event %+v", e)
 	}
 	if !s.handleLeaveIntent(&messageLeave{LTime: 4, Node: "left"}) || left.Status != StatusLeft || left.statusLTime != 4 {
@@ -137,10 +137,10 @@ func TestLeaveIntentPruneErasesFailedMember(t *testing.T) {
 	if _, ok := s.members["f"]; ok {
 		t.Fatal("not erased")
 	}
-	if e := (<-events).(*MemberEvent); e.Type != EventMemberLeave {
+	if e := (<-events).(MemberEvent); e.Type != EventMemberLeave {
 		t.Fatalf("first event %v", e.Type)
 	}
-	if e := (<-events).(*MemberEvent); e.Type != EventMemberReap {
+	if e := (<-events).(MemberEvent); e.Type != EventMemberReap {
 		t.Fatalf("second event %v", e.Type)
 	}
 }

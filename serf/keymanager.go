@@ -35,36 +35,64 @@ type KeyResponse struct {
 	PrimaryKeys map[string]int
 }
 
+// KeyRequestOptions are the optional parameters of a key operation.
+type KeyRequestOptions struct {
+	// RelayFactor is how many other members each answer is also relayed
+	// through, for redundancy (see QueryParam.RelayFactor). Default 0.
+	RelayFactor uint8
+}
+
 // InstallKey adds a base64 key to every member's keyring.
 func (k *KeyManager) InstallKey(key string) (*KeyResponse, error) {
+	return k.InstallKeyWithOptions(key, nil)
+}
+
+// InstallKeyWithOptions is InstallKey with options; opts may be nil.
+func (k *KeyManager) InstallKeyWithOptions(key string, opts *KeyRequestOptions) (*KeyResponse, error) {
 	k.lock.Lock()
 	defer k.lock.Unlock()
-	return k.request(installKeyQuery, key)
+	return k.request(installKeyQuery, key, opts)
 }
 
 // UseKey makes an installed base64 key the primary everywhere.
 func (k *KeyManager) UseKey(key string) (*KeyResponse, error) {
+	return k.UseKeyWithOptions(key, nil)
+}
+
+// UseKeyWithOptions is UseKey with options; opts may be nil.
+func (k *KeyManager) UseKeyWithOptions(key string, opts *KeyRequestOptions) (*KeyResponse, error) {
 	k.lock.Lock()
 	defer k.lock.Unlock()
-	return k.request(useKeyQuery, key)
+	return k.request(useKeyQuery, key, opts)
 }
 
 // RemoveKey removes a base64 key from every member's keyring.
 func (k *KeyManager) RemoveKey(key string) (*KeyResponse, error) {
+	return k.RemoveKeyWithOptions(key, nil)
+}
+
+// RemoveKeyWithOptions is RemoveKey with options; opts may be nil.
+func (k *KeyManager) RemoveKeyWithOptions(key string, opts *KeyRequestOptions) (*KeyResponse, error) {
 	k.lock.Lock()
 	defer k.lock.Unlock()
-	return k.request(removeKeyQuery, key)
+	return k.request(removeKeyQuery, key, opts)
 }
 
 // ListKeys collects the keys installed on every member.
 func (k *KeyManager) ListKeys() (*KeyResponse, error) {
-	k.lock.RLock()
-	defer k.lock.RUnlock()
-	return k.request(listKeysQuery, "")
+	return k.ListKeysWithOptions(nil)
 }
 
-// request runs one key query with default parameters and tallies answers.
-func (k *KeyManager) request(op, key string) (*KeyResponse, error) {
+// ListKeysWithOptions is ListKeys with options; opts may be nil.
+func (k *KeyManager) ListKeysWithOptions(opts *KeyRequestOptions) (*KeyResponse, error) {
+	k.lock.RLock()
+	defer k.lock.RUnlock()
+	return k.request(listKeysQuery, "", opts)
+}
+
+// request runs one key query with the default query parameters (and the
+// relay factor of opts, when given) and tallies the answers.
+func (k *KeyManager) request(op, key string, opts *KeyRequestOptions) (*KeyResponse, error) {
 	s := k.serf
 	resp := &KeyResponse{
 		Messages:    make(map[string]string),
@@ -79,7 +107,11 @@ func (k *KeyManager) request(op, key string) (*KeyResponse, error) {
 	if err != nil {
 		return resp, err
 	}
-	qr, err := s.Query(InternalQueryPrefix+op, payload, s.DefaultQueryParams())
+	params := s.DefaultQueryParams()
+	if opts != nil {
+		params.RelayFactor = opts.RelayFactor
+	}
+	qr, err := s.Query(InternalQueryPrefix+op, payload, params)
 	if err != nil {
 		return resp, err
 	}

@@ -95,3 +95,36 @@ func TestKeyManagerWithoutEncryption(t *testing.T) {
 		t.Fatalf("list: %v %v", err, resp.Messages)
 	}
 }
+
+// With a relay factor every answer also arrives through other members;
+// each node must still be counted once.
+func TestKeyManagerWithOptions(t *testing.T) {
+	c := serftest.NewCluster(t, 3, func(_ int, conf *serf.Config) {
+		kr, err := memberlist.NewKeyring(nil, testKey(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf.MemberlistConfig.Keyring = kr
+		conf.QueryTimeoutMult = 500
+	})
+	c.JoinAll()
+	km := c.Members[0].Serf.KeyManager()
+	opts := &serf.KeyRequestOptions{RelayFactor: 2}
+	k1 := base64.StdEncoding.EncodeToString(testKey(1))
+	k2 := base64.StdEncoding.EncodeToString(testKey(2))
+
+	resp, err := km.InstallKeyWithOptions(k2, opts)
+	if err != nil || resp.NumResp != 3 || resp.NumNodes != 3 {
+		t.Fatalf("install: %v %+v", err, resp)
+	}
+	if _, err := km.UseKeyWithOptions(k2, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := km.RemoveKeyWithOptions(k1, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = km.ListKeysWithOptions(opts)
+	if err != nil || resp.NumResp != 3 || len(resp.Keys) != 1 || resp.Keys[k2] != 3 || resp.PrimaryKeys[k2] != 3 {
+		t.Fatalf("list: %v %+v", err, resp)
+	}
+}

@@ -182,7 +182,7 @@ func TestPushPullEventsAreBounded(t *testing.T) {
 	if refused == 0 {
 		t.Fatal("nothing refused: the test does not reach the bound")
 	}
-	buf, err := newWireCodec().encodeMessage(messagePushPullType, &messagePushPull{Events: r.slots})
+	buf, err := newWireCodec(false).encodeMessage(messagePushPullType, &messagePushPull{Events: r.slots})
 	if err != nil {
 		t.Fatal(err)
 	}

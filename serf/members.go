@@ -52,7 +52,7 @@ func (s *Serf) emit(e Event) {
 
 // emitMember emits a single-member event and logs it the way Serf does.
 func (s *Serf) emitMember(t EventType, m Member) {
-	s.emit(&MemberEvent{Type: t, Members: []Member{m}})
+	s.emit(MemberEvent{Type: t, Members: []Member{m}})
 }
 
 // nodeJoined handles memberlist's NotifyJoin: a node became reachable,

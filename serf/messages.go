@@ -153,9 +153,9 @@ type wireCodec struct {
 	plain *codec.MsgpackHandle // tags, filters, relay headers, and all decoding
 }
 
-func newWireCodec() *wireCodec {
+func newWireCodec(useNewTimeFormat bool) *wireCodec {
 	enc := &codec.MsgpackHandle{WriteExt: false}
-	enc.TimeNotBuiltin = true
+	enc.TimeNotBuiltin = !useNewTimeFormat
 	return &wireCodec{enc: enc, plain: &codec.MsgpackHandle{}}
 }
 

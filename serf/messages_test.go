@@ -30,7 +30,7 @@ const (
 )
 
 func TestEncodeUserEventMatchesRealSerf(t *testing.T) {
-	c := newWireCodec()
+	c := newWireCodec(false)
 	got, err := c.encodeMessage(messageUserEventType, &messageUserEvent{LTime: 4, Name: "sev", Payload: []byte("pay")})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestEncodeUserEventMatchesRealSerf(t *testing.T) {
 }
 
 func TestEncodeQueryMatchesRealSerf(t *testing.T) {
-	c := newWireCodec()
+	c := newWireCodec(false)
 	// Built the way `serf query -node probe -tag role=pro.* -relay-factor=1
 	// -timeout=2s gq2` builds it.
 	filters, err := c.encodeFilters(&QueryParam{
@@ -76,7 +76,7 @@ func TestEncodeQueryMatchesRealSerf(t *testing.T) {
 }
 
 func TestLongStringsUseLegacyRawEncoding(t *testing.T) {
-	c := newWireCodec()
+	c := newWireCodec(false)
 	name := string(bytes.Repeat([]byte("x"), 40))
 	got, err := c.encodeMessage(messageJoinType, &messageJoin{LTime: 1, Node: name})
 	if err != nil {
@@ -88,7 +88,7 @@ func TestLongStringsUseLegacyRawEncoding(t *testing.T) {
 }
 
 func TestPushPullShape(t *testing.T) {
-	c := newWireCodec()
+	c := newWireCodec(false)
 	events := make([]*userEventSlot, 512)
 	events[1] = &userEventSlot{LTime: 1, Events: []userEventEntry{{Name: "deploy", Payload: []byte("v1.2")}}}
 	pp := messagePushPull{LTime: 3, StatusLTimes: map[string]LamportTime{"a": 2}, LeftMembers: []string{},
@@ -111,7 +111,7 @@ func TestPushPullShape(t *testing.T) {
 }
 
 func TestRelayRoundTrip(t *testing.T) {
-	c := newWireCodec()
+	c := newWireCodec(false)
 	inner, err := c.encodeMessage(messageQueryResponseType, &messageQueryResponse{LTime: 3, ID: 9, From: "b", Flags: queryFlagAck})
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestRelayRoundTrip(t *testing.T) {
 }
 
 func TestDecodeToleratesStrAndBinForms(t *testing.T) {
-	c := newWireCodec()
+	c := newWireCodec(false)
 	// {Name: str8 "ev", Payload: bin8 "p", LTime: 7} written by a modern encoder.
 	raw := mustHex(t, "83a44e616d65d9026576a75061796c6f6164c40170a54c54696d6507")
 	var m messageUserEvent
@@ -147,7 +147,7 @@ func TestDecodeToleratesStrAndBinForms(t *testing.T) {
 }
 
 func TestDecodeGarbageNeverPanics(t *testing.T) {
-	c := newWireCodec()
+	c := newWireCodec(false)
 	inputs := [][]byte{
 		nil, {0xc1}, {0xdb, 0xff, 0xff, 0xff, 0xff}, {0xdd, 0x7f, 0xff, 0xff, 0xff},
 		{0xdf, 0x7f, 0xff, 0xff, 0xff}, {0x81, 0xa5}, mustHex(t, observedQuery)[1:20],
@@ -163,7 +163,7 @@ func TestDecodeGarbageNeverPanics(t *testing.T) {
 }
 
 func testTagSerf(proto uint8) *Serf {
-	return &Serf{config: &Config{ProtocolVersion: proto}, codec: newWireCodec(), logger: log.New(io.Discard, "", 0)}
+	return &Serf{config: &Config{ProtocolVersion: proto}, codec: newWireCodec(false), logger: log.New(io.Discard, "", 0)}
 }
 
 func TestTagsMeta(t *testing.T) {
@@ -204,7 +204,7 @@ func TestTagsMetaProtocol2IsRoleOnly(t *testing.T) {
 }
 
 func BenchmarkEncodeUserEvent(b *testing.B) {
-	c := newWireCodec()
+	c := newWireCodec(false)
 	msg := messageUserEvent{LTime: 1234, Name: "deploy", Payload: bytes.Repeat([]byte("p"), 100), CC: true}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -215,7 +215,7 @@ func BenchmarkEncodeUserEvent(b *testing.B) {
 }
 
 func BenchmarkDecodeUserEvent(b *testing.B) {
-	c := newWireCodec()
+	c := newWireCodec(false)
 	raw, _ := c.encodeMessage(messageUserEventType, &messageUserEvent{LTime: 1234, Name: "deploy", Payload: bytes.Repeat([]byte("p"), 100), CC: true})
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -223,5 +223,29 @@ func BenchmarkDecodeUserEvent(b *testing.B) {
 		if err := c.decode(raw[1:], &m); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Config.MsgpackUseNewTimeFormat picks how a time.Time is encoded (as
+// upstream: the handle's TimeNotBuiltin, no extensions); either form decodes
+// to the same instant.
+func TestTimeFormatOption(t *testing.T) {
+	type stamped struct{ At time.Time }
+	at := time.Date(2024, 5, 6, 7, 8, 9, 10, time.UTC)
+	var encoded [2][]byte
+	for i, newFormat := range []bool{false, true} {
+		c := newWireCodec(newFormat)
+		raw, err := c.encodeMessage(messageUserEventType, &stamped{At: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		encoded[i] = raw
+		var back stamped
+		if err := c.decode(raw[1:], &back); err != nil || !back.At.Equal(at) {
+			t.Fatalf("new format %v: decoded %v (%v), want %v", newFormat, back.At, err, at)
+		}
+	}
+	if bytes.Equal(encoded[0], encoded[1]) {
+		t.Fatalf("both formats encode %x", encoded[0])
 	}
 }

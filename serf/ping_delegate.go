@@ -9,9 +9,9 @@ import (
 	"github.com/serf-clone/serf/serf/coordinate"
 )
 
-// pingVersion is the first byte of the ping-ack payload; it versions the
+// PingVersion is the first byte of the ping-ack payload; it versions the
 // coordinate that follows.
-const pingVersion byte = 1
+const PingVersion = 1
 
 // pingDelegate piggy-backs our network coordinate on memberlist's probe
 // acks and feeds the measured round-trip times into the Vivaldi client.
@@ -23,7 +23,7 @@ var _ memberlist.PingDelegate = (*pingDelegate)(nil)
 
 func (p *pingDelegate) AckPayload() []byte {
 	var buf bytes.Buffer
-	buf.WriteByte(pingVersion)
+	buf.WriteByte(PingVersion)
 	if err := codec.NewEncoder(&buf, p.serf.codec.enc).Encode(p.serf.coordClient.GetCoordinate()); err != nil {
 		p.serf.logger.Printf("[ERR] serf: Failed to encode coordinate: %v", err)
 	}
@@ -35,7 +35,7 @@ func (p *pingDelegate) NotifyPingComplete(other *memberlist.Node, rtt time.Durat
 		return
 	}
 	s := p.serf
-	if payload[0] != pingVersion {
+	if payload[0] != PingVersion {
 		s.logger.Printf("[ERR] serf: Unsupported ping version: %v", payload[0])
 		return
 	}

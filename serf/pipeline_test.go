@@ -28,7 +28,7 @@ func TestMemberEventsCoalesce(t *testing.T) {
 	})
 	joins := 0
 	for _, e := range col.All() {
-		if me, ok := e.(*serf.MemberEvent); ok && me.Type == serf.EventMemberJoin {
+		if me, ok := e.(serf.MemberEvent); ok && me.Type == serf.EventMemberJoin {
 			joins++
 		}
 	}

@@ -34,7 +34,7 @@ func (s *Serf) reap(now time.Time) {
 	s.memberLock.Lock()
 	var reaped []Member
 	for _, m := range s.failed {
-		if now.Sub(m.leaveTime) > s.config.ReconnectTimeout {
+		if now.Sub(m.leaveTime) > s.reconnectTimeout(&m.Member) {
 			gone := s.eraseLocked(m)
 			s.rememberReaped(gone)
 			reaped = append(reaped, gone)
@@ -51,6 +51,24 @@ func (s *Serf) reap(now time.Time) {
 		s.logger.Printf("[INFO] serf: EventMemberReap: %s", m.Name)
 		s.emitMember(EventMemberReap, m)
 	}
+}
+
+// ReconnectTimeoutOverrider decides a failed member's reconnect timeout
+// (Config.ReconnectTimeoutOverride). ReconnectTimeout gets the member and
+// the configured Config.ReconnectTimeout and returns the one to apply.
+type ReconnectTimeoutOverrider interface {
+	ReconnectTimeout(member *Member, timeout time.Duration) time.Duration
+}
+
+// reconnectTimeout is how long the failed member m is kept before it is
+// reaped: Config.ReconnectTimeout unless the override says otherwise.
+// Called with memberLock held.
+func (s *Serf) reconnectTimeout(m *Member) time.Duration {
+	timeout := s.config.ReconnectTimeout
+	if o := s.config.ReconnectTimeoutOverride; o != nil {
+		timeout = o.ReconnectTimeout(m, timeout)
+	}
+	return timeout
 }
 
 // reconnectLoop now and then tries to reach a failed member again, so a

@@ -136,13 +136,17 @@ func Create(conf *Config) (*Serf, error) {
 	conf = conf.private()
 	logger := conf.Logger
 	if logger == nil {
-		logger = log.New(os.Stderr, "", log.LstdFlags)
+		out := conf.LogOutput
+		if out == nil {
+			out = os.Stderr
+		}
+		logger = log.New(out, "", log.LstdFlags)
 	}
 
 	s := &Serf{
 		config:     conf,
 		logger:     logger,
-		codec:      newWireCodec(),
+		codec:      newWireCodec(conf.MsgpackUseNewTimeFormat),
 		metrics:    newSerfMetrics(conf),
 		members:    make(map[string]*memberState),
 		failed:     make(map[string]*memberState),
@@ -162,9 +166,14 @@ func Create(conf *Config) (*Serf, error) {
 	if n := len(s.encodeTags(conf.Tags)); n > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("Encoded length of tags exceeds limit of %d bytes", memberlist.MetaMaxSize)
 	}
+	if err := s.ValidateNodeNames(); err != nil {
+		return nil, err
+	}
 
 	if !conf.DisableCoordinates {
-		client, err := coordinate.NewClient(coordinate.DefaultConfig())
+		cc := coordinate.DefaultConfig()
+		cc.MetricLabels = conf.MetricLabels
+		client, err := coordinate.NewClient(cc)
 		if err != nil {
 			return nil, fmt.Errorf("Failed to create coordinate client: %v", err)
 		}
@@ -218,6 +227,14 @@ func Create(conf *Config) (*Serf, error) {
 	mlConf.Conflict = &conflictDelegate{serf: s}
 	if !conf.DisableCoordinates {
 		mlConf.Ping = &pingDelegate{serf: s}
+	}
+	if conf.Merge != nil {
+		md := &mergeDelegate{serf: s}
+		mlConf.Merge = md
+		mlConf.Alive = md
+	}
+	if conf.MetricLabels != nil {
+		mlConf.MetricLabels = conf.MetricLabels
 	}
 	if mlConf.Logger == nil && mlConf.LogOutput == nil {
 		mlConf.Logger = logger

@@ -16,7 +16,7 @@ func BenchmarkSnapshotRecordJoin64(b *testing.B) {
 	defer s.fh.Close()
 	events := make([]Event, 64)
 	for i := range events {
-		events[i] = &MemberEvent{Type: EventMemberJoin, Members: []Member{member(fmt.Sprintf("node-%02d", i), "10.0.0.1", uint16(7000+i))}}
+		events[i] = MemberEvent{Type: EventMemberJoin, Members: []Member{member(fmt.Sprintf("node-%02d", i), "10.0.0.1", uint16(7000+i))}}
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -158,7 +158,7 @@ func (s *Snapshotter) recordEvent(e Event) {
 	}
 	switch e.EventType() {
 	case EventMemberJoin, EventMemberLeave, EventMemberFailed, EventMemberUpdate, EventMemberReap:
-		if me, ok := e.(*MemberEvent); ok && me != nil {
+		if me, ok := e.(MemberEvent); ok {
 			s.recordMembers(me)
 			return
 		}
@@ -176,7 +176,7 @@ func (s *Snapshotter) recordEvent(e Event) {
 	s.logger.Printf("[ERR] serf: Unknown event to snapshot: %#v", e)
 }
 
-func (s *Snapshotter) recordMembers(me *MemberEvent) {
+func (s *Snapshotter) recordMembers(me MemberEvent) {
 	for _, m := range me.Members {
 		if strings.ContainsAny(m.Name, "\r\n") {
 			// Would break the line format (and could forge records).

@@ -124,16 +124,16 @@ func TestSnapshotWriteAndReplay(t *testing.T) {
 	h := startSnap(t, path, false, 128*1024, make(chan Event, 64))
 	h.clock.Witness(9) // clock now 10: the last used time is 9
 
-	h.send(&MemberEvent{Type: EventMemberJoin, Members: []Member{member("a", "127.0.0.1", 7946)}})
-	h.send(&MemberEvent{Type: EventMemberJoin, Members: []Member{
+	h.send(MemberEvent{Type: EventMemberJoin, Members: []Member{member("a", "127.0.0.1", 7946)}})
+	h.send(MemberEvent{Type: EventMemberJoin, Members: []Member{
 		member("b", "::1", 7947), member("node with spaces", "10.0.0.1", 1)}})
 	h.send(UserEvent{LTime: 3, Name: "deploy", Coalesce: true})
 	h.send(UserEvent{LTime: 2, Name: "older"}) // not beyond 3: no line
 	h.send(&snapTestQuery{ltime: 4, name: "q"})
 	h.send(&snapTestQuery{ltime: 4, name: "again"}) // not beyond 4: no line
-	h.send(&MemberEvent{Type: EventMemberFailed, Members: []Member{member("b", "::1", 7947)}})
-	h.send(&MemberEvent{Type: EventMemberUpdate, Members: []Member{member("a", "127.0.0.1", 7946)}})
-	h.send(&MemberEvent{Type: EventMemberReap, Members: []Member{member("b", "::1", 7947)}})
+	h.send(MemberEvent{Type: EventMemberFailed, Members: []Member{member("b", "::1", 7947)}})
+	h.send(MemberEvent{Type: EventMemberUpdate, Members: []Member{member("a", "127.0.0.1", 7946)}})
+	h.send(MemberEvent{Type: EventMemberReap, Members: []Member{member("b", "::1", 7947)}})
 	h.stop()
 
 	// The clock is checked after every member event and also by a
@@ -176,7 +176,7 @@ func TestSnapshotLeave(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "snap")
 			h := startSnap(t, path, rejoin, 128*1024, make(chan Event, 64))
 			h.clock.Witness(4)
-			h.send(&MemberEvent{Type: EventMemberJoin, Members: []Member{member("a", "127.0.0.1", 1)}})
+			h.send(MemberEvent{Type: EventMemberJoin, Members: []Member{member("a", "127.0.0.1", 1)}})
 			h.send(UserEvent{LTime: 5, Name: "e"})
 			h.send(&snapTestQuery{ltime: 6})
 
@@ -191,7 +191,7 @@ func TestSnapshotLeave(t *testing.T) {
 			}
 
 			// Still forwarded, but no longer recorded.
-			h.send(&MemberEvent{Type: EventMemberJoin, Members: []Member{member("b", "127.0.0.1", 2)}})
+			h.send(MemberEvent{Type: EventMemberJoin, Members: []Member{member("b", "127.0.0.1", 2)}})
 			h.send(UserEvent{LTime: 50, Name: "late"})
 			h.send(&snapTestQuery{ltime: 60})
 			// Clock lines still are.
@@ -225,14 +225,14 @@ func TestSnapshotCompaction(t *testing.T) {
 	path := filepath.Join(dir, "snap")
 	const minCompact = 1024
 	h := startSnap(t, path, false, minCompact, nil)
-	h.in <- &MemberEvent{Type: EventMemberJoin, Members: []Member{member("a", "10.0.0.1", 1), member("b", "10.0.0.2", 2)}}
+	h.in <- MemberEvent{Type: EventMemberJoin, Members: []Member{member("a", "10.0.0.1", 1), member("b", "10.0.0.2", 2)}}
 	for i := range 300 {
 		h.clock.Increment()
 		typ := EventMemberJoin
 		if i%2 == 1 {
 			typ = EventMemberFailed
 		}
-		h.in <- &MemberEvent{Type: typ, Members: []Member{member("flappy", "10.0.0.3", 3)}}
+		h.in <- MemberEvent{Type: typ, Members: []Member{member("flappy", "10.0.0.3", 3)}}
 		h.in <- UserEvent{LTime: LamportTime(i + 1), Name: "e"}
 	}
 	h.stop()
@@ -367,7 +367,7 @@ func TestSnapshotPeriodicClockAndFlush(t *testing.T) {
 func TestSnapshotClockZeroWritesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "snap")
 	h := startSnap(t, path, false, 128*1024, nil)
-	h.send(&MemberEvent{Type: EventMemberUpdate, Members: []Member{member("a", "127.0.0.1", 1)}})
+	h.send(MemberEvent{Type: EventMemberUpdate, Members: []Member{member("a", "127.0.0.1", 1)}})
 	h.stop()
 	if got := readFile(t, path); got != "" {
 		t.Fatalf("file written with a zero clock: %q", got)
@@ -399,8 +399,8 @@ func TestSnapshotStuckConsumerDoesNotBlockShutdown(t *testing.T) {
 func TestSnapshotUnknownEvents(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "snap")
 	h := startSnap(t, path, false, 128*1024, make(chan Event, 4))
-	h.send(&MemberEvent{Type: EventQuery}) // wrong type for a member event
-	h.send(plainQuery{})                   // a query without queryLTime
+	h.send(MemberEvent{Type: EventQuery}) // wrong type for a member event
+	h.send(plainQuery{})                  // a query without queryLTime
 	h.stop()
 	if n := strings.Count(h.logs.String(), "[ERR] serf: Unknown event to snapshot"); n != 2 {
 		t.Fatalf("%d unknown-event errors, want 2:\n%s", n, h.logs.String())
@@ -419,7 +419,7 @@ func TestSnapshotRejectsLineBreakNames(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "snap")
 	h := startSnap(t, path, false, 128*1024, nil)
 	h.clock.Witness(1)
-	h.in <- &MemberEvent{Type: EventMemberJoin, Members: []Member{member("evil\nleave", "127.0.0.1", 1), member("ok", "127.0.0.1", 2)}}
+	h.in <- MemberEvent{Type: EventMemberJoin, Members: []Member{member("evil\nleave", "127.0.0.1", 1), member("ok", "127.0.0.1", 2)}}
 	h.stop()
 	got := readFile(t, path)
 	if strings.Contains(got, "evil") || !strings.Contains(got, "alive: ok 127.0.0.1:2\n") {

@@ -305,7 +305,7 @@ func TestClientKeysCoordinatesAndLeaveWithRealAgent(t *testing.T) {
 	if err != nil || coord == nil || len(coord.Vec) != 8 {
 		t.Fatalf("GetCoordinate self: %+v %v", coord, err)
 	}
-	if d, err := coord.DistanceTo(coord); err != nil || d < 0 {
+	if d, err := client.Distance(coord, coord); err != nil || d < 0 {
 		t.Fatalf("DistanceTo: %v %v", d, err)
 	}
 	if coord, err := c.GetCoordinate("nobody"); err != nil || coord != nil {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	metrics "github.com/hashicorp/go-metrics"
 )
 
 // maxRTT is the longest round trip Update accepts; anything longer is
@@ -118,6 +120,9 @@ func (c *Client) Update(node string, other *Coordinate, rtt time.Duration) (*Coo
 		return nil, fmt.Errorf("coordinate: rtt %v outside the accepted range [0, %v]", rtt, maxRTT)
 	}
 
+	if rtt == 0 {
+		metrics.IncrCounterWithLabels([]string{"serf", "coordinate", "zero-rtt"}, 1, c.cfg.MetricLabels)
+	}
 	sample := c.filter(node, rtt.Seconds())
 	c.vivaldi(other, sample)
 	c.adjust(other, sample)

@@ -9,6 +9,8 @@
 // Serf agents (ping/ack payloads) mean the same thing on both sides.
 package coordinate
 
+import metrics "github.com/hashicorp/go-metrics"
+
 // Config holds the tuning knobs of the Vivaldi algorithm; times are in
 // seconds. DefaultConfig is what Serf uses, and peers only understand each
 // other's coordinates when their Dimensionality agrees, so change it only
@@ -35,6 +37,10 @@ type Config struct {
 	// GravityRho is the distance scale of a weak pull towards the origin,
 	// which keeps a whole cluster from drifting off together (150).
 	GravityRho float64
+
+	// MetricLabels are added to the metrics the Client emits (the
+	// serf.coordinate.zero-rtt counter). Default none.
+	MetricLabels []metrics.Label
 }
 
 // DefaultConfig returns the settings Serf uses.

@@ -84,6 +84,21 @@ func (c *Coordinate) rawDistanceTo(o *Coordinate) float64 {
 	return euclid(c.Vec, o.Vec) + c.Height + o.Height
 }
 
+// DimensionalityConflictError is the error of an operation on two
+// coordinates of different dimensions. Upstream's package panics with it;
+// ours treats the shorter vector as padded with zeros instead, and reports
+// the condition through IsCompatibleWith and Client's errors.
+type DimensionalityConflictError struct{}
+
+func (DimensionalityConflictError) Error() string {
+	return "coordinate dimensionality does not match"
+}
+
+// ApplyForce is applyForce, exported as upstream's package does.
+func (c *Coordinate) ApplyForce(cfg *Config, force float64, o *Coordinate) *Coordinate {
+	return c.applyForce(cfg, force, o)
+}
+
 // applyForce returns a copy of c pushed by force seconds along the line from
 // o towards c (a negative force pulls towards o). The height takes part of
 // the push in proportion to the heights involved, never dropping below

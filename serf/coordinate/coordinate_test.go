@@ -177,3 +177,16 @@ func TestCoordinateMsgpackKeys(t *testing.T) {
 		t.Fatalf("round trip changed the coordinate: %+v", back)
 	}
 }
+
+func TestApplyForceExported(t *testing.T) {
+	cfg := DefaultConfig()
+	a, b := NewCoordinate(cfg), NewCoordinate(cfg)
+	b.Vec[0] = 1
+	got := a.ApplyForce(cfg, 0.5, b)
+	if want := a.applyForce(cfg, 0.5, b); got.Vec[0] != want.Vec[0] || got.Vec[0] >= 0 || got.Height != want.Height {
+		t.Fatalf("ApplyForce %+v, applyForce %+v", got, want)
+	}
+	if (DimensionalityConflictError{}).Error() != "coordinate dimensionality does not match" {
+		t.Fatal("DimensionalityConflictError text")
+	}
+}

@@ -287,7 +287,7 @@ func (col *Collector) All() []serf.Event {
 func (col *Collector) MemberEvents(t serf.EventType) []string {
 	var out []string
 	for _, e := range col.All() {
-		if me, ok := e.(*serf.MemberEvent); ok && me.Type == t {
+		if me, ok := e.(serf.MemberEvent); ok && me.Type == t {
 			for _, m := range me.Members {
 				out = append(out, m.Name)
 			}
