@@ -23,7 +23,7 @@ REAL_DIR      := $(CURDIR)/.cache/realserf-$(REAL_VERSION)
 REAL_BIN      := $(REAL_DIR)/serf
 REAL_ENV      := SERF_REAL_BIN=$(REAL_BIN) SERF_REQUIRE_REAL_BIN=1
 
-.PHONY: all build real-serf test fmt fmt-check vet lint tidy-check install-check race cover e2e interop testutil bench bench-cluster clean
+.PHONY: all build real-serf test fmt fmt-check vet lint tidy-check install-check race cover e2e interop testutil bench bench-cluster sim clean
 
 all: build
 
@@ -110,6 +110,19 @@ bench:
 # 64 real agent processes on 127.0.0.1; not part of `make test`.
 bench-cluster:
 	cd e2e && SERF_E2E_LARGE=1 $(GO) test -count=1 -timeout 10m -run 'TestLargeCluster' -bench 'BenchmarkCluster' -benchtime 1x .
+
+# The in-process simulator: N real serf.Serf members on serftest's
+# in-memory network, results in gossip rounds against the epidemic model;
+# not part of `make test`. SCALE dilates every protocol interval (LAN
+# defaults × SCALE), so a busy machine keeps up; the plot goes to
+# docs/sim-$(N).svg.
+N        ?= 2000
+SCENARIO ?= all
+SCALE    ?= 2
+SIM_FLAGS ?=
+sim:
+	@mkdir -p docs
+	$(GO) run ./cmd/serf-sim -n $(N) -scenario $(SCENARIO) -scale $(SCALE) -plot docs/sim-$(N).svg $(SIM_FLAGS)
 
 clean:
 	rm -rf bin .cache
