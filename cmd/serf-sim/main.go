@@ -30,6 +30,7 @@ type config struct {
 	plot       string
 	measure    []int
 	idleRounds float64
+	footRounds float64
 	logFile    *os.File
 	cpuProfile string
 }
@@ -50,6 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.opt.Fanout, "fanout", 0, "memberlist GossipNodes (0 keeps the LAN default, 3)")
 	fs.Float64Var(&c.opt.MaxRound, "max-rounds", 1500, "how long a scenario waits for 100 %, in rounds")
 	measure := fs.String("measure", "auto", "cluster sizes at which to measure memory and CPU per member besides -n (comma separated; auto: n/8, n/4, n/2 when n ≥ 200; none)")
+	fs.Float64Var(&c.footRounds, "footprint-rounds", 150, "how long a footprint cluster waits for 99 % converged before it is measured, in rounds")
 	fs.Float64Var(&c.idleRounds, "idle-rounds", 25, "rounds of idle cluster over which CPU per member is measured")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	logs := fs.String("logs", "", "append every member's log lines to this file")
@@ -152,6 +154,7 @@ func simulate(c *config, out io.Writer) error {
 	for _, n := range c.measure {
 		o := opt
 		o.N = n
+		o.MaxRound = c.footRounds
 		start := time.Now()
 		s, err := NewSim(o)
 		if err != nil {
@@ -161,8 +164,8 @@ func simulate(c *config, out io.Writer) error {
 		b := r.bootstrap(0.99)
 		fp := idleFootprint(s, base, c.idleRounds)
 		s.Close()
-		fmt.Fprintf(out, "footprint n=%d: bootstrap %s; %.0f KiB and %.1f goroutines per member, %.1f µs CPU per member per round (%.1fs wall)\n",
-			n, summary(b.Times, b.N, s.Gossip), fp.BytesPerNode/1024, fp.GoroutinesPer, fp.CPUPerRound*1e6, time.Since(start).Seconds())
+		fmt.Fprintf(out, "footprint n=%d: bootstrap %s, %d members knew all when measured; %.0f KiB and %.1f goroutines per member, %.1f µs CPU per member per round (%.1fs wall)\n",
+			n, summary(b.Times, b.N, s.Gossip), len(b.Times), fp.BytesPerNode/1024, fp.GoroutinesPer, fp.CPUPerRound*1e6, time.Since(start).Seconds())
 		prints = append(prints, fp)
 		base = measureUsage()
 	}
