@@ -118,7 +118,7 @@ bench-cluster:
 # docs/sim-$(N).svg.
 N        ?= 2000
 SCENARIO ?= all
-SCALE    ?= 2
+SCALE    ?= 4
 SIM_FLAGS ?=
 sim:
 	@mkdir -p docs

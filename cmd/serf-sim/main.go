@@ -48,6 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Int64Var(&c.opt.Seed, "seed", 1, "seed of the network's packet loss and of the choice of members")
 	fs.Float64Var(&c.healAfter, "heal-after", 0, "rounds a partition lasts; 0 heals once each half sees the other failed")
 	fs.StringVar(&c.plot, "plot", "", "write an SVG plot of the curves against the model to this file")
+	fs.BoolVar(&c.opt.Compress, "compress", false, "compress packets as memberlist does by default (costs CPU, changes no round)")
 	fs.IntVar(&c.opt.Fanout, "fanout", 0, "memberlist GossipNodes (0 keeps the LAN default, 3)")
 	fs.Float64Var(&c.opt.MaxRound, "max-rounds", 1500, "how long a scenario waits for 100 %, in rounds")
 	measure := fs.String("measure", "auto", "cluster sizes at which to measure memory and CPU per member besides -n (comma separated; auto: n/8, n/4, n/2 when n ≥ 200; none)")
@@ -176,8 +177,8 @@ func simulate(c *config, out io.Writer) error {
 	}
 	defer s.Close()
 	ml := s.Base.MemberlistConfig
-	fmt.Fprintf(out, "serf-sim: %d members, LAN profile ×%g: round (gossip interval) %v, probe period %v (%.0f rounds), fanout %d, loss %g, latency %v, seed %d\n",
-		opt.N, opt.Scale, s.Gossip, s.Probe, Rounds(s.Probe, s.Gossip), ml.GossipNodes, opt.Loss, opt.dilate(opt.Latency), opt.Seed)
+	fmt.Fprintf(out, "serf-sim: %d members, LAN profile ×%g: round (gossip interval) %v, probe period %v (%.0f rounds), fanout %d, loss %g, latency %v, compression %v, seed %d\n",
+		opt.N, opt.Scale, s.Gossip, s.Probe, Rounds(s.Probe, s.Gossip), ml.GossipNodes, opt.Loss, opt.dilate(opt.Latency), opt.Compress, opt.Seed)
 
 	r := &Runner{S: s, Opt: opt, Rng: rand.New(rand.NewSource(opt.Seed)), HealAfter: c.healAfter}
 	var results []*Result
