@@ -93,14 +93,20 @@ func (r *Runner) bootstrap(until float64) *Result {
 	}
 	parallel(s.Nodes[1:], len(s.Nodes), join)
 	res := &Result{Name: "bootstrap", N: len(s.Nodes)}
-	if len(failed) > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("%d joins failed at first and were retried once", len(failed)))
+	// memberlist serves at most 128 push/pulls at once and refuses the
+	// rest, so most of a big storm fails at first; like an agent's
+	// retry-join, the failed try again, a round later, until all are in.
+	first, waves := len(failed), 1
+	for len(failed) > 0 && Rounds(s.now()-t0, s.Gossip) < r.Opt.MaxRound {
 		retry := failed
 		failed = nil
+		time.Sleep(s.Gossip)
 		parallel(retry, len(retry), join)
-		if len(failed) > 0 {
-			res.Notes = append(res.Notes, fmt.Sprintf("%d joins failed again", len(failed)))
-		}
+		waves++
+	}
+	if first > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d joins refused at first (memberlist's limit of pending push/pulls); all in after %d waves, %.1f rounds; %d never joined",
+			first, len(s.Nodes)-1, waves, Rounds(s.now()-t0, s.Gossip), len(failed)))
 	}
 	want := len(s.Nodes)
 	full := func(a int) bool { return a >= want }
