@@ -82,31 +82,35 @@ func (r *Runner) bootstrap(until float64) *Result {
 	s := r.S
 	seed := s.Nodes[0].Tr.Addr()
 	t0 := s.now()
-	var mu sync.Mutex
-	var failed []*Node
-	join := func(n *Node) {
-		if _, err := n.Serf.Join([]string{seed}, false); err != nil {
-			mu.Lock()
-			failed = append(failed, n)
-			mu.Unlock()
-		}
-	}
-	parallel(s.Nodes[1:], len(s.Nodes), join)
-	res := &Result{Name: "bootstrap", N: len(s.Nodes)}
 	// memberlist serves at most 128 push/pulls at once and refuses the
 	// rest, so most of a big storm fails at first; like an agent's
-	// retry-join, the failed try again, a round later, until all are in.
-	first, waves := len(failed), 1
-	for len(failed) > 0 && Rounds(s.now()-t0, s.Gossip) < r.Opt.MaxRound {
-		retry := failed
-		failed = nil
-		time.Sleep(s.Gossip)
-		parallel(retry, len(retry), join)
-		waves++
-	}
-	if first > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d joins refused at first (memberlist's limit of pending push/pulls); all in after %d waves, %.1f rounds; %d never joined",
-			first, len(s.Nodes)-1, waves, Rounds(s.now()-t0, s.Gossip), len(failed)))
+	// retry-join, each refused member tries again a round later, on its
+	// own, until it is in or the scenario's time is up.
+	var mu sync.Mutex
+	refused, tries, never := 0, 0, 0
+	deadline := time.Duration(r.Opt.MaxRound * float64(s.Gossip))
+	parallel(s.Nodes[1:], len(s.Nodes), func(n *Node) {
+		for try := 0; ; try++ {
+			_, err := n.Serf.Join([]string{seed}, false)
+			mu.Lock()
+			tries++
+			if err != nil && try == 0 {
+				refused++
+			}
+			if err != nil && s.now()-t0 >= deadline {
+				never++
+			}
+			mu.Unlock()
+			if err == nil || s.now()-t0 >= deadline {
+				return
+			}
+			time.Sleep(s.Gossip)
+		}
+	})
+	res := &Result{Name: "bootstrap", N: len(s.Nodes)}
+	if refused > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d joins refused at first (memberlist's limit of pending push/pulls), %d tries in all, all returned after %.1f rounds; %d never joined",
+			refused, len(s.Nodes)-1, tries, Rounds(s.now()-t0, s.Gossip), never))
 	}
 	want := len(s.Nodes)
 	full := func(a int) bool { return a >= want }
