@@ -29,7 +29,7 @@ REAL_ENV      := SERF_REAL_BIN=$(REAL_BIN) SERF_REQUIRE_REAL_BIN=1
 # suite must then run (SERF_REQUIRE_NETNS turns its skip into a failure).
 NETNS_ENV := $(if $(filter 0,$(shell id -u)),SERF_REQUIRE_NETNS=1)
 
-.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster soak fuzz clean
+.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster soak fuzz sim clean
 
 all: build
 
@@ -155,6 +155,19 @@ DURATION     ?= 5m
 SOAK_TIMEOUT ?= 3h
 soak:
 	cd e2e && SERF_E2E_SOAK=$(DURATION) $(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' .
+
+# The in-process simulator: N real serf.Serf members on serftest's
+# in-memory network, results in gossip rounds against the epidemic model;
+# not part of `make test`. SCALE dilates every protocol interval (LAN
+# defaults × SCALE), so a busy machine keeps up; the plot goes to
+# docs/sim-$(N).svg.
+N        ?= 2000
+SCENARIO ?= all
+SCALE    ?= 4
+SIM_FLAGS ?=
+sim:
+	@mkdir -p docs
+	$(GO) run ./cmd/serf-sim -n $(N) -scenario $(SCENARIO) -scale $(SCALE) -plot docs/sim-$(N).svg $(SIM_FLAGS)
 
 clean:
 	rm -rf bin .cache

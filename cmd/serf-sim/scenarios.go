@@ -1,0 +1,334 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"sync"
+	"time"
+
+	"github.com/serf-clone/serf/serf"
+)
+
+// Result is what one scenario measured: when each of N members reached the
+// scenario's state, counted from the scenario's start.
+type Result struct {
+	Name  string
+	N     int
+	Times []time.Duration
+	// Model, if not nil, is the epidemic model the result is compared with;
+	// Offset rounds are added to it first (the expected detection time of
+	// a failure, say).
+	Model  *Model
+	Offset float64
+	Notes  []string
+}
+
+// ModelRounds is the model's rounds to frac, NaN without a model and for
+// frac 1, which the model approaches but never reaches.
+func (r *Result) ModelRounds(frac float64) float64 {
+	if r.Model == nil || frac >= 1 {
+		return math.NaN()
+	}
+	return r.Offset + r.Model.RoundsTo(frac)
+}
+
+// scenarios is every scenario, in the order "all" runs them.
+var scenarioNames = []string{"bootstrap", "user-event", "query", "failure", "partition"}
+
+// Runner runs scenarios on one Sim.
+type Runner struct {
+	S   *Sim
+	Opt Options
+	Rng *rand.Rand
+	// HealAfter is how many rounds the partition lasts; 0 heals once every
+	// member sees the other half failed.
+	HealAfter float64
+}
+
+func (r *Runner) model(n int) *Model {
+	return &Model{N: n, Fanout: float64(r.S.Base.MemberlistConfig.GossipNodes), Loss: r.Opt.Loss}
+}
+
+// pick is a random live member.
+func (r *Runner) pick() *Node {
+	live := r.S.Live()
+	return live[r.Rng.Intn(len(live))]
+}
+
+func (r *Runner) Run(name string) (*Result, error) {
+	switch name {
+	case "bootstrap":
+		return r.Bootstrap(), nil
+	case "user-event":
+		return r.UserEvent()
+	case "query":
+		return r.Query()
+	case "failure":
+		return r.Failure(), nil
+	case "partition":
+		return r.Partition(), nil
+	}
+	return nil, fmt.Errorf("unknown scenario %q", name)
+}
+
+// Bootstrap has every member join the first one at the same moment and
+// measures when each knows all N alive.
+func (r *Runner) Bootstrap() *Result { return r.bootstrap(1) }
+
+// bootstrap is Bootstrap that stops waiting once the share until of the
+// members know all N.
+func (r *Runner) bootstrap(until float64) *Result {
+	s := r.S
+	seed := s.Nodes[0].Tr.Addr()
+	t0 := s.now()
+	// memberlist serves at most 128 push/pulls at once and refuses the
+	// rest, so most of a big storm fails at first; like an agent's
+	// retry-join, each refused member tries again a round later, on its
+	// own, until it is in or the scenario's time is up.
+	var mu sync.Mutex
+	refused, tries, never := 0, 0, 0
+	deadline := time.Duration(r.Opt.MaxRound * float64(s.Gossip))
+	parallel(s.Nodes[1:], len(s.Nodes), func(n *Node) {
+		for try := 0; ; try++ {
+			_, err := n.Serf.Join([]string{seed}, false)
+			mu.Lock()
+			tries++
+			if err != nil && try == 0 {
+				refused++
+			}
+			if err != nil && s.now()-t0 >= deadline {
+				never++
+			}
+			mu.Unlock()
+			if err == nil || s.now()-t0 >= deadline {
+				return
+			}
+			time.Sleep(s.Gossip)
+		}
+	})
+	res := &Result{Name: "bootstrap", N: len(s.Nodes)}
+	if refused > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d joins refused at first (memberlist's limit of pending push/pulls), %d tries in all, all returned after %.1f rounds; %d never joined",
+			refused, len(s.Nodes)-1, tries, Rounds(s.now()-t0, s.Gossip), never))
+	}
+	want := len(s.Nodes)
+	full := func(a int) bool { return a >= want }
+	need := Needed(until, want)
+	s.Wait(t0, r.Opt.MaxRound, func() bool {
+		got := 0
+		for _, n := range s.Nodes {
+			if n.aliveCount() >= want {
+				got++
+			}
+		}
+		return got >= need
+	})
+	for _, n := range s.Nodes {
+		if at, ok := n.firstReach(t0, full); ok {
+			res.Times = append(res.Times, at-t0)
+		}
+	}
+	return res
+}
+
+// UserEvent sends one user event from a random member and measures when
+// each live member delivered it.
+func (r *Runner) UserEvent() (*Result, error) {
+	s := r.S
+	origin := r.pick()
+	const name = "sim-event"
+	t0 := s.now()
+	if err := origin.Serf.UserEvent(name, []byte("x"), false); err != nil {
+		return nil, fmt.Errorf("user event from %s: %w", origin.Name, err)
+	}
+	live := s.Live()
+	got := func(n *Node) (time.Duration, bool) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		at, ok := n.users[name]
+		return at, ok
+	}
+	s.Wait(t0, r.Opt.MaxRound, func() bool {
+		for _, n := range live {
+			if _, ok := got(n); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	res := &Result{Name: "user-event", N: len(live), Model: r.model(len(live))}
+	res.Notes = append(res.Notes, "origin "+origin.Name)
+	for _, n := range live {
+		if at, ok := got(n); ok {
+			res.Times = append(res.Times, at-t0)
+		}
+	}
+	return res, nil
+}
+
+// Query sends one query with acks from a random member and measures when
+// the acks of the live members arrived at it.
+func (r *Runner) Query() (*Result, error) {
+	s := r.S
+	origin := r.pick()
+	live := s.Live()
+	t0 := s.now()
+	resp, err := origin.Serf.Query("sim-query", nil, &serf.QueryParam{RequestAck: true})
+	if err != nil {
+		return nil, fmt.Errorf("query from %s: %w", origin.Name, err)
+	}
+	res := &Result{Name: "query", N: len(live), Model: r.model(len(live))}
+	seen := map[string]bool{}
+	for from := range resp.AckCh() {
+		if !seen[from] {
+			seen[from] = true
+			res.Times = append(res.Times, s.now()-t0)
+		}
+		if len(seen) == len(live) {
+			resp.Close()
+			break
+		}
+	}
+	// Drain what is left of the responses until the query is closed.
+	for range resp.ResponseCh() {
+	}
+	res.Notes = append(res.Notes, fmt.Sprintf("origin %s, timeout %.0f rounds (DefaultQueryTimeout)",
+		origin.Name, Rounds(origin.Serf.DefaultQueryTimeout(), s.Gossip)))
+	return res, nil
+}
+
+// Failure kills a random member and measures when each live member
+// reported it failed.
+func (r *Runner) Failure() *Result {
+	s := r.S
+	victim := r.pick()
+	s.Watch(victim.Name)
+	idx := 0
+	for i, n := range s.Nodes {
+		if n == victim {
+			idx = i
+		}
+	}
+	t0 := s.now()
+	s.Kill(idx)
+	live := s.Live()
+	got := func(n *Node) (time.Duration, bool) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		at, ok := n.failed[victim.Name]
+		return at, ok
+	}
+	s.Wait(t0, r.Opt.MaxRound, func() bool {
+		for _, n := range live {
+			if _, ok := got(n); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	ml := s.Base.MemberlistConfig
+	perProbe := Rounds(s.Probe, s.Gossip)
+	det := DetectionPeriods(len(s.Nodes), ml.SuspicionMult)
+	susp := SuspicionPeriods(len(s.Nodes), ml.SuspicionMult)
+	res := &Result{Name: "failure", N: len(live), Model: r.model(len(live)), Offset: det * perProbe}
+	res.Notes = append(res.Notes,
+		"victim "+victim.Name,
+		fmt.Sprintf("SWIM/Lifeguard: detection ≈ ProbeInterval·(1 + %d·log10(%d)) = %.1f probe periods = %.1f rounds; "+
+			"suspicion timeout %.1f..%.1f probe periods (Lifeguard min..max), then dissemination as for events",
+			ml.SuspicionMult, len(s.Nodes), det, det*perProbe, susp, susp*float64(ml.SuspicionMaxTimeoutMult)))
+	for _, n := range live {
+		if at, ok := got(n); ok {
+			res.Times = append(res.Times, at-t0)
+		}
+	}
+	return res
+}
+
+// Partition splits the live members into two halves, heals the network
+// after HealAfter rounds (or once each half sees the other failed) and
+// measures when each member sees every live member alive again, counted
+// from the heal.
+func (r *Runner) Partition() *Result {
+	s := r.S
+	live := s.Live()
+	var a, b []string
+	for i, n := range live {
+		if i < len(live)/2 {
+			a = append(a, n.Name)
+		} else {
+			b = append(b, n.Name)
+		}
+	}
+	res := &Result{Name: "partition", N: len(live)}
+	t0 := s.now()
+	s.Net.Partition(a, b)
+	half := map[string]int{}
+	for _, x := range a {
+		half[x] = len(a)
+	}
+	for _, x := range b {
+		half[x] = len(b)
+	}
+	split := func(n *Node) (time.Duration, bool) {
+		return n.firstReach(t0, func(alive int) bool { return alive <= half[n.Name] })
+	}
+	if r.HealAfter > 0 {
+		s.Wait(t0, r.HealAfter, func() bool { return false })
+	} else {
+		s.Wait(t0, r.Opt.MaxRound, func() bool {
+			for _, n := range live {
+				if _, ok := split(n); !ok {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	var det []time.Duration
+	for _, n := range live {
+		if at, ok := split(n); ok {
+			det = append(det, at-t0)
+		}
+	}
+	t1 := s.now()
+	s.Net.Heal()
+	s.Net.SetDefaultLink(linkOf(r.Opt))
+	res.Notes = append(res.Notes, fmt.Sprintf("halves of %d and %d; healed after %.1f rounds; split seen by %d/%d members: %s",
+		len(a), len(b), Rounds(t1-t0, s.Gossip), len(det), len(live), summary(det, len(live), s.Gossip)))
+	want := len(live)
+	full := func(a int) bool { return a >= want }
+	s.Wait(t1, r.Opt.MaxRound, func() bool {
+		for _, n := range live {
+			if n.aliveCount() < want {
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range live {
+		if at, ok := n.firstReach(t1, full); ok {
+			res.Times = append(res.Times, at-t1)
+		}
+	}
+	res.Notes = append(res.Notes, fmt.Sprintf("reconnect interval %.0f rounds, push-pull interval %.0f rounds (base, before memberlist scales it by cluster size)",
+		Rounds(s.Base.ReconnectInterval, s.Gossip), Rounds(s.Base.MemberlistConfig.PushPullInterval, s.Gossip)))
+	return res
+}
+
+// summary is "50%=a 99%=b 99.99%=c 100%=d" in rounds.
+func summary(times []time.Duration, n int, gossip time.Duration) string {
+	out := ""
+	for i, f := range reportFractions {
+		if i > 0 {
+			out += " "
+		}
+		out += fracLabel(f) + "%="
+		if d, ok := TimeTo(times, n, f); ok {
+			out += fmt.Sprintf("%.1f", Rounds(d, gossip))
+		} else {
+			out += "-"
+		}
+	}
+	return out
+}
