@@ -50,9 +50,27 @@ func (r *Runner) model(n int) *Model {
 	return &Model{N: n, Fanout: float64(r.S.Base.MemberlistConfig.GossipNodes), Loss: r.Opt.Loss}
 }
 
-// pick is a random live member.
+// pick is a random live member that is fully joined: its join returned
+// and it knows every live member alive. If none is, it is a random live
+// member whose join returned, and failing that any live member.
 func (r *Runner) pick() *Node {
 	live := r.S.Live()
+	var full, joined []*Node
+	for _, n := range live {
+		if !n.joined.Load() {
+			continue
+		}
+		joined = append(joined, n)
+		if n.aliveCount() >= len(live) {
+			full = append(full, n)
+		}
+	}
+	switch {
+	case len(full) > 0:
+		return full[r.Rng.Intn(len(full))]
+	case len(joined) > 0:
+		return joined[r.Rng.Intn(len(joined))]
+	}
 	return live[r.Rng.Intn(len(live))]
 }
 
@@ -76,26 +94,56 @@ func (r *Runner) Run(name string) (*Result, error) {
 // measures when each knows all N alive.
 func (r *Runner) Bootstrap() *Result { return r.bootstrap(1) }
 
+// Join retry backoff, in rounds: a refused join is tried again after a
+// jittered wait that starts at joinBackoffMin rounds and doubles up to
+// joinBackoffMax, as an agent's retry_join would.
+const (
+	joinBackoffMin = 1.0
+	joinBackoffMax = 8.0
+	// joinExtra is how many members already in the cluster a retry asks
+	// besides the seed, so the storm spreads over the cluster.
+	joinExtra = 2
+)
+
 // bootstrap is Bootstrap that stops waiting once the share until of the
 // members know all N.
 func (r *Runner) bootstrap(until float64) *Result {
 	s := r.S
 	seed := s.Nodes[0].Tr.Addr()
+	s.Nodes[0].joined.Store(true)
 	t0 := s.now()
 	// memberlist serves at most 128 push/pulls at once and refuses the
-	// rest, so most of a big storm fails at first; like an agent's
-	// retry-join, each refused member tries again a round later, on its
-	// own, until it is in or the scenario's time is up.
+	// rest, so most of a big storm fails at first. Every member first
+	// joins the seed alone; a refused member waits a jittered backoff
+	// (1 round doubling to 8) and then joins the seed and a few members it
+	// knows are already in, so later tries land all over the cluster.
+	// Each member's randomness comes from the -seed RNG.
+	rngs := make(map[*Node]*rand.Rand, len(s.Nodes))
+	for _, n := range s.Nodes[1:] {
+		rngs[n] = rand.New(rand.NewSource(r.Rng.Int63()))
+	}
 	var mu sync.Mutex
-	refused, tries, never := 0, 0, 0
+	refused, tries, never, wider := 0, 0, 0, 0
 	deadline := time.Duration(r.Opt.MaxRound * float64(s.Gossip))
 	parallel(s.Nodes[1:], len(s.Nodes), func(n *Node) {
+		rng := rngs[n]
+		backoff := joinBackoffMin
 		for try := 0; ; try++ {
-			_, err := n.Serf.Join([]string{seed}, false)
+			addrs := []string{seed}
+			if try > 0 {
+				addrs = append(addrs, s.joinedAddrs(rng, joinExtra, n)...)
+			}
+			_, err := n.Serf.Join(addrs, false)
+			if err == nil {
+				n.joined.Store(true)
+			}
 			mu.Lock()
 			tries++
 			if err != nil && try == 0 {
 				refused++
+			}
+			if len(addrs) > 1 {
+				wider++
 			}
 			if err != nil && s.now()-t0 >= deadline {
 				never++
@@ -104,13 +152,15 @@ func (r *Runner) bootstrap(until float64) *Result {
 			if err == nil || s.now()-t0 >= deadline {
 				return
 			}
-			time.Sleep(s.Gossip)
+			wait := backoff * (0.5 + rng.Float64()) // jitter: 0.5..1.5 × backoff
+			backoff = math.Min(2*backoff, joinBackoffMax)
+			time.Sleep(time.Duration(wait * float64(s.Gossip)))
 		}
 	})
 	res := &Result{Name: "bootstrap", N: len(s.Nodes)}
 	if refused > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d joins refused at first (memberlist's limit of pending push/pulls), %d tries in all, all returned after %.1f rounds; %d never joined",
-			refused, len(s.Nodes)-1, tries, Rounds(s.now()-t0, s.Gossip), never))
+		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d joins refused at first (memberlist's limit of pending push/pulls); retried after a jittered backoff of %g..%g rounds with the seed and %d joined members; %d tries in all (%d retries); all returned after %.1f rounds; %d never joined",
+			refused, len(s.Nodes)-1, joinBackoffMin, joinBackoffMax, joinExtra, tries, wider, Rounds(s.now()-t0, s.Gossip), never))
 	}
 	want := len(s.Nodes)
 	full := func(a int) bool { return a >= want }

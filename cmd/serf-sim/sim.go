@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,6 +105,7 @@ type Node struct {
 	queries map[string]time.Duration // query name -> first delivery
 	failed  map[string]time.Duration // watched member -> first failed event
 	killed  bool
+	joined  atomic.Bool // its Join returned without error (the seed: always)
 }
 
 type countAt struct {
@@ -159,6 +161,11 @@ func (s *Sim) record(n *Node, events <-chan serf.Event) {
 			return
 		case e := <-events:
 			at := s.now()
+			// Serf sends member events as values, its coalescer as
+			// pointers; take both.
+			if me, ok := e.(serf.MemberEvent); ok {
+				e = &me
+			}
 			n.mu.Lock()
 			switch e := e.(type) {
 			case *serf.MemberEvent:
@@ -209,6 +216,26 @@ func (s *Sim) Live() []*Node {
 	for _, n := range s.Nodes {
 		if !n.killed {
 			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// joinedAddrs is the addresses of up to k random live members other than
+// self whose join has returned: the members a joiner may already know of.
+func (s *Sim) joinedAddrs(rng *rand.Rand, k int, self *Node) []string {
+	var out []string
+	for tries := 0; tries < 8*k && len(out) < k; tries++ {
+		n := s.Nodes[1+rng.Intn(len(s.Nodes)-1)]
+		if n == self || n.killed || !n.joined.Load() {
+			continue
+		}
+		dup := false
+		for _, a := range out {
+			dup = dup || a == n.Tr.Addr()
+		}
+		if !dup {
+			out = append(out, n.Tr.Addr())
 		}
 	}
 	return out
