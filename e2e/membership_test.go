@@ -85,19 +85,7 @@ func TestThreeAgentsJoin(t *testing.T) {
 	t.Parallel()
 	as := []*cluster.Agent{start(t, "one"), start(t, "two"), start(t, "three")}
 	cluster.JoinAll(t, converge, as...)
-	for _, a := range as {
-		ms, err := a.Members(t)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range ms {
-			for _, b := range as {
-				if b.Name == m.Name && m.Addr != b.BindAddr {
-					t.Errorf("%s lists %s at %s, want %s", a.Name, m.Name, m.Addr, b.BindAddr)
-				}
-			}
-		}
-	}
+	requireAdvertisedAddrs(t, as)
 	// Joining again is harmless and reports the contacted node.
 	res := as[2].CLI(t, "join", as[1].BindAddr)
 	if res.Code != 0 || res.Stdout != "Successfully joined cluster by contacting 1 nodes.\n" {
@@ -207,5 +195,24 @@ func TestTagsVisible(t *testing.T) {
 	res = b.CLI(t, "members", "-tag", "dc=east")
 	if ms := cluster.ParseMembers(res.Stdout); len(ms) != 1 || ms[0].Name != "tag-a" {
 		t.Errorf("members -tag dc=east: %s", res)
+	}
+}
+
+// requireAdvertisedAddrs checks that every agent lists every other at the
+// address it was bound to.
+func requireAdvertisedAddrs(t *testing.T, as []*cluster.Agent) {
+	t.Helper()
+	for _, a := range as {
+		ms, err := a.Members(t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			for _, b := range as {
+				if b.Name == m.Name && m.Addr != b.BindAddr {
+					t.Errorf("%s lists %s at %s, want %s", a.Name, m.Name, m.Addr, b.BindAddr)
+				}
+			}
+		}
 	}
 }

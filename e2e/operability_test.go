@@ -44,19 +44,7 @@ func TestIPv6BindJoinMembers(t *testing.T) {
 		}))
 	}
 	cluster.JoinAll(t, converge, as...)
-	for _, a := range as {
-		ms, err := a.Members(t)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range ms {
-			for _, b := range as {
-				if m.Name == b.Name && m.Addr != b.BindAddr {
-					t.Errorf("%s lists %s at %s, want %s", a.Name, m.Name, m.Addr, b.BindAddr)
-				}
-			}
-		}
-	}
+	requireAdvertisedAddrs(t, as)
 }
 
 func httpGet(url string) (int, string, error) {

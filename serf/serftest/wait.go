@@ -6,6 +6,11 @@ import (
 	"time"
 )
 
+// Eventually, Poll and Permanent mirror testutil/cluster's, which serve the
+// multi-process tests: that module must stay free of this one (the interop
+// module, pinned to upstream's dependency versions, uses it), so the two
+// small copies are deliberate; keep their behaviour the same.
+
 // PollInterval is the pause between two checks in Eventually and Poll. It is
 // short because in-process conditions (a member list, an event channel)
 // change on the scale of a gossip interval, not of a process start.
