@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,21 +67,8 @@ func TestAgentCommandValidation(t *testing.T) {
 func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 	bind := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
 	rpc := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
-	var out serftest.SyncBuffer
-	shutdown := make(chan struct{})
-	c := newAgentCommand(&cli.BasicUi{Writer: &out}, shutdown)
-	done := make(chan int, 1)
-	go func() {
-		done <- c.Run([]string{"-node", "cmdnode", "-bind", bind, "-rpc-addr", rpc, "-profile", "local",
-			"-tag", "role=web", "-role", "ignored-by-tag"})
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "Received event: member-join") {
-		if time.Now().After(deadline) {
-			t.Fatalf("agent did not start:\n%s", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	out, stop := startAgentCmd(t, "-node", "cmdnode", "-bind", bind, "-rpc-addr", rpc, "-profile", "local",
+		"-tag", "role=web", "-role", "ignored-by-tag")
 	wantBanner := "==> Deprecation warning: 'Role' has been replaced with 'Tags'\n" +
 		"==> Starting Serf agent...\n==> Starting Serf agent RPC...\n==> Serf agent running!\n" +
 		"                      Node name: 'cmdnode'\n" +
@@ -98,15 +86,7 @@ func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 	if got := runOurs(t, "members", "-rpc-addr="+rpc); got.code != 0 || got.stdout != "cmdnode  "+bind+"  alive  role=ignored-by-tag\n" {
 		t.Errorf("members: %+v", got)
 	}
-	close(shutdown)
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d", code)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("agent did not stop")
-	}
+	stop()
 	for _, want := range []string{"==> Caught signal: interrupt\n==> Gracefully shutting down agent...\n",
 		"[INFO] agent: requesting graceful leave from Serf", "[INFO] agent: shutdown complete"} {
 		if !strings.Contains(out.String(), want) {
@@ -118,29 +98,9 @@ func TestAgentCommandRunsAndLeavesOnShutdown(t *testing.T) {
 func TestAgentCommandLogJSON(t *testing.T) {
 	bind := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
 	rpc := fmt.Sprintf("127.0.0.1:%d", serftest.FreePort(t))
-	var out serftest.SyncBuffer
-	shutdown := make(chan struct{})
-	c := newAgentCommand(&cli.BasicUi{Writer: &out, ErrorWriter: &out}, shutdown)
-	done := make(chan int, 1)
-	go func() {
-		done <- c.Run([]string{"-node", "jsonnode", "-bind", bind, "-rpc-addr", rpc, "-profile", "local",
-			"-log-json", "-role", "old"})
-	}()
-	serftest.Eventually(t, 10*time.Second, func() error {
-		if !strings.Contains(out.String(), "Received event: member-join") {
-			return fmt.Errorf("agent not started yet")
-		}
-		return nil
-	})
-	close(shutdown)
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d", code)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("agent did not stop")
-	}
+	out, stop := startAgentCmd(t, "-node", "jsonnode", "-bind", bind, "-rpc-addr", rpc, "-profile", "local",
+		"-log-json", "-role", "old")
+	stop()
 	text := out.String()
 	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 		var r map[string]string
@@ -159,4 +119,40 @@ func TestAgentCommandLogJSON(t *testing.T) {
 			t.Errorf("output lacks %s", want)
 		}
 	}
+}
+
+// startAgentCmd runs `serf agent args...` in-process, with output and errors
+// in one buffer, and waits until the agent has seen its own join. stop
+// delivers the Ctrl-C and requires a clean exit; it is also registered as a
+// cleanup, so an agent never outlives its test.
+func startAgentCmd(t *testing.T, args ...string) (out *serftest.SyncBuffer, stop func()) {
+	t.Helper()
+	out = &serftest.SyncBuffer{}
+	shutdown := make(chan struct{})
+	c := newAgentCommand(&cli.BasicUi{Writer: out, ErrorWriter: out}, shutdown)
+	done := make(chan int, 1)
+	go func() { done <- c.Run(args) }()
+	var once sync.Once
+	stop = func() {
+		t.Helper()
+		once.Do(func() {
+			close(shutdown)
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Errorf("agent exited %d", code)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("agent did not stop")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	serftest.Eventually(t, 10*time.Second, func() error {
+		if !strings.Contains(out.String(), "Received event: member-join") {
+			return fmt.Errorf("agent not started yet:\n%s", out.String())
+		}
+		return nil
+	})
+	return out, stop
 }
