@@ -97,14 +97,22 @@ func TestTwoAgentsJoinEventsAndHandlerQuery(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("agent did not shut down after leave")
 	}
-	waitFor(t, 10*time.Second, func() bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status := ""
 		for _, m := range membersOf(t, a.rpcAddr) {
 			if m.Name == "beta" {
-				return m.Status == "left"
+				status = m.Status
 			}
 		}
-		return false
-	})
+		if status == "left" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("beta is %q on alpha\nalpha:\n%s\nbeta:\n%s", status, a.console.String(), b.console.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestAgentCreateFileErrors(t *testing.T) {

@@ -153,6 +153,12 @@ func bytesUsed(msgs [][]byte, overhead int) int {
 
 // LocalState is Serf's half of a push/pull: every member's status time, the
 // left list, the three clocks and the recent user events.
+//
+// Members that are leaving go in the left list too. Serf v0.10.2 lists only
+// those that have left, so a peer reads a leaving member's status time as a
+// join at the leave's own time, then drops the leave gossip as no newer and
+// reports the member failed once it is gone. A peer replays the left list
+// as leave intents, which is what a leaving member has announced.
 func (d *delegate) LocalState(join bool) []byte {
 	s := d.serf
 	s.memberLock.RLock()
@@ -163,9 +169,9 @@ func (d *delegate) LocalState(join bool) []byte {
 	}
 	for name, m := range s.members {
 		pp.StatusLTimes[name] = m.statusLTime
-	}
-	for name := range s.left {
-		pp.LeftMembers = append(pp.LeftMembers, name)
+		if m.Status == StatusLeaving || m.Status == StatusLeft {
+			pp.LeftMembers = append(pp.LeftMembers, name)
+		}
 	}
 	s.memberLock.RUnlock()
 

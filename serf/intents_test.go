@@ -315,3 +315,34 @@ func TestIntentTableEvictsOldest(t *testing.T) {
 		t.Fatal("remove failed")
 	}
 }
+
+// A push/pull that reaches a peer between our leave intent and its gossip
+// must not undo the leave: the leaving member is listed as left, so the
+// peer marks it leaving, and memberlist's dead notice then means "left".
+// Serf v0.10.2 sends it as a plain status time, the peer takes that for a
+// join at the leave's time, ignores the leave gossip as old and reports the
+// member failed.
+func TestPushPullDuringLeaveKeepsTheLeave(t *testing.T) {
+	leaving, _ := loneSerf(t, "leaving", nil)
+	peer, _ := loneSerf(t, "peer", nil)
+	addMember(peer, "leaving", StatusAlive, 1)
+
+	// What Leave does before it gossips the intent.
+	leaving.stateLock.Lock()
+	leaving.state = SerfLeaving
+	leaving.stateLock.Unlock()
+	intent := messageLeave{LTime: leaving.clock.Time() + 5, Node: "leaving"}
+	leaving.clock.Witness(intent.LTime)
+	leaving.handleLeaveIntent(&intent)
+
+	state := (&delegate{serf: leaving}).LocalState(false)
+	(&delegate{serf: peer}).MergeRemoteState(state, false)
+	peer.handleLeaveIntent(&intent) // the gossip, arriving after
+
+	peer.memberLock.RLock()
+	status := peer.members["leaving"].Status
+	peer.memberLock.RUnlock()
+	if status != StatusLeaving {
+		t.Fatalf("peer has the leaving member %v, want leaving", status)
+	}
+}
