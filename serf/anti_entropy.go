@@ -16,7 +16,8 @@ import (
 // stretches to a minute at 64 members. Here every membership change (and
 // every user event seen for the first time) arms a short burst of extra
 // push/pulls with random live members, at AntiEntropyInterval, then 2×,
-// 4×, ... for AntiEntropyRounds exchanges after the last change. A quiet
+// 4×, ... for AntiEntropyRounds exchanges after the last change. Above 64
+// members the interval grows with the cluster (antiEntropyScaled). A quiet
 // cluster arms nothing: the loop sleeps on a channel and costs neither CPU
 // nor a byte.
 //
@@ -48,6 +49,20 @@ func (s *Serf) kickAntiEntropy() {
 	}
 }
 
+// antiEntropyClusterStep is the cluster size per step of the interval's
+// scaling: up to this many members every member uses AntiEntropyInterval
+// as it is, above it the interval grows in proportion to the size, so the
+// whole cluster's rate of extra push/pulls stays at about this many per
+// interval however large it grows, while each exchange carries state that
+// grows with it.
+const antiEntropyClusterStep = 64
+
+// antiEntropyScaled is base stretched for a cluster of n members: base up
+// to antiEntropyClusterStep members, base·ceil(n/step) above.
+func antiEntropyScaled(base time.Duration, n int) time.Duration {
+	return base * time.Duration(max(1, (n+antiEntropyClusterStep-1)/antiEntropyClusterStep))
+}
+
 // antiEntropyDelay is the wait before exchange number round (0-based)
 // after the last change: interval << round, plus up to a quarter more at
 // random, so members that saw the same change do not all dial at once.
@@ -60,7 +75,7 @@ func antiEntropyDelay(interval time.Duration, round int) time.Duration {
 // antiEntropyLoop runs the bursts until shutdown. round counts the
 // exchanges since the last change; the timer runs only inside a burst.
 func (s *Serf) antiEntropyLoop() {
-	interval, rounds := s.config.AntiEntropyInterval, s.config.AntiEntropyRounds
+	base, rounds := s.config.AntiEntropyInterval, s.config.AntiEntropyRounds
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -72,6 +87,7 @@ func (s *Serf) antiEntropyLoop() {
 			return
 		case <-s.antiEntropy.kickCh:
 			round = 0
+			interval := antiEntropyScaled(base, s.memberlist.NumMembers())
 			// A change starts the burst over: the next exchange comes
 			// within one interval, not after a long back-off wait.
 			next := time.Now().Add(antiEntropyDelay(interval, 0))
@@ -84,6 +100,7 @@ func (s *Serf) antiEntropyLoop() {
 			s.antiEntropyExchange()
 			round++
 			if round < rounds {
+				interval := antiEntropyScaled(base, s.memberlist.NumMembers())
 				due = time.Now().Add(antiEntropyDelay(interval, round))
 				timer.Reset(time.Until(due))
 			}

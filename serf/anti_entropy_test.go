@@ -181,6 +181,19 @@ func TestAntiEntropyDelayBacksOff(t *testing.T) {
 	}
 }
 
+// Up to 64 members the interval is the configured one; above, it grows
+// with the size, so the cluster's total rate of exchanges stays put.
+func TestAntiEntropyIntervalScalesWithClusterSize(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want time.Duration
+	}{{0, time.Second}, {1, time.Second}, {64, time.Second}, {65, 2 * time.Second}, {256, 4 * time.Second}, {2000, 32 * time.Second}} {
+		if got := serf.AntiEntropyScaled(time.Second, c.n); got != c.want {
+			t.Errorf("%d members: %v, want %v", c.n, got, c.want)
+		}
+	}
+}
+
 func TestAntiEntropyDefaults(t *testing.T) {
 	c := serf.DefaultConfig()
 	if c.AntiEntropyInterval != time.Second || c.AntiEntropyRounds != 4 {

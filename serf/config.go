@@ -169,8 +169,11 @@ type Config struct {
 	// change and every new user event: the first AntiEntropyInterval (1s)
 	// after the change, then after 2×, 4×, ... that interval, until
 	// AntiEntropyRounds (4) exchanges passed without a new change. A quiet
-	// cluster does none. It uses only memberlist's push/pull, so peers of
-	// any kind cannot tell; 0 for either turns it off. See doc.go,
+	// cluster does none. Above 64 members the interval is multiplied by
+	// ceil(members/64), which keeps the cluster's total of extra
+	// push/pulls per interval near 64. It uses only memberlist's
+	// push/pull, so peers of any kind cannot tell; 0 for either turns it
+	// off. See doc.go,
 	// "Convergence without a tail".
 	AntiEntropyInterval time.Duration
 	AntiEntropyRounds   int

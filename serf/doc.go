@@ -24,8 +24,13 @@
 // (plus up to a quarter at random), AntiEntropyRounds exchanges in all; a
 // new change during the burst starts it over. A member that missed a node
 // or an event gets it from its own exchanges or from a peer's, well before
-// the periodic push/pull. When nothing changes the loop waits on a channel:
-// no timer, no CPU, no bytes, so idle cost equals real Serf's.
+// the periodic push/pull. In a large cluster the interval grows in
+// proportion to the size above 64 members (×ceil(N/64): 4 s at 256, 32 s
+// at 2,000), so the cluster as a whole makes about 64 extra push/pulls per
+// interval at any size, each member's share shrinks as each exchange
+// grows, and a join storm of thousands does not turn into thousands of
+// full-state exchanges a second. When nothing changes the loop waits on
+// a channel: no timer, no CPU, no bytes, so idle cost equals real Serf's.
 //
 // The exchange is memberlist's Join to one address, the same TCP push/pull
 // `serf join` sends, with no join intent broadcast after it. A real Serf

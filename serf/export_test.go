@@ -41,4 +41,7 @@ func (p PeerInput) DecodeTags(meta []byte) map[string]string { return p.s.decode
 // AntiEntropyExchanges is how many anti-entropy push/pulls s attempted.
 func AntiEntropyExchanges(s *Serf) uint64 { return s.antiEntropy.exchanges.Load() }
 
-var AntiEntropyDelay = antiEntropyDelay
+var (
+	AntiEntropyDelay  = antiEntropyDelay
+	AntiEntropyScaled = antiEntropyScaled
+)
