@@ -10,6 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// inmemInterval is the in-memory sink's aggregation interval (Serf's).
+const inmemInterval = 10 * time.Second
+
 // metricsService is the go-metrics service name, the first part of every
 // metric name sent to statsd and statsite (as Serf's agent names them).
 const metricsService = "serf-agent"
@@ -42,7 +45,7 @@ type Telemetry struct {
 // emitted every ProfileInterval by a goroutine that Stop ends.
 func NewTelemetry(conf *Config, global bool) (*Telemetry, error) {
 	t := &Telemetry{
-		Inmem:  metrics.NewInmemSink(10*time.Second, time.Minute),
+		Inmem:  metrics.NewInmemSink(inmemInterval, time.Minute),
 		stopCh: make(chan struct{}),
 	}
 	mc := metrics.DefaultConfig(metricsService)
@@ -105,10 +108,19 @@ func NewTelemetry(conf *Config, global bool) (*Telemetry, error) {
 		t.signal = metrics.DefaultInmemSignal(t.Inmem)
 	}
 
+	// Runtime statistics cost a stop-the-world ReadMemStats and a dozen
+	// gauges each time, a tenth of an idle agent's CPU at Serf's 1 s. A
+	// network sink gets them at that rate; the in-memory sink alone keeps
+	// only the last value of each 10 s interval, so once an interval is
+	// enough there.
+	every := mc.ProfileInterval
+	if len(sinks) == 0 {
+		every = inmemInterval
+	}
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
-		tick := time.NewTicker(mc.ProfileInterval)
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
 			select {

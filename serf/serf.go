@@ -241,8 +241,23 @@ func Create(conf *Config) (*Serf, error) {
 	}
 	rewordMemberlistLogs(mlConf)
 
+	// Our transport unless the caller brought one (net_transport.go says
+	// why). With both loggers set memberlist.Create refuses the config;
+	// leave that to it.
+	var ownTransport *netTransport
+	if mlConf.Transport == nil && (mlConf.Logger == nil || mlConf.LogOutput == nil) {
+		t, err := newNetTransport(mlConf)
+		if err != nil {
+			return fail(fmt.Errorf("Failed to create memberlist: %v", memberlistError(err)))
+		}
+		ownTransport, mlConf.Transport = t, t
+	}
+
 	ml, err := memberlist.Create(mlConf)
 	if err != nil {
+		if ownTransport != nil {
+			_ = ownTransport.Shutdown()
+		}
 		return fail(fmt.Errorf("Failed to create memberlist: %v", memberlistError(err)))
 	}
 	s.memberlist = ml

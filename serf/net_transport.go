@@ -1,0 +1,269 @@
+package serf
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	metrics "github.com/hashicorp/go-metrics"
+	"github.com/hashicorp/go-sockaddr"
+	"github.com/hashicorp/memberlist"
+)
+
+// netTransport is the UDP and TCP transport Create gives memberlist when
+// the configuration names none. It behaves as memberlist's own
+// NetTransport (same listeners, advertise-address rules, log lines, errors
+// and metrics) except in what a received packet costs: memberlist reads
+// every datagram into a fresh 64 KiB buffer and hands that buffer on, so
+// an idle agent that gets a few pings a second allocates a few hundred
+// KiB a second and runs the garbage collector every few seconds, most of
+// its idle CPU. Here one read buffer is reused and each packet is copied
+// out at its own size.
+type netTransport struct {
+	bindIP   string
+	logger   *log.Logger
+	labels   []metrics.Label
+	tcp      *net.TCPListener
+	udp      *net.UDPConn
+	packetCh chan *memberlist.Packet
+	streamCh chan net.Conn
+	stopping atomic.Bool
+	stopCh   chan struct{} // closed by Shutdown; unblocks a hand-over
+	wg       sync.WaitGroup
+	once     sync.Once
+}
+
+var _ memberlist.NodeAwareTransport = (*netTransport)(nil)
+
+const (
+	// maxPacketSize is the largest datagram read, as memberlist's.
+	maxPacketSize = 65536
+	// udpReadBuffer is the socket receive buffer asked for first; it is
+	// halved until the kernel accepts it, as memberlist does.
+	udpReadBuffer = 2 << 20
+	// bindRetries is how often a bind to port 0 is retried when the port
+	// the kernel picked for TCP is taken for UDP.
+	bindRetries = 10
+)
+
+// memberlistLogger is the logger memberlist.Create would use for c.
+func memberlistLogger(c *memberlist.Config) *log.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	var out io.Writer = os.Stderr
+	if c.LogOutput != nil {
+		out = c.LogOutput
+	}
+	return log.New(out, "", log.LstdFlags)
+}
+
+// newNetTransport binds c.BindAddr:c.BindPort for TCP and UDP. With port 0
+// it takes the port the kernel gives TCP, retries when UDP cannot have the
+// same one, and writes the port into c.BindPort and c.AdvertisePort, as
+// memberlist does for its own transport. Errors read as memberlist's.
+func newNetTransport(c *memberlist.Config) (*netTransport, error) {
+	logger := memberlistLogger(c)
+	tries := 1
+	if c.BindPort == 0 {
+		tries = bindRetries
+	}
+	var err error
+	for range tries {
+		var t *netTransport
+		if t, err = listenNetTransport(c.BindAddr, c.BindPort, logger, c.MetricLabels); err == nil {
+			if c.BindPort == 0 {
+				port := t.tcp.Addr().(*net.TCPAddr).Port
+				c.BindPort, c.AdvertisePort = port, port
+				logger.Printf("[DEBUG] memberlist: Using dynamic bind port %d", port)
+			}
+			return t, nil
+		}
+		if !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+		logger.Printf("[DEBUG] memberlist: Got bind error: %v", err)
+	}
+	return nil, fmt.Errorf("could not set up network transport: failed to obtain an address: %v", err)
+}
+
+// listenNetTransport makes one attempt at binding both listeners.
+func listenNetTransport(addr string, port int, logger *log.Logger, labels []metrics.Label) (*netTransport, error) {
+	ip := net.ParseIP(addr)
+	tcp, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip, Port: port})
+	if err != nil {
+		return nil, fmt.Errorf("failed to start TCP listener on %q port %d: %v", addr, port, err)
+	}
+	if port == 0 {
+		port = tcp.Addr().(*net.TCPAddr).Port
+	}
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: port})
+	if err != nil {
+		_ = tcp.Close()
+		return nil, fmt.Errorf("failed to start UDP listener on %q port %d: %v", addr, port, err)
+	}
+	if err := setReadBuffer(udp); err != nil {
+		_ = tcp.Close()
+		_ = udp.Close()
+		return nil, fmt.Errorf("failed to resize UDP buffer: %v", err)
+	}
+	t := &netTransport{
+		bindIP:   addr,
+		logger:   logger,
+		labels:   labels,
+		tcp:      tcp,
+		udp:      udp,
+		packetCh: make(chan *memberlist.Packet),
+		streamCh: make(chan net.Conn),
+		stopCh:   make(chan struct{}),
+	}
+	t.wg.Add(2)
+	go t.acceptStreams()
+	go t.readPackets()
+	return t, nil
+}
+
+// setReadBuffer asks for the largest receive buffer the kernel allows, up
+// to udpReadBuffer.
+func setReadBuffer(c *net.UDPConn) error {
+	var err error
+	for size := udpReadBuffer; size > 0; size /= 2 {
+		if err = c.SetReadBuffer(size); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// FinalAdvertiseAddr follows memberlist: an explicit address as given (IPv4
+// in 4 bytes), else a private address of this host when bound to 0.0.0.0,
+// else the bound address; the port is the bound one unless ip is given.
+func (t *netTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error) {
+	if ip != "" {
+		addr := net.ParseIP(ip)
+		if addr == nil {
+			return nil, 0, fmt.Errorf("failed to parse advertise address %q", ip)
+		}
+		if v4 := addr.To4(); v4 != nil {
+			addr = v4
+		}
+		return addr, port, nil
+	}
+	bound := t.tcp.Addr().(*net.TCPAddr)
+	if t.bindIP != "0.0.0.0" {
+		return bound.IP, bound.Port, nil
+	}
+	private, err := sockaddr.GetPrivateIP()
+	if err != nil {
+		return nil, 0, fmt.Errorf("failed to get interface addresses: %v", err)
+	}
+	if private == "" {
+		return nil, 0, fmt.Errorf("no private IP address found, and explicit IP not provided")
+	}
+	addr := net.ParseIP(private)
+	if addr == nil {
+		return nil, 0, fmt.Errorf("failed to parse advertise address: %q", private)
+	}
+	return addr, bound.Port, nil
+}
+
+func (t *netTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+	return t.WriteToAddress(b, memberlist.Address{Addr: addr})
+}
+
+func (t *netTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
+	to, err := net.ResolveUDPAddr("udp", a.Addr)
+	if err != nil {
+		return time.Time{}, err
+	}
+	_, err = t.udp.WriteTo(b, to)
+	return time.Now(), err
+}
+
+func (t *netTransport) PacketCh() <-chan *memberlist.Packet { return t.packetCh }
+
+func (t *netTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+	return t.DialAddressTimeout(memberlist.Address{Addr: addr}, timeout)
+}
+
+func (t *netTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	return d.Dial("tcp", a.Addr)
+}
+
+func (t *netTransport) StreamCh() <-chan net.Conn { return t.streamCh }
+
+// Shutdown closes both listeners and waits for their loops; memberlist
+// calls it from its own Shutdown, Create after a failed memberlist.Create
+// (when memberlist's loops may never read what the listeners hold).
+func (t *netTransport) Shutdown() error {
+	t.once.Do(func() {
+		t.stopping.Store(true)
+		close(t.stopCh)
+		_ = t.tcp.Close()
+		_ = t.udp.Close()
+		t.wg.Wait()
+	})
+	return nil
+}
+
+// acceptStreams hands accepted TCP connections to memberlist, backing off
+// from 5 ms to 1 s while accepting fails (out of descriptors, say).
+func (t *netTransport) acceptStreams() {
+	defer t.wg.Done()
+	const minDelay, maxDelay = 5 * time.Millisecond, time.Second
+	var delay time.Duration
+	for {
+		conn, err := t.tcp.AcceptTCP()
+		if err != nil {
+			if t.stopping.Load() {
+				return
+			}
+			delay = min(max(2*delay, minDelay), maxDelay)
+			t.logger.Printf("[ERR] memberlist: Error accepting TCP connection: %v", err)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		select {
+		case t.streamCh <- conn:
+		case <-t.stopCh:
+			_ = conn.Close()
+			return
+		}
+	}
+}
+
+// readPackets reads datagrams into one reused buffer and hands memberlist
+// a copy of each, just as long as the packet.
+func (t *netTransport) readPackets() {
+	defer t.wg.Done()
+	buf := make([]byte, maxPacketSize)
+	for {
+		n, from, err := t.udp.ReadFrom(buf)
+		at := time.Now()
+		if err != nil {
+			if t.stopping.Load() {
+				return
+			}
+			t.logger.Printf("[ERR] memberlist: Error reading UDP packet: %v", err)
+			continue
+		}
+		if n < 1 {
+			t.logger.Printf("[ERR] memberlist: UDP packet too short (%d bytes) %s", len(buf), memberlist.LogAddress(from))
+			continue
+		}
+		metrics.IncrCounterWithLabels([]string{"memberlist", "udp", "received"}, float32(n), t.labels)
+		select {
+		case t.packetCh <- &memberlist.Packet{Buf: append([]byte(nil), buf[:n]...), From: from, Timestamp: at}:
+		case <-t.stopCh:
+			return
+		}
+	}
+}

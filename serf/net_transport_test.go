@@ -1,0 +1,129 @@
+package serf
+
+import (
+	"bytes"
+	"io"
+	"log"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+func testTransport(t *testing.T, logs io.Writer) (*netTransport, *memberlist.Config) {
+	t.Helper()
+	c := memberlist.DefaultLocalConfig()
+	c.BindAddr, c.BindPort = "127.0.0.1", 0
+	c.Logger = log.New(logs, "", 0)
+	tr, err := newNetTransport(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Shutdown() })
+	return tr, c
+}
+
+// A received packet is handed on in a buffer of its own size, not in the
+// 64 KiB read buffer memberlist's transport allocates for every datagram.
+func TestNetTransportPacketsAreTheirOwnSize(t *testing.T) {
+	var logs bytes.Buffer
+	tr, c := testTransport(t, &logs)
+	if c.BindPort == 0 || c.AdvertisePort != c.BindPort {
+		t.Fatalf("dynamic port not recorded: bind %d advertise %d", c.BindPort, c.AdvertisePort)
+	}
+	if !strings.Contains(logs.String(), "[DEBUG] memberlist: Using dynamic bind port") {
+		t.Fatalf("logs: %q", logs.String())
+	}
+	addr := net.JoinHostPort("127.0.0.1", strings.TrimPrefix(tr.udp.LocalAddr().String(), "127.0.0.1:"))
+	for _, msg := range []string{"ping", strings.Repeat("x", 1400)} {
+		if _, err := tr.WriteTo([]byte(msg), addr); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case p := <-tr.PacketCh():
+			if string(p.Buf) != msg || cap(p.Buf) > len(msg)+64 {
+				t.Fatalf("packet of %d bytes in a buffer of %d", len(p.Buf), cap(p.Buf))
+			}
+			if p.From.String() != addr || p.Timestamp.IsZero() {
+				t.Fatalf("from %v at %v", p.From, p.Timestamp)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("packet not delivered")
+		}
+	}
+}
+
+// Streams arrive on StreamCh; an address given explicitly is advertised
+// as is, otherwise the bound one.
+func TestNetTransportStreamsAndAdvertise(t *testing.T) {
+	tr, c := testTransport(t, io.Discard)
+	conn, err := tr.DialTimeout(tr.tcp.Addr().String(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	select {
+	case in := <-tr.StreamCh():
+		_ = in.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("stream not delivered")
+	}
+	ip, port, err := tr.FinalAdvertiseAddr("", 0)
+	if err != nil || ip.String() != "127.0.0.1" || port != c.BindPort {
+		t.Fatalf("advertise %v:%d %v", ip, port, err)
+	}
+	ip, port, err = tr.FinalAdvertiseAddr("10.1.2.3", 99)
+	if err != nil || len(ip) != net.IPv4len || ip.String() != "10.1.2.3" || port != 99 {
+		t.Fatalf("explicit advertise %v:%d %v", ip, port, err)
+	}
+	if _, _, err := tr.FinalAdvertiseAddr("nope", 1); err == nil || err.Error() != `failed to parse advertise address "nope"` {
+		t.Fatalf("bad advertise: %v", err)
+	}
+}
+
+// Shutdown returns even when a packet and a stream wait for a reader
+// that never comes, as after a memberlist.Create that failed.
+func TestNetTransportShutdownWithNobodyReading(t *testing.T) {
+	tr, _ := testTransport(t, io.Discard)
+	if _, err := tr.WriteTo([]byte("x"), tr.udp.LocalAddr().String()); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", tr.tcp.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(50 * time.Millisecond) // let both loops block on the hand-over
+	done := make(chan struct{})
+	go func() { _ = tr.Shutdown(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown hung")
+	}
+}
+
+// A taken port is reported in memberlist's words, and nothing is left
+// bound by the failed attempt.
+func TestNetTransportPortInUse(t *testing.T) {
+	busy, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := busy.LocalAddr().(*net.UDPAddr).Port
+	c := memberlist.DefaultLocalConfig()
+	c.BindAddr, c.BindPort, c.Logger = "127.0.0.1", port, log.New(io.Discard, "", 0)
+	_, err = newNetTransport(c)
+	want := "could not set up network transport: failed to obtain an address: failed to start UDP listener on \"127.0.0.1\" port "
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err %v", err)
+	}
+	ln, err := net.Listen("tcp", busy.LocalAddr().String())
+	if err != nil {
+		t.Fatalf("TCP port still held after the failed attempt: %v", err)
+	}
+	_ = ln.Close()
+}
