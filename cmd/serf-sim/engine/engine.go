@@ -165,6 +165,7 @@ func simulate(impl Impl, c *config, out io.Writer) error {
 		o := opt
 		o.N = n
 		o.MaxRound = c.footRounds
+		o.SettleRounds = math.Min(c.footRounds, opt.SettleRounds)
 		start := time.Now()
 		s, err := NewSim(impl, o)
 		if err != nil {
@@ -172,10 +173,12 @@ func simulate(impl Impl, c *config, out io.Writer) error {
 		}
 		r := &Runner{S: s, Opt: o, Rng: rand.New(rand.NewSource(opt.Seed))}
 		b := r.bootstrap(1)
+		settled := r.Settle()
 		fp := idleFootprint(s, base, c.idleRounds)
 		s.Close()
 		fmt.Fprintf(out, "footprint n=%d: bootstrap %s, %d members knew all when measured; %.0f KiB and %.1f goroutines per member, %.1f µs CPU per member per round (%.1fs wall)\n",
 			n, summary(b.Times, b.N, s.Gossip), len(b.Times), fp.BytesPerNode/1024, fp.GoroutinesPer, fp.CPUPerRound*1e6, time.Since(start).Seconds())
+		fmt.Fprintf(out, "   %s\n", settled)
 		fmt.Fprintf(out, "FOOTPRINT n=%d bytes_per_member=%.0f cpu_us_per_member_round=%.1f goroutines_per_member=%.1f\n",
 			n, fp.BytesPerNode, fp.CPUPerRound*1e6, fp.GoroutinesPer)
 		prints = append(prints, fp)
@@ -214,6 +217,8 @@ func simulate(impl Impl, c *config, out io.Writer) error {
 		}
 		if name == "bootstrap" {
 			bootstrapped = true
+			settled = r.Settle()
+			res.Notes = append(res.Notes, "footprint measured once idle: "+settled)
 			fp := idleFootprint(s, base, c.idleRounds)
 			prints = append(prints, fp)
 			fmt.Fprintf(out, "FOOTPRINT n=%d bytes_per_member=%.0f cpu_us_per_member_round=%.1f goroutines_per_member=%.1f\n",

@@ -204,8 +204,16 @@ func (r *Runner) bootstrap(until float64) *Result {
 	return res
 }
 
-// Settle waits, at most SettleRounds, until every live member knows every
-// live member alive, and says how far it got.
+// quietRate is the packets per member per round below which gossip counts
+// as quiet: an idle member sends a probe and answers one per probe period
+// (0.4 packets a round at the LAN profile's 5 rounds), a gossiping one up
+// to fanout (3) packets every round.
+const quietRate = 1.0
+
+// Settle waits, at most SettleRounds in all, until every live member knows
+// every live member alive and then until gossip is quiet (the broadcast
+// queues of the bootstrap or of the last scenario have drained), and says
+// how far it got.
 func (r *Runner) Settle() string {
 	s := r.S
 	t0 := s.now()
@@ -224,8 +232,21 @@ func (r *Runner) Settle() string {
 	if !ok {
 		state = "NOT converged"
 	}
-	return fmt.Sprintf("start: %s, %d of %d live members know all %d alive (waited %.1f of at most %.0f rounds)",
-		state, full(), len(live), len(live), Rounds(s.now()-t0, s.Gossip), r.Opt.SettleRounds)
+	t1 := s.now()
+	rate := 0.0
+	quiet := false
+	for ok && Rounds(s.now()-t0, s.Gossip) < r.Opt.SettleRounds {
+		if rate = s.PacketRate(2); rate < quietRate {
+			quiet = true
+			break
+		}
+	}
+	q := fmt.Sprintf("gossip quiet (%.2f packets/member/round) after %.1f more rounds", rate, Rounds(s.now()-t1, s.Gossip))
+	if !quiet {
+		q = fmt.Sprintf("gossip NOT quiet (%.2f packets/member/round, quiet is < %g)", rate, quietRate)
+	}
+	return fmt.Sprintf("start: %s, %d of %d live members know all %d alive after %.1f rounds; %s (at most %.0f rounds in all)",
+		state, full(), len(live), len(live), Rounds(t1-t0, s.Gossip), q, r.Opt.SettleRounds)
 }
 
 // UserEvent sends one user event from a random member and measures when

@@ -143,6 +143,7 @@ type Sim struct {
 	Base   *memberlist.Config
 	start  time.Time
 
+	sent   atomic.Int64                    // packets sent by all members
 	index  map[string]int                  // member name -> index in Nodes
 	watch  atomic.Pointer[map[string]bool] // names whose failure is recorded
 	stopCh chan struct{}
@@ -197,7 +198,7 @@ func NewSim(impl Impl, opt Options) (*Sim, error) {
 	for i := 0; i < opt.N; i++ {
 		name := nodeName(i)
 		tr := s.Net.NewTransport(name)
-		ml := MemberlistProfile(name, tr, opt)
+		ml := MemberlistProfile(name, countingTransport{tr, &s.sent}, opt)
 		events := make(chan Event, eventQueue)
 		n := &Node{Name: name, Idx: i, Tr: tr, alive: make(bitset, (opt.N+63)/64)}
 		s.wg.Add(1)
@@ -412,6 +413,33 @@ func (s *Sim) Wait(from time.Duration, maxRounds float64, done func() bool) bool
 		}
 		time.Sleep(tick)
 	}
+}
+
+// countingTransport is a member's transport that counts the packets it
+// sends, so the simulator can tell when gossip has gone quiet (memberlist
+// sends a gossip packet only when it has something to broadcast).
+type countingTransport struct {
+	*serftest.Transport
+	sent *atomic.Int64
+}
+
+func (c countingTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+	c.sent.Add(1)
+	return c.Transport.WriteTo(b, addr)
+}
+
+func (c countingTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
+	c.sent.Add(1)
+	return c.Transport.WriteToAddress(b, a)
+}
+
+// PacketRate is the packets sent per live member per round over the next
+// window rounds.
+func (s *Sim) PacketRate(window float64) float64 {
+	a, t := s.sent.Load(), time.Now()
+	time.Sleep(time.Duration(window * float64(s.Gossip)))
+	b, d := s.sent.Load(), time.Since(t)
+	return float64(b-a) / float64(len(s.Live())) / Rounds(d, s.Gossip)
 }
 
 // linkOf is every link's behaviour under opt, latency scaled.
