@@ -35,6 +35,7 @@ type config struct {
 	cpuProfile string
 	memProfile string
 	gogc       int
+	prior      []Footprint
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -61,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Float64Var(&c.idleRounds, "idle-rounds", 25, "rounds of idle cluster over which CPU per member is measured")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&c.memProfile, "memprofile", "", "write a heap profile, taken after bootstrap, to this file")
+	from := fs.String("footprint-from", "", "also fit the FOOTPRINT lines of an earlier run's output in this file (same implementation and scale)")
 	logs := fs.String("logs", "", "append every member's log lines to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -99,6 +101,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 		c.logFile = f
 		c.opt.Logs = f
+	}
+	if *from != "" {
+		data, err := os.ReadFile(*from)
+		if err != nil {
+			return nil, err
+		}
+		c.prior = ParseFootprints(string(data))
+		if len(c.prior) == 0 {
+			return nil, fmt.Errorf("no FOOTPRINT lines in %s", *from)
+		}
 	}
 	switch *measure {
 	case "none", "":
@@ -158,7 +170,7 @@ func Main(impl Impl, args []string, stdout, stderr io.Writer) int {
 func simulate(impl Impl, c *config, out io.Writer) error {
 	opt := c.opt
 	base := measureUsage()
-	var prints []Footprint
+	prints := append([]Footprint(nil), c.prior...)
 
 	// Footprints at the smaller sizes first, each on a cluster of its own.
 	for _, n := range c.measure {
@@ -179,8 +191,7 @@ func simulate(impl Impl, c *config, out io.Writer) error {
 		fmt.Fprintf(out, "footprint n=%d: bootstrap %s, %d members knew all when measured; %.0f KiB and %.1f goroutines per member, %.1f µs CPU per member per round (%.1fs wall)\n",
 			n, summary(b.Times, b.N, s.Gossip), len(b.Times), fp.BytesPerNode/1024, fp.GoroutinesPer, fp.CPUPerRound*1e6, time.Since(start).Seconds())
 		fmt.Fprintf(out, "   %s\n", settled)
-		fmt.Fprintf(out, "FOOTPRINT n=%d bytes_per_member=%.0f cpu_us_per_member_round=%.1f goroutines_per_member=%.1f\n",
-			n, fp.BytesPerNode, fp.CPUPerRound*1e6, fp.GoroutinesPer)
+		fmt.Fprintln(out, footprintLine(fp))
 		prints = append(prints, fp)
 		base = measureUsage()
 	}
@@ -221,8 +232,7 @@ func simulate(impl Impl, c *config, out io.Writer) error {
 			res.Notes = append(res.Notes, "footprint measured once idle: "+settled)
 			fp := idleFootprint(s, base, c.idleRounds)
 			prints = append(prints, fp)
-			fmt.Fprintf(out, "FOOTPRINT n=%d bytes_per_member=%.0f cpu_us_per_member_round=%.1f goroutines_per_member=%.1f\n",
-				fp.N, fp.BytesPerNode, fp.CPUPerRound*1e6, fp.GoroutinesPer)
+			fmt.Fprintln(out, footprintLine(fp))
 			if c.memProfile != "" {
 				if err := writeHeap(c.memProfile); err != nil {
 					return err
@@ -235,6 +245,9 @@ func simulate(impl Impl, c *config, out io.Writer) error {
 
 	if len(prints) > 0 {
 		extrapolate(out, prints)
+	}
+	if hwm := peakRSS(); hwm != "" {
+		fmt.Fprintf(out, "   process peak RSS (VmHWM) %s, GOGC %d\n", hwm, c.gogc)
 	}
 	if c.plot != "" {
 		if err := plot(c.plot, opt, results, s.Gossip); err != nil {
@@ -359,4 +372,39 @@ func writeHeap(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// footprintLine is the machine-readable line of one footprint.
+func footprintLine(fp Footprint) string {
+	return fmt.Sprintf("FOOTPRINT n=%d bytes_per_member=%.0f cpu_us_per_member_round=%.1f goroutines_per_member=%.1f",
+		fp.N, fp.BytesPerNode, fp.CPUPerRound*1e6, fp.GoroutinesPer)
+}
+
+// ParseFootprints reads the FOOTPRINT lines of a run's output.
+func ParseFootprints(text string) []Footprint {
+	var out []Footprint
+	for _, line := range strings.Split(text, "\n") {
+		var fp Footprint
+		var cpu float64
+		if _, err := fmt.Sscanf(strings.TrimSpace(line), "FOOTPRINT n=%d bytes_per_member=%g cpu_us_per_member_round=%g goroutines_per_member=%g",
+			&fp.N, &fp.BytesPerNode, &cpu, &fp.GoroutinesPer); err == nil {
+			fp.CPUPerRound = cpu / 1e6
+			out = append(out, fp)
+		}
+	}
+	return out
+}
+
+// peakRSS is the process's VmHWM from /proc, "" where there is none.
+func peakRSS() string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 )
@@ -19,5 +20,20 @@ func TestFlagsAll(t *testing.T) {
 	}
 	if len(c.measure) != 3 || c.measure[0] != 250 || c.measure[2] != 1000 {
 		t.Errorf("auto footprint sizes %v", c.measure)
+	}
+}
+
+func TestFootprintLinesRoundTrip(t *testing.T) {
+	fps := []Footprint{{N: 250, BytesPerNode: 300000, CPUPerRound: 80e-6, GoroutinesPer: 15}, {N: 1000, BytesPerNode: 900000, CPUPerRound: 120.5e-6, GoroutinesPer: 14.5}}
+	text := "serf-sim: header\n" + footprintLine(fps[0]) + "\nother\n  " + footprintLine(fps[1]) + "\n"
+	got := ParseFootprints(text)
+	if len(got) != 2 {
+		t.Fatalf("parsed %v", got)
+	}
+	for i := range fps {
+		if got[i].N != fps[i].N || got[i].BytesPerNode != fps[i].BytesPerNode ||
+			math.Abs(got[i].CPUPerRound-fps[i].CPUPerRound) > 1e-12 || got[i].GoroutinesPer != fps[i].GoroutinesPer {
+			t.Errorf("%d: %+v, want %+v", i, got[i], fps[i])
+		}
 	}
 }
