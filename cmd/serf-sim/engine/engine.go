@@ -240,6 +240,8 @@ func simulate(impl Impl, c *config, out io.Writer) error {
 			}
 		}
 		report(out, res, s.Gossip, time.Since(start))
+		// The SIM line at once too, so a run stopped later still has it.
+		fmt.Fprintln(out, "   "+simLine(res, s.Gossip))
 		results = append(results, res)
 	}
 
