@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,7 +202,23 @@ func (r *Runner) bootstrap(until float64) *Result {
 			res.Times = append(res.Times, at-t0)
 		}
 	}
+	res.Notes = append(res.Notes, "at the end "+s.knownSpread())
 	return res
+}
+
+// knownSpread is how many members the live members know alive: least,
+// median and most.
+func (s *Sim) knownSpread() string {
+	var counts []int
+	for _, n := range s.Live() {
+		counts = append(counts, n.aliveCount())
+	}
+	if len(counts) == 0 {
+		return "no live member"
+	}
+	sort.Ints(counts)
+	return fmt.Sprintf("the live members knew %d (least), %d (median), %d (most) of %d alive",
+		counts[0], counts[len(counts)/2], counts[len(counts)-1], len(counts))
 }
 
 // quietRate is the packets per member per round below which gossip counts
@@ -241,12 +258,19 @@ func (r *Runner) Settle() string {
 			break
 		}
 	}
-	q := fmt.Sprintf("gossip quiet (%.2f packets/member/round) after %.1f more rounds", rate, Rounds(s.now()-t1, s.Gossip))
-	if !quiet {
+	q := "quiet not checked"
+	if ok {
 		q = fmt.Sprintf("gossip NOT quiet (%.2f packets/member/round, quiet is < %g)", rate, quietRate)
 	}
-	return fmt.Sprintf("start: %s, %d of %d live members know all %d alive after %.1f rounds; %s (at most %.0f rounds in all)",
-		state, full(), len(live), len(live), Rounds(t1-t0, s.Gossip), q, r.Opt.SettleRounds)
+	if quiet {
+		q = fmt.Sprintf("gossip quiet (%.2f packets/member/round) after %.1f more rounds", rate, Rounds(s.now()-t1, s.Gossip))
+	}
+	spread := ""
+	if !ok {
+		spread = " (" + s.knownSpread() + ")"
+	}
+	return fmt.Sprintf("start: %s, %d of %d live members know all %d alive after %.1f rounds%s; %s (at most %.0f rounds in all)",
+		state, full(), len(live), len(live), Rounds(t1-t0, s.Gossip), spread, q, r.Opt.SettleRounds)
 }
 
 // UserEvent sends one user event from a random member and measures when
