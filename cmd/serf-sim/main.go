@@ -38,15 +38,13 @@ func (ours) Start(spec engine.Spec) (engine.Member, error) {
 }
 
 // Profile is Serf's library defaults with every interval and timeout
-// scaled by the time-dilation factor, on the engine's memberlist profile.
+// (every time.Duration field, AntiEntropyInterval and the rejoin retries
+// included) scaled by the time-dilation factor, on the engine's memberlist profile.
 func Profile(spec engine.Spec) *serf.Config {
 	conf := serf.DefaultConfig()
 	conf.NodeName = spec.Name
 	conf.Logger = log.New(spec.Logs, "", log.LstdFlags)
-	spec.Opt.DilateAll(&conf.BroadcastTimeout, &conf.LeavePropagateDelay, &conf.ReconnectInterval,
-		&conf.ReconnectTimeout, &conf.TombstoneTimeout, &conf.ReapInterval, &conf.RecentIntentTimeout,
-		&conf.QueueCheckInterval, &conf.CoalescePeriod, &conf.QuiescentPeriod,
-		&conf.UserCoalescePeriod, &conf.UserQuiescentPeriod)
+	spec.Opt.DilateDurations(conf)
 	spec.Memberlist.Logger = conf.Logger
 	conf.MemberlistConfig = spec.Memberlist
 	return conf

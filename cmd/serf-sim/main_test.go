@@ -75,8 +75,9 @@ func TestProfileDilatesIntervalsNotMultipliers(t *testing.T) {
 		ml.ProbeTimeout != 1500*time.Millisecond || ml.PushPullInterval != 90*time.Second {
 		t.Errorf("memberlist intervals %v %v %v %v", ml.GossipInterval, ml.ProbeInterval, ml.ProbeTimeout, ml.PushPullInterval)
 	}
-	if c.ReapInterval != 45*time.Second || c.ReconnectInterval != 90*time.Second || c.QueueCheckInterval != 90*time.Second {
-		t.Errorf("serf intervals %v %v %v", c.ReapInterval, c.ReconnectInterval, c.QueueCheckInterval)
+	if c.ReapInterval != 45*time.Second || c.ReconnectInterval != 90*time.Second || c.QueueCheckInterval != 90*time.Second ||
+		c.AntiEntropyInterval != 3*time.Second || c.RejoinRetryMax != 90*time.Second {
+		t.Errorf("serf intervals %v %v %v %v %v", c.ReapInterval, c.ReconnectInterval, c.QueueCheckInterval, c.AntiEntropyInterval, c.RejoinRetryMax)
 	}
 	if ml.SuspicionMult != 4 || ml.RetransmitMult != 4 || c.QueryTimeoutMult != 16 || ml.GossipNodes != 5 {
 		t.Errorf("multipliers changed: %d %d %d, fanout %d", ml.SuspicionMult, ml.RetransmitMult, c.QueryTimeoutMult, ml.GossipNodes)

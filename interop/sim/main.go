@@ -36,16 +36,13 @@ func (upstream) Start(spec engine.Spec) (engine.Member, error) {
 	return &member{s: s}, nil
 }
 
-// Profile is upstream Serf's library defaults with every interval and timeout
-// scaled by the time-dilation factor, on the engine's memberlist profile.
+// Profile is upstream Serf's library defaults with every interval and
+// timeout (every time.Duration field) scaled by the time-dilation factor, on the engine's memberlist profile.
 func Profile(spec engine.Spec) *serf.Config {
 	conf := serf.DefaultConfig()
 	conf.NodeName = spec.Name
 	conf.Logger = log.New(spec.Logs, "", log.LstdFlags)
-	spec.Opt.DilateAll(&conf.BroadcastTimeout, &conf.LeavePropagateDelay, &conf.ReconnectInterval,
-		&conf.ReconnectTimeout, &conf.TombstoneTimeout, &conf.ReapInterval, &conf.RecentIntentTimeout,
-		&conf.QueueCheckInterval, &conf.CoalescePeriod, &conf.QuiescentPeriod,
-		&conf.UserCoalescePeriod, &conf.UserQuiescentPeriod)
+	spec.Opt.DilateDurations(conf)
 	spec.Memberlist.Logger = conf.Logger
 	conf.MemberlistConfig = spec.Memberlist
 	return conf

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,18 +45,32 @@ func (o Options) DilateAll(ds ...*time.Duration) {
 	}
 }
 
+// DilateDurations scales every time.Duration field of the struct that
+// config points to (a serf.Config of either implementation, a
+// memberlist.Config): every interval and timeout, including those a
+// hand-kept list would miss when a field is added. It panics if config is
+// not a pointer to a struct.
+func (o Options) DilateDurations(config any) {
+	v := reflect.ValueOf(config).Elem()
+	dur := reflect.TypeOf(time.Duration(0))
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Field(i); f.Type() == dur && f.CanSet() {
+			f.SetInt(int64(o.Dilate(time.Duration(f.Int()))))
+		}
+	}
+}
+
 // MemberlistProfile is memberlist's LAN defaults with every interval and
 // timeout scaled by opt.Scale, for the member name on transport tr.
 // Multipliers (SuspicionMult, RetransmitMult, ...) stay as they are, so
 // behaviour measured in gossip rounds and probe periods is the one of the
 // base profile. Implementations use it as their memberlist config and
-// scale their own Serf intervals with DilateAll.
+// scale their own Serf config with DilateDurations.
 func MemberlistProfile(name string, tr memberlist.Transport, opt Options) *memberlist.Config {
 	ml := memberlist.DefaultLANConfig()
 	ml.Name = name
 	ml.Transport = tr
-	opt.DilateAll(&ml.GossipInterval, &ml.ProbeInterval, &ml.ProbeTimeout, &ml.PushPullInterval,
-		&ml.GossipToTheDeadTime, &ml.TCPTimeout, &ml.DeadNodeReclaimTime)
+	opt.DilateDurations(ml)
 	if opt.Fanout > 0 {
 		ml.GossipNodes = opt.Fanout
 	}
