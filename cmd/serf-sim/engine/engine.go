@@ -36,6 +36,7 @@ type config struct {
 	memProfile string
 	gogc       int
 	prior      []Footprint
+	fitOnly    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -63,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&c.memProfile, "memprofile", "", "write a heap profile, taken after bootstrap, to this file")
 	from := fs.String("footprint-from", "", "also fit the FOOTPRINT lines of an earlier run's output in this file (same implementation and scale)")
+	fs.BoolVar(&c.fitOnly, "fit-only", false, "start no member: print the fit of the -footprint-from footprints and exit")
 	logs := fs.String("logs", "", "append every member's log lines to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -168,6 +170,13 @@ func Main(impl Impl, args []string, stdout, stderr io.Writer) int {
 }
 
 func simulate(impl Impl, c *config, out io.Writer) error {
+	if c.fitOnly {
+		if len(c.prior) == 0 {
+			return fmt.Errorf("-fit-only needs -footprint-from")
+		}
+		extrapolate(out, append([]Footprint(nil), c.prior...))
+		return nil
+	}
 	opt := c.opt
 	base := measureUsage()
 	prints := append([]Footprint(nil), c.prior...)

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"math"
+	"os"
 	"strings"
 	"testing"
 )
@@ -35,5 +36,21 @@ func TestFootprintLinesRoundTrip(t *testing.T) {
 			math.Abs(got[i].CPUPerRound-fps[i].CPUPerRound) > 1e-12 || got[i].GoroutinesPer != fps[i].GoroutinesPer {
 			t.Errorf("%d: %+v, want %+v", i, got[i], fps[i])
 		}
+	}
+}
+
+func TestFitOnlyPrintsTheExtrapolation(t *testing.T) {
+	path := t.TempDir() + "/fp.txt"
+	text := footprintLine(Footprint{N: 500, BytesPerNode: 400 << 10, CPUPerRound: 100e-6, GoroutinesPer: 15}) + "\n" +
+		footprintLine(Footprint{N: 1000, BytesPerNode: 800 << 10, CPUPerRound: 200e-6, GoroutinesPer: 15}) + "\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if code := Main(nil, []string{"-fit-only", "-footprint-from", path}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	if !strings.Contains(out.String(), "extrapolated to n=10000: 8000 KiB/member") {
+		t.Errorf("no extrapolation in:\n%s", out.String())
 	}
 }
