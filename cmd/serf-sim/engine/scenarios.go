@@ -279,11 +279,12 @@ func (r *Runner) UserEvent() (*Result, error) {
 	s := r.S
 	origin := r.pick()
 	const name = "sim-event"
+	live := s.Live()
+	before := firstsOf(live)
 	t0 := s.now()
 	if err := origin.M.UserEvent(name, []byte("x")); err != nil {
 		return nil, fmt.Errorf("user event from %s: %w", origin.Name, err)
 	}
-	live := s.Live()
 	got := func(n *Node) (time.Duration, bool) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
@@ -291,8 +292,8 @@ func (r *Runner) UserEvent() (*Result, error) {
 		return at, ok
 	}
 	s.Wait(t0, r.Opt.MaxRound, func() bool {
-		for _, n := range live {
-			if _, ok := got(n); !ok {
+		for i, n := range live {
+			if n.firsts.Load() == before[i] {
 				return false
 			}
 		}
@@ -348,9 +349,12 @@ func (r *Runner) Failure() *Result {
 			idx = i
 		}
 	}
+	s.Nodes[idx].killed = true
+	live := s.Live()
+	before := firstsOf(live)
+	s.Nodes[idx].killed = false
 	t0 := s.now()
 	s.Kill(idx)
-	live := s.Live()
 	got := func(n *Node) (time.Duration, bool) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
@@ -358,8 +362,8 @@ func (r *Runner) Failure() *Result {
 		return at, ok
 	}
 	s.Wait(t0, r.Opt.MaxRound, func() bool {
-		for _, n := range live {
-			if _, ok := got(n); !ok {
+		for i, n := range live {
+			if n.firsts.Load() == before[i] {
 				return false
 			}
 		}
@@ -452,6 +456,15 @@ func (r *Runner) Partition() *Result {
 	res.Notes = append(res.Notes, fmt.Sprintf("reconnect interval %.0f rounds, push-pull interval %.0f rounds (base, before memberlist scales it by cluster size)",
 		Rounds(r.Opt.Dilate(reconnectInterval), s.Gossip), Rounds(s.Base.PushPullInterval, s.Gossip)))
 	return res
+}
+
+// firstsOf is each node's count of first deliveries now.
+func firstsOf(nodes []*Node) []int32 {
+	out := make([]int32, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.firsts.Load()
+	}
+	return out
 }
 
 // reconnectInterval is Serf's default ReconnectInterval, the same in both

@@ -173,9 +173,17 @@ type Node struct {
 	Tr   *serftest.Transport
 	M    Member
 
-	mu      sync.Mutex
-	alive   bitset
-	count   int
+	mu    sync.Mutex
+	alive bitset
+	count int
+	// shown is count, for readers that must not wait for the recorder's
+	// lock: with tens of thousands of runnable goroutines every contended
+	// lock costs a trip through the run queue, and a poll of 2,000 members
+	// took minutes.
+	shown atomic.Int32
+	// firsts counts the first deliveries recorded (user events, queries,
+	// watched failures), lock-free for the same reason.
+	firsts  atomic.Int32
 	history []countAt                // every change of the alive count
 	users   map[string]time.Duration // user event name -> first delivery
 	queries map[string]time.Duration // query name -> first delivery
@@ -281,9 +289,11 @@ func (s *Sim) apply(n *Node, e Event, at time.Duration) {
 						n.failed = map[string]time.Duration{}
 					}
 					n.failed[name] = at
+					n.firsts.Add(1)
 				}
 			}
 		}
+		n.shown.Store(int32(n.count))
 		if last := len(n.history); last == 0 || int(n.history[last-1].alive) != n.count {
 			n.history = append(n.history, countAt{at, int32(n.count)})
 		}
@@ -293,6 +303,7 @@ func (s *Sim) apply(n *Node, e Event, at time.Duration) {
 				n.users = map[string]time.Duration{}
 			}
 			n.users[e.Name] = at
+			n.firsts.Add(1)
 		}
 	case QueryEvent:
 		if _, ok := n.queries[e.Name]; !ok {
@@ -300,6 +311,7 @@ func (s *Sim) apply(n *Node, e Event, at time.Duration) {
 				n.queries = map[string]time.Duration{}
 			}
 			n.queries[e.Name] = at
+			n.firsts.Add(1)
 		}
 	}
 }
@@ -406,9 +418,7 @@ func (n *Node) firstReach(from time.Duration, cond func(alive int) bool) (time.D
 
 // aliveCount is how many members n sees alive now, from its events.
 func (n *Node) aliveCount() int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.count
+	return int(n.shown.Load())
 }
 
 // Wait polls done every quarter round until it returns true or maxRounds
