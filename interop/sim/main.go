@@ -11,8 +11,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/serf-clone/serf/cmd/serf-sim/engine"
 	"github.com/hashicorp/serf/serf"
+	"github.com/serf-clone/serf/cmd/serf-sim/engine"
 )
 
 func main() {
