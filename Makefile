@@ -29,7 +29,7 @@ REAL_ENV      := SERF_REAL_BIN=$(REAL_BIN) SERF_REQUIRE_REAL_BIN=1
 # suite must then run (SERF_REQUIRE_NETNS turns its skip into a failure).
 NETNS_ENV := $(if $(filter 0,$(shell id -u)),SERF_REQUIRE_NETNS=1)
 
-.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster soak fuzz sim clean
+.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster soak fuzz sim sim-upstream clean
 
 all: build
 
@@ -168,6 +168,14 @@ SIM_FLAGS ?=
 sim:
 	@mkdir -p docs
 	$(GO) run ./cmd/serf-sim -n $(N) -scenario $(SCENARIO) -scale $(SCALE) -plot docs/sim-$(N).svg $(SIM_FLAGS)
+
+# The same scenarios on upstream Serf v0.10.2's library (interop/sim, a
+# module of its own; the main module never imports hashicorp/serf). The
+# hashicorpmetrics tag makes upstream's go-metrics/compat the
+# hashicorp/go-metrics that memberlist v0.7.0 takes.
+sim-upstream:
+	@mkdir -p docs
+	cd interop/sim && $(GO) run -tags hashicorpmetrics . -n $(N) -scenario $(SCENARIO) -scale $(SCALE) -plot ../../docs/sim-upstream-$(N).svg $(SIM_FLAGS)
 
 clean:
 	rm -rf bin .cache

@@ -1,319 +1,135 @@
-// Command serf-sim runs N real serf.Serf members in one process on the
-// in-memory network of serf/serftest and measures, in gossip rounds and
-// probe periods, how membership, user events, queries, failures and
-// partitions spread through them, next to Serf's epidemic model and the
-// SWIM/Lifeguard expectations. See `serf-sim -h` and `make sim`.
+// Command serf-sim runs N real serf.Serf members of this module in one
+// process on the in-memory network of serf/serftest and measures, in
+// gossip rounds and probe periods, how membership, user events, queries,
+// failures and partitions spread through them, next to Serf's epidemic
+// model and the SWIM/Lifeguard expectations. The scenarios are those of
+// package engine; interop/sim runs the same ones on upstream Serf. See
+// `serf-sim -h` and `make sim`.
 package main
 
 import (
-	"flag"
-	"fmt"
-	"io"
-	"math"
-	"math/rand"
+	"log"
 	"os"
-	"runtime/pprof"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/serf-clone/serf/cmd/serf-sim/engine"
+	"github.com/serf-clone/serf/serf"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(engine.Main(ours{}, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-type config struct {
-	opt        Options
-	scenarios  []string
-	healAfter  float64
-	plot       string
-	measure    []int
-	idleRounds float64
-	footRounds float64
-	logFile    *os.File
-	cpuProfile string
-}
+// ours is this module's serf.Serf as an engine.Impl.
+type ours struct{}
 
-func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	fs := flag.NewFlagSet("serf-sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c := &config{}
-	fs.IntVar(&c.opt.N, "n", 200, "number of members")
-	scen := fs.String("scenario", "all", "scenarios, comma separated: "+strings.Join(scenarioNames, ", ")+", or all")
-	fs.Float64Var(&c.opt.Loss, "loss", 0, "packet loss on every link, 0..1")
-	fs.DurationVar(&c.opt.Latency, "latency", 0, "latency of every link, in base-profile time (scaled like the intervals)")
-	fs.Float64Var(&c.opt.Scale, "scale", 1, "time dilation: every protocol interval is its LAN default times this")
-	fs.Float64Var(&c.opt.Scale, "dilation", 1, "the same as -scale")
-	fs.Int64Var(&c.opt.Seed, "seed", 1, "seed of the network's packet loss and of the choice of members")
-	fs.Float64Var(&c.healAfter, "heal-after", 0, "rounds a partition lasts; 0 heals once each half sees the other failed")
-	fs.StringVar(&c.plot, "plot", "", "write an SVG plot of the curves against the model to this file")
-	fs.BoolVar(&c.opt.Compress, "compress", false, "compress packets as memberlist does by default (costs CPU, changes no round)")
-	fs.IntVar(&c.opt.Fanout, "fanout", 0, "memberlist GossipNodes (0 keeps the LAN default, 3)")
-	fs.Float64Var(&c.opt.MaxRound, "max-rounds", 1500, "how long a scenario waits for 100 %, in rounds")
-	measure := fs.String("measure", "auto", "cluster sizes at which to measure memory and CPU per member besides -n (comma separated; auto: n/8, n/4, n/2 when n ≥ 200; none)")
-	fs.Float64Var(&c.footRounds, "footprint-rounds", 150, "how long a footprint cluster waits for 99 % converged before it is measured, in rounds")
-	fs.Float64Var(&c.idleRounds, "idle-rounds", 25, "rounds of idle cluster over which CPU per member is measured")
-	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
-	logs := fs.String("logs", "", "append every member's log lines to this file")
-	if err := fs.Parse(args); err != nil {
+func (ours) Name() string { return "github.com/serf-clone/serf" }
+
+func (ours) Start(spec engine.Spec) (engine.Member, error) {
+	conf := Profile(spec)
+	events := make(chan serf.Event, 64)
+	conf.EventCh = events
+	s, err := serf.Create(conf)
+	if err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	if c.opt.N < 2 {
-		return nil, fmt.Errorf("-n must be at least 2")
-	}
-	if c.opt.Scale <= 0 {
-		return nil, fmt.Errorf("-scale must be positive")
-	}
-	if c.opt.Loss < 0 || c.opt.Loss >= 1 {
-		return nil, fmt.Errorf("-loss must be in [0, 1)")
-	}
-	for _, s := range strings.Split(*scen, ",") {
-		s = strings.TrimSpace(s)
-		if s == "all" {
-			c.scenarios = append(c.scenarios, scenarioNames...)
+	go forward(s, events, spec.Events)
+	return &member{s: s}, nil
+}
+
+// Profile is Serf's library defaults with every interval and timeout
+// (every time.Duration field, AntiEntropyInterval and the rejoin retries
+// included) scaled by the time-dilation factor, on the engine's memberlist profile.
+func Profile(spec engine.Spec) *serf.Config {
+	conf := serf.DefaultConfig()
+	conf.NodeName = spec.Name
+	conf.Logger = log.New(spec.Logs, "", log.LstdFlags)
+	spec.Opt.DilateDurations(conf)
+	spec.Memberlist.Logger = conf.Logger
+	conf.MemberlistConfig = spec.Memberlist
+	return conf
+}
+
+// forward converts the member's events for the engine until it shuts down.
+func forward(s *serf.Serf, in <-chan serf.Event, out chan<- engine.Event) {
+	for {
+		var e serf.Event
+		select {
+		case e = <-in:
+		case <-s.ShutdownCh():
+			return
+		}
+		var ev engine.Event
+		switch e := e.(type) {
+		case serf.MemberEvent:
+			ev = memberEvent(e)
+		case *serf.MemberEvent:
+			ev = memberEvent(*e)
+		case serf.UserEvent:
+			ev = engine.Event{Kind: engine.UserEvent, Name: e.Name}
+		case *serf.Query:
+			ev = engine.Event{Kind: engine.QueryEvent, Name: e.Name}
+		default:
 			continue
 		}
-		known := false
-		for _, k := range scenarioNames {
-			known = known || k == s
-		}
-		if !known {
-			return nil, fmt.Errorf("unknown scenario %q", s)
-		}
-		c.scenarios = append(c.scenarios, s)
-	}
-	if *logs != "" {
-		f, err := os.OpenFile(*logs, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return nil, err
-		}
-		c.logFile = f
-		c.opt.Logs = f
-	}
-	switch *measure {
-	case "none", "":
-	case "auto":
-		if c.opt.N >= 200 {
-			c.measure = []int{c.opt.N / 8, c.opt.N / 4, c.opt.N / 2}
-		}
-	default:
-		for _, f := range strings.Split(*measure, ",") {
-			v, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || v < 2 {
-				return nil, fmt.Errorf("bad -measure size %q", f)
-			}
-			if v != c.opt.N {
-				c.measure = append(c.measure, v)
-			}
+		select {
+		case out <- ev:
+		case <-s.ShutdownCh():
+			return
 		}
 	}
-	return c, nil
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	c, err := parseFlags(args, stderr)
-	if err == flag.ErrHelp {
-		return 0
+func memberEvent(e serf.MemberEvent) engine.Event {
+	ev := engine.Event{Kind: engine.MemberOther, Members: make([]string, len(e.Members))}
+	switch e.Type {
+	case serf.EventMemberJoin:
+		ev.Kind = engine.MemberJoin
+	case serf.EventMemberLeave:
+		ev.Kind = engine.MemberLeave
+	case serf.EventMemberFailed:
+		ev.Kind = engine.MemberFailed
+	case serf.EventMemberReap:
+		ev.Kind = engine.MemberReap
 	}
+	for i, m := range e.Members {
+		ev.Members[i] = m.Name
+	}
+	return ev
+}
+
+type member struct{ s *serf.Serf }
+
+func (m *member) LocalName() string { return m.s.LocalMember().Name }
+
+func (m *member) Join(addrs []string) (int, error) { return m.s.Join(addrs, false) }
+
+func (m *member) UserEvent(name string, payload []byte) error {
+	return m.s.UserEvent(name, payload, false)
+}
+
+func (m *member) Query(name string, payload []byte) (<-chan string, func(), error) {
+	resp, err := m.s.Query(name, payload, &serf.QueryParam{RequestAck: true})
 	if err != nil {
-		fmt.Fprintln(stderr, "serf-sim:", err)
-		return 2
+		return nil, nil, err
 	}
-	if c.logFile != nil {
-		defer c.logFile.Close()
-	}
-	if c.cpuProfile != "" {
-		f, err := os.Create(c.cpuProfile)
-		if err != nil {
-			fmt.Fprintln(stderr, "serf-sim:", err)
-			return 1
+	return resp.AckCh(), func() {
+		resp.Close()
+		for range resp.ResponseCh() {
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "serf-sim:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if err := simulate(c, stdout); err != nil {
-		fmt.Fprintln(stderr, "serf-sim:", err)
-		return 1
-	}
-	return 0
+	}, nil
 }
 
-func simulate(c *config, out io.Writer) error {
-	opt := c.opt
-	base := measureUsage()
-	var prints []Footprint
-
-	// Footprints at the smaller sizes first, each on a cluster of its own.
-	for _, n := range c.measure {
-		o := opt
-		o.N = n
-		o.MaxRound = c.footRounds
-		start := time.Now()
-		s, err := NewSim(o)
-		if err != nil {
-			return err
+func (m *member) Members() int {
+	alive := 0
+	for _, x := range m.s.Members() {
+		if x.Status == serf.StatusAlive {
+			alive++
 		}
-		r := &Runner{S: s, Opt: o, Rng: rand.New(rand.NewSource(opt.Seed))}
-		b := r.bootstrap(0.99)
-		fp := idleFootprint(s, base, c.idleRounds)
-		s.Close()
-		fmt.Fprintf(out, "footprint n=%d: bootstrap %s, %d members knew all when measured; %.0f KiB and %.1f goroutines per member, %.1f µs CPU per member per round (%.1fs wall)\n",
-			n, summary(b.Times, b.N, s.Gossip), len(b.Times), fp.BytesPerNode/1024, fp.GoroutinesPer, fp.CPUPerRound*1e6, time.Since(start).Seconds())
-		prints = append(prints, fp)
-		base = measureUsage()
 	}
-
-	s, err := NewSim(opt)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	ml := s.Base.MemberlistConfig
-	fmt.Fprintf(out, "serf-sim: %d members, LAN profile ×%g: round (gossip interval) %v, probe period %v (%.0f rounds), fanout %d, loss %g, latency %v, compression %v, seed %d\n",
-		opt.N, opt.Scale, s.Gossip, s.Probe, Rounds(s.Probe, s.Gossip), ml.GossipNodes, opt.Loss, opt.dilate(opt.Latency), opt.Compress, opt.Seed)
-
-	r := &Runner{S: s, Opt: opt, Rng: rand.New(rand.NewSource(opt.Seed)), HealAfter: c.healAfter}
-	var results []*Result
-	bootstrapped := false
-	for _, name := range c.scenarios {
-		if name != "bootstrap" && !bootstrapped {
-			r.Bootstrap()
-			bootstrapped = true
-		}
-		start := time.Now()
-		res, err := r.Run(name)
-		if err != nil {
-			return err
-		}
-		if name == "bootstrap" {
-			bootstrapped = true
-			fp := idleFootprint(s, base, c.idleRounds)
-			prints = append(prints, fp)
-		}
-		report(out, res, s.Gossip, time.Since(start))
-		results = append(results, res)
-		// Let the cluster settle between scenarios.
-		s.Wait(s.now(), 10, func() bool { return false })
-	}
-
-	if len(prints) > 0 {
-		extrapolate(out, prints)
-	}
-	if c.plot != "" {
-		if err := plot(c.plot, opt, results, s.Gossip); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "plot written to %s\n", c.plot)
-	}
-	for _, res := range results {
-		fmt.Fprintln(out, simLine(res, s.Gossip))
-	}
-	return nil
+	return alive
 }
 
-// report prints one scenario's times against the model.
-func report(out io.Writer, res *Result, gossip time.Duration, wall time.Duration) {
-	fmt.Fprintf(out, "== %s: %d of %d members got there (%.1fs wall)\n", res.Name, len(res.Times), res.N, wall.Seconds())
-	for _, note := range res.Notes {
-		fmt.Fprintf(out, "   %s\n", note)
-	}
-	for _, f := range reportFractions {
-		line := fmt.Sprintf("   %6s%% of %d (%d members): ", fracLabel(f), res.N, Needed(f, res.N))
-		if d, ok := TimeTo(res.Times, res.N, f); ok {
-			line += fmt.Sprintf("%7.1f rounds", Rounds(d, gossip))
-		} else {
-			line += "      - (not reached)"
-		}
-		if m := res.ModelRounds(f); !math.IsNaN(m) {
-			line += fmt.Sprintf("   model %6.1f rounds", m)
-		}
-		fmt.Fprintln(out, line)
-	}
-}
+func (m *member) DefaultQueryTimeout() time.Duration { return m.s.DefaultQueryTimeout() }
 
-// simLine is the closing summary of one scenario.
-func simLine(res *Result, gossip time.Duration) string {
-	r99, m99, ratio, r100 := "-", "-", "-", "-"
-	d99, ok99 := TimeTo(res.Times, res.N, 0.9999)
-	if ok99 {
-		r99 = fmt.Sprintf("%.1f", Rounds(d99, gossip))
-	}
-	if d, ok := TimeTo(res.Times, res.N, 1); ok {
-		r100 = fmt.Sprintf("%.1f", Rounds(d, gossip))
-	}
-	if m := res.ModelRounds(0.9999); !math.IsNaN(m) {
-		m99 = fmt.Sprintf("%.1f", m)
-		if ok99 {
-			ratio = fmt.Sprintf("%.2f", Rounds(d99, gossip)/m)
-		}
-	}
-	return fmt.Sprintf("SIM n=%d scenario=%s rounds_99.99=%s model_99.99=%s ratio=%s rounds_100=%s",
-		res.N, res.Name, r99, m99, ratio, r100)
-}
-
-// extrapolate prints the footprints and a linear fit of each per-member
-// cost against N, evaluated at 10,000 members.
-func extrapolate(out io.Writer, prints []Footprint) {
-	sort.Slice(prints, func(i, j int) bool { return prints[i].N < prints[j].N })
-	var ns, mem, cpu []float64
-	fmt.Fprintln(out, "== footprint per member (idle, after bootstrap)")
-	for _, p := range prints {
-		fmt.Fprintf(out, "   n=%5d: %8.0f KiB/member, %7.1f µs CPU/member/round, %.1f goroutines/member\n",
-			p.N, p.BytesPerNode/1024, p.CPUPerRound*1e6, p.GoroutinesPer)
-		ns = append(ns, float64(p.N))
-		mem = append(mem, p.BytesPerNode)
-		cpu = append(cpu, p.CPUPerRound)
-	}
-	fm, fc := LinearFit(ns, mem), LinearFit(ns, cpu)
-	const target = 10000
-	fmt.Fprintf(out, "   linear least-squares fit per member against N (each member keeps state for all N, so the total grows as N²):\n")
-	fmt.Fprintf(out, "   memory/member ≈ %.0f KiB + %.3f KiB·N; CPU/member/round ≈ %.1f µs + %.4f µs·N\n",
-		fm.A/1024, fm.B/1024, fc.A*1e6, fc.B*1e6)
-	m10, c10 := fm.At(target), fc.At(target)
-	fmt.Fprintf(out, "   extrapolated to n=%d: %.0f KiB/member (%.1f GiB in all), %.1f µs CPU/member/round (%.1f cores at a %v round)\n",
-		target, m10/1024, m10*target/(1<<30), c10*1e6, c10*target/0.2, 200*time.Millisecond)
-}
-
-// plot writes the measured curves and the model as SVG.
-func plot(path string, opt Options, results []*Result, gossip time.Duration) error {
-	var series []Series
-	xmax := 0.0
-	for i, res := range results {
-		pts := Curve(res.Times, res.N, gossip)
-		if len(pts) > 0 {
-			xmax = math.Max(xmax, pts[len(pts)-1].X)
-		}
-		series = append(series, Series{Label: res.Name, Points: pts, Color: palette[i%len(palette)]})
-	}
-	for _, res := range results {
-		if res.Name == "user-event" && res.Model != nil {
-			series = append(series, Series{Label: "epidemic model", Points: modelSeries(*res.Model, 0, xmax),
-				Color: "#000", Dashed: true})
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	title := fmt.Sprintf("serf-sim: %d members, fanout %d, loss %g — share of members over gossip rounds", opt.N, fanoutOf(opt), opt.Loss)
-	if err := writeSVG(f, title, series); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func fanoutOf(opt Options) int {
-	if opt.Fanout > 0 {
-		return opt.Fanout
-	}
-	return 3
-}
+func (m *member) Shutdown() error { return m.s.Shutdown() }

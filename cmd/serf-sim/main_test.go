@@ -7,6 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/serf-clone/serf/cmd/serf-sim/engine"
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // A small cluster, fast dilation: the run ends with one SIM line per
@@ -19,7 +23,7 @@ func TestSmallRunPrintsSimLines(t *testing.T) {
 	var out, errs bytes.Buffer
 	args := []string{"-n", "20", "-scenario", "bootstrap,user-event", "-scale", "0.25",
 		"-max-rounds", "600", "-idle-rounds", "4", "-measure", "none", "-plot", plot}
-	if code := run(args, &out, &errs); code != 0 {
+	if code := engine.Main(ours{}, args, &out, &errs); code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errs.String(), out.String())
 	}
 	for _, name := range []string{"bootstrap", "user-event"} {
@@ -54,24 +58,31 @@ func TestFlagsRejectBadInput(t *testing.T) {
 		{"-n", "1"}, {"-scenario", "nope"}, {"-loss", "1"}, {"-scale", "0"}, {"-measure", "x"}, {"extra"},
 	} {
 		var out, errs bytes.Buffer
-		if code := run(args, &out, &errs); code != 2 {
+		if code := engine.Main(ours{}, args, &out, &errs); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
 	}
 }
 
-func TestFlagsAll(t *testing.T) {
-	c, err := parseFlags([]string{"-n", "2000", "-dilation", "3"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
+func TestProfileDilatesIntervalsNotMultipliers(t *testing.T) {
+	net := serftest.NewNetwork(1)
+	defer net.Close()
+	opt := engine.Options{Scale: 3, Fanout: 5}
+	tr := net.NewTransport("a")
+	c := Profile(engine.Spec{Name: "a", Memberlist: engine.MemberlistProfile("a", tr, opt), Opt: opt, Logs: &bytes.Buffer{}})
+	ml := c.MemberlistConfig
+	if ml.GossipInterval != 600*time.Millisecond || ml.ProbeInterval != 3*time.Second ||
+		ml.ProbeTimeout != 1500*time.Millisecond || ml.PushPullInterval != 90*time.Second {
+		t.Errorf("memberlist intervals %v %v %v %v", ml.GossipInterval, ml.ProbeInterval, ml.ProbeTimeout, ml.PushPullInterval)
 	}
-	if strings.Join(c.scenarios, ",") != strings.Join(scenarioNames, ",") {
-		t.Errorf("all is %v", c.scenarios)
+	if c.ReapInterval != 45*time.Second || c.ReconnectInterval != 90*time.Second || c.QueueCheckInterval != 90*time.Second ||
+		c.AntiEntropyInterval != 3*time.Second || c.RejoinRetryMax != 90*time.Second {
+		t.Errorf("serf intervals %v %v %v %v %v", c.ReapInterval, c.ReconnectInterval, c.QueueCheckInterval, c.AntiEntropyInterval, c.RejoinRetryMax)
 	}
-	if c.opt.Scale != 3 {
-		t.Errorf("-dilation gave scale %g", c.opt.Scale)
+	if ml.SuspicionMult != 4 || ml.RetransmitMult != 4 || c.QueryTimeoutMult != 16 || ml.GossipNodes != 5 {
+		t.Errorf("multipliers changed: %d %d %d, fanout %d", ml.SuspicionMult, ml.RetransmitMult, c.QueryTimeoutMult, ml.GossipNodes)
 	}
-	if len(c.measure) != 3 || c.measure[0] != 250 || c.measure[2] != 1000 {
-		t.Errorf("auto footprint sizes %v", c.measure)
+	if ml.Transport != tr || c.NodeName != "a" || ml.Name != "a" {
+		t.Error("name or transport not set")
 	}
 }

@@ -1,7 +1,6 @@
-package main
+package engine
 
 import (
-	"io"
 	"math"
 	"strconv"
 	"testing"
@@ -161,18 +160,3 @@ func TestSimLine(t *testing.T) {
 
 func ftoa1(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
 func ftoa2(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
-
-func TestProfileDilatesIntervalsNotMultipliers(t *testing.T) {
-	c := Profile("a", nil, Options{Scale: 3, Fanout: 5}, io.Discard)
-	ml := c.MemberlistConfig
-	if ml.GossipInterval != 600*time.Millisecond || ml.ProbeInterval != 3*time.Second ||
-		ml.ProbeTimeout != 1500*time.Millisecond || ml.PushPullInterval != 90*time.Second {
-		t.Errorf("memberlist intervals %v %v %v %v", ml.GossipInterval, ml.ProbeInterval, ml.ProbeTimeout, ml.PushPullInterval)
-	}
-	if c.ReapInterval != 45*time.Second || c.ReconnectInterval != 90*time.Second || c.QueueCheckInterval != 90*time.Second {
-		t.Errorf("serf intervals %v %v %v", c.ReapInterval, c.ReconnectInterval, c.QueueCheckInterval)
-	}
-	if ml.SuspicionMult != 4 || ml.RetransmitMult != 4 || c.QueryTimeoutMult != 16 || ml.GossipNodes != 5 {
-		t.Errorf("multipliers changed: %d %d %d, fanout %d", ml.SuspicionMult, ml.RetransmitMult, c.QueryTimeoutMult, ml.GossipNodes)
-	}
-}

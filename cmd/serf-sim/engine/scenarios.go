@@ -1,13 +1,13 @@
-package main
+package engine
 
 import (
 	"fmt"
 	"math"
 	"math/rand"
+	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/serf-clone/serf/serf"
 )
 
 // Result is what one scenario measured: when each of N members reached the
@@ -47,7 +47,7 @@ type Runner struct {
 }
 
 func (r *Runner) model(n int) *Model {
-	return &Model{N: n, Fanout: float64(r.S.Base.MemberlistConfig.GossipNodes), Loss: r.Opt.Loss}
+	return &Model{N: n, Fanout: float64(r.S.Base.GossipNodes), Loss: r.Opt.Loss}
 }
 
 // pick is a random live member that is fully joined: its join returned
@@ -117,51 +117,74 @@ func (r *Runner) bootstrap(until float64) *Result {
 	// joins the seed alone; a refused member waits a jittered backoff
 	// (1 round doubling to 8) and then joins the seed and a few members it
 	// knows are already in, so later tries land all over the cluster.
-	// Each member's randomness comes from the -seed RNG.
+	// Each member's randomness comes from the -seed RNG. A join call is
+	// bounded only by memberlist's TCPTimeout per address, so the joins
+	// run on their own and the bootstrap stops waiting for them at the
+	// join deadline: those still inside Join then are counted as stuck.
 	rngs := make(map[*Node]*rand.Rand, len(s.Nodes))
 	for _, n := range s.Nodes[1:] {
 		rngs[n] = rand.New(rand.NewSource(r.Rng.Int63()))
 	}
-	var mu sync.Mutex
-	refused, tries, never, wider := 0, 0, 0, 0
-	deadline := time.Duration(r.Opt.MaxRound * float64(s.Gossip))
-	parallel(s.Nodes[1:], len(s.Nodes), func(n *Node) {
-		rng := rngs[n]
-		backoff := joinBackoffMin
-		for try := 0; ; try++ {
-			addrs := []string{seed}
-			if try > 0 {
-				addrs = append(addrs, s.joinedAddrs(rng, joinExtra, n)...)
-			}
-			_, err := n.Serf.Join(addrs, false)
-			if err == nil {
-				n.joined.Store(true)
-			}
-			mu.Lock()
-			tries++
-			if err != nil && try == 0 {
-				refused++
-			}
-			if len(addrs) > 1 {
-				wider++
-			}
-			if err != nil && s.now()-t0 >= deadline {
-				never++
-			}
-			mu.Unlock()
-			if err == nil || s.now()-t0 >= deadline {
-				return
-			}
-			wait := backoff * (0.5 + rng.Float64()) // jitter: 0.5..1.5 × backoff
-			backoff = math.Min(2*backoff, joinBackoffMax)
-			time.Sleep(time.Duration(wait * float64(s.Gossip)))
-		}
-	})
-	res := &Result{Name: "bootstrap", N: len(s.Nodes)}
-	if refused > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d joins refused at first (memberlist's limit of pending push/pulls); retried after a jittered backoff of %g..%g rounds with the seed and %d joined members; %d tries in all (%d retries); all returned after %.1f rounds; %d never joined",
-			refused, len(s.Nodes)-1, joinBackoffMin, joinBackoffMax, joinExtra, tries, wider, Rounds(s.now()-t0, s.Gossip), never))
+	joinRounds := r.Opt.JoinRounds
+	if joinRounds <= 0 || joinRounds > r.Opt.MaxRound {
+		joinRounds = r.Opt.MaxRound
 	}
+	deadline := time.Duration(joinRounds * float64(s.Gossip))
+	var refused, tries, retries, gaveUp, inJoin, finished atomic.Int64
+	var lastReturn atomic.Int64 // offset from t0 of the last join that returned
+	allDone := make(chan struct{})
+	var pending sync.WaitGroup
+	for _, n := range s.Nodes[1:] {
+		pending.Add(1)
+		s.joins.Add(1)
+		go func(n *Node) {
+			defer s.joins.Done()
+			defer pending.Done()
+			rng := rngs[n]
+			backoff := joinBackoffMin
+			for try := 0; ; try++ {
+				addrs := []string{seed}
+				if try > 0 {
+					addrs = append(addrs, s.joinedAddrs(rng, joinExtra, n)...)
+					retries.Add(1)
+				}
+				tries.Add(1)
+				inJoin.Add(1)
+				_, err := n.M.Join(addrs)
+				inJoin.Add(-1)
+				lastReturn.Store(int64(s.now() - t0))
+				if err == nil {
+					n.joined.Store(true)
+					finished.Add(1)
+					return
+				}
+				if try == 0 {
+					refused.Add(1)
+				}
+				if s.now()-t0 >= deadline {
+					gaveUp.Add(1)
+					return
+				}
+				wait := backoff * (0.5 + rng.Float64()) // jitter: 0.5..1.5 × backoff
+				backoff = math.Min(2*backoff, joinBackoffMax)
+				select {
+				case <-time.After(time.Duration(wait * float64(s.Gossip))):
+				case <-s.stopCh:
+					return
+				}
+			}
+		}(n)
+	}
+	go func() { pending.Wait(); close(allDone) }()
+	select {
+	case <-allDone:
+	case <-time.After(deadline - (s.now() - t0)):
+	}
+	stuck := inJoin.Load()
+	res := &Result{Name: "bootstrap", N: len(s.Nodes)}
+	res.Notes = append(res.Notes, fmt.Sprintf("joins: %d of %d returned without error; %d refused at first (memberlist's limit of pending push/pulls) and retried after a jittered backoff of %g..%g rounds with the seed and %d joined members; %d tries (%d retries); last return after %.1f rounds; at the join deadline of %.0f rounds %d joins had not returned and %d had given up",
+		finished.Load(), len(s.Nodes)-1, refused.Load(), joinBackoffMin, joinBackoffMax, joinExtra, tries.Load(), retries.Load(),
+		Rounds(time.Duration(lastReturn.Load()), s.Gossip), joinRounds, stuck, gaveUp.Load()))
 	want := len(s.Nodes)
 	full := func(a int) bool { return a >= want }
 	need := Needed(until, want)
@@ -179,7 +202,75 @@ func (r *Runner) bootstrap(until float64) *Result {
 			res.Times = append(res.Times, at-t0)
 		}
 	}
+	res.Notes = append(res.Notes, "at the end "+s.knownSpread())
 	return res
+}
+
+// knownSpread is how many members the live members know alive: least,
+// median and most.
+func (s *Sim) knownSpread() string {
+	var counts []int
+	for _, n := range s.Live() {
+		counts = append(counts, n.aliveCount())
+	}
+	if len(counts) == 0 {
+		return "no live member"
+	}
+	sort.Ints(counts)
+	return fmt.Sprintf("the live members knew %d (least), %d (median), %d (most) of %d alive",
+		counts[0], counts[len(counts)/2], counts[len(counts)-1], len(counts))
+}
+
+// quietRate is the packets per member per round below which gossip counts
+// as quiet: an idle member sends a probe and answers one per probe period
+// (0.4 packets a round at the LAN profile's 5 rounds), a gossiping one up
+// to fanout (3) packets every round.
+const quietRate = 1.0
+
+// Settle waits, at most SettleRounds in all, until every live member knows
+// every live member alive and then until gossip is quiet (the broadcast
+// queues of the bootstrap or of the last scenario have drained), and says
+// how far it got.
+func (r *Runner) Settle() string {
+	s := r.S
+	t0 := s.now()
+	live := s.Live()
+	full := func() int {
+		got := 0
+		for _, n := range live {
+			if n.aliveCount() >= len(live) {
+				got++
+			}
+		}
+		return got
+	}
+	ok := s.Wait(t0, r.Opt.SettleRounds, func() bool { return full() == len(live) })
+	state := "converged"
+	if !ok {
+		state = "NOT converged"
+	}
+	t1 := s.now()
+	rate := 0.0
+	quiet := false
+	for ok && Rounds(s.now()-t0, s.Gossip) < r.Opt.SettleRounds {
+		if rate = s.PacketRate(2); rate < quietRate {
+			quiet = true
+			break
+		}
+	}
+	q := "quiet not checked"
+	if ok {
+		q = fmt.Sprintf("gossip NOT quiet (%.2f packets/member/round, quiet is < %g)", rate, quietRate)
+	}
+	if quiet {
+		q = fmt.Sprintf("gossip quiet (%.2f packets/member/round) after %.1f more rounds", rate, Rounds(s.now()-t1, s.Gossip))
+	}
+	spread := ""
+	if !ok {
+		spread = " (" + s.knownSpread() + ")"
+	}
+	return fmt.Sprintf("start: %s, %d of %d live members know all %d alive after %.1f rounds%s; %s (at most %.0f rounds in all)",
+		state, full(), len(live), len(live), Rounds(t1-t0, s.Gossip), spread, q, r.Opt.SettleRounds)
 }
 
 // UserEvent sends one user event from a random member and measures when
@@ -188,11 +279,12 @@ func (r *Runner) UserEvent() (*Result, error) {
 	s := r.S
 	origin := r.pick()
 	const name = "sim-event"
+	live := s.Live()
+	before := firstsOf(live)
 	t0 := s.now()
-	if err := origin.Serf.UserEvent(name, []byte("x"), false); err != nil {
+	if err := origin.M.UserEvent(name, []byte("x")); err != nil {
 		return nil, fmt.Errorf("user event from %s: %w", origin.Name, err)
 	}
-	live := s.Live()
 	got := func(n *Node) (time.Duration, bool) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
@@ -200,8 +292,8 @@ func (r *Runner) UserEvent() (*Result, error) {
 		return at, ok
 	}
 	s.Wait(t0, r.Opt.MaxRound, func() bool {
-		for _, n := range live {
-			if _, ok := got(n); !ok {
+		for i, n := range live {
+			if n.firsts.Load() == before[i] {
 				return false
 			}
 		}
@@ -224,27 +316,24 @@ func (r *Runner) Query() (*Result, error) {
 	origin := r.pick()
 	live := s.Live()
 	t0 := s.now()
-	resp, err := origin.Serf.Query("sim-query", nil, &serf.QueryParam{RequestAck: true})
+	acks, done, err := origin.M.Query("sim-query", nil)
 	if err != nil {
 		return nil, fmt.Errorf("query from %s: %w", origin.Name, err)
 	}
 	res := &Result{Name: "query", N: len(live), Model: r.model(len(live))}
 	seen := map[string]bool{}
-	for from := range resp.AckCh() {
+	for from := range acks {
 		if !seen[from] {
 			seen[from] = true
 			res.Times = append(res.Times, s.now()-t0)
 		}
 		if len(seen) == len(live) {
-			resp.Close()
 			break
 		}
 	}
-	// Drain what is left of the responses until the query is closed.
-	for range resp.ResponseCh() {
-	}
+	done()
 	res.Notes = append(res.Notes, fmt.Sprintf("origin %s, timeout %.0f rounds (DefaultQueryTimeout)",
-		origin.Name, Rounds(origin.Serf.DefaultQueryTimeout(), s.Gossip)))
+		origin.Name, Rounds(origin.M.DefaultQueryTimeout(), s.Gossip)))
 	return res, nil
 }
 
@@ -260,9 +349,12 @@ func (r *Runner) Failure() *Result {
 			idx = i
 		}
 	}
+	s.Nodes[idx].killed = true
+	live := s.Live()
+	before := firstsOf(live)
+	s.Nodes[idx].killed = false
 	t0 := s.now()
 	s.Kill(idx)
-	live := s.Live()
 	got := func(n *Node) (time.Duration, bool) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
@@ -270,14 +362,14 @@ func (r *Runner) Failure() *Result {
 		return at, ok
 	}
 	s.Wait(t0, r.Opt.MaxRound, func() bool {
-		for _, n := range live {
-			if _, ok := got(n); !ok {
+		for i, n := range live {
+			if n.firsts.Load() == before[i] {
 				return false
 			}
 		}
 		return true
 	})
-	ml := s.Base.MemberlistConfig
+	ml := s.Base
 	perProbe := Rounds(s.Probe, s.Gossip)
 	det := DetectionPeriods(len(s.Nodes), ml.SuspicionMult)
 	susp := SuspicionPeriods(len(s.Nodes), ml.SuspicionMult)
@@ -362,9 +454,22 @@ func (r *Runner) Partition() *Result {
 		}
 	}
 	res.Notes = append(res.Notes, fmt.Sprintf("reconnect interval %.0f rounds, push-pull interval %.0f rounds (base, before memberlist scales it by cluster size)",
-		Rounds(s.Base.ReconnectInterval, s.Gossip), Rounds(s.Base.MemberlistConfig.PushPullInterval, s.Gossip)))
+		Rounds(r.Opt.Dilate(reconnectInterval), s.Gossip), Rounds(s.Base.PushPullInterval, s.Gossip)))
 	return res
 }
+
+// firstsOf is each node's count of first deliveries now.
+func firstsOf(nodes []*Node) []int32 {
+	out := make([]int32, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.firsts.Load()
+	}
+	return out
+}
+
+// reconnectInterval is Serf's default ReconnectInterval, the same in both
+// implementations.
+const reconnectInterval = 30 * time.Second
 
 // summary is "50%=a 99%=b 99.99%=c 100%=d" in rounds.
 func summary(times []time.Duration, n int, gossip time.Duration) string {
