@@ -25,6 +25,14 @@ import (
 // KiB a second and runs the garbage collector every few seconds, most of
 // its idle CPU. Here one read buffer is reused and each packet is copied
 // out at its own size.
+//
+// It also keeps memberlist from refusing a join storm. memberlist closes,
+// unanswered, every push/pull beyond 128 in progress, so when hundreds of
+// members join one seed at once many joins fail with EOF and are not
+// retried. Here at most maxStreams accepted connections are in
+// memberlist's hands at a time; later ones wait in the kernel's listen
+// queue, and their push/pull is answered a little later instead of
+// refused.
 type netTransport struct {
 	bindIP   string
 	logger   *log.Logger
@@ -35,6 +43,7 @@ type netTransport struct {
 	streamCh chan net.Conn
 	stopping atomic.Bool
 	stopCh   chan struct{} // closed by Shutdown; unblocks a hand-over
+	streams  chan struct{} // one token per connection memberlist holds
 	wg       sync.WaitGroup
 	once     sync.Once
 }
@@ -47,6 +56,10 @@ const (
 	// udpReadBuffer is the socket receive buffer asked for first; it is
 	// halved until the kernel accepts it, as memberlist does.
 	udpReadBuffer = 2 << 20
+	// maxStreams bounds the connections memberlist handles at once:
+	// under its limit of 128 push/pulls in progress, well above what a
+	// cluster at rest has open.
+	maxStreams = 64
 	// bindRetries is how often a bind to port 0 is retried when the port
 	// the kernel picked for TCP is taken for UDP.
 	bindRetries = 10
@@ -122,6 +135,7 @@ func listenNetTransport(addr string, port int, logger *log.Logger, labels []metr
 		packetCh: make(chan *memberlist.Packet),
 		streamCh: make(chan net.Conn),
 		stopCh:   make(chan struct{}),
+		streams:  make(chan struct{}, maxStreams),
 	}
 	t.wg.Add(2)
 	go t.acceptStreams()
@@ -213,15 +227,22 @@ func (t *netTransport) Shutdown() error {
 	return nil
 }
 
-// acceptStreams hands accepted TCP connections to memberlist, backing off
-// from 5 ms to 1 s while accepting fails (out of descriptors, say).
+// acceptStreams hands accepted TCP connections to memberlist, at most
+// maxStreams at a time (it accepts only while a token is free), backing
+// off from 5 ms to 1 s while accepting fails (out of descriptors, say).
 func (t *netTransport) acceptStreams() {
 	defer t.wg.Done()
 	const minDelay, maxDelay = 5 * time.Millisecond, time.Second
 	var delay time.Duration
 	for {
+		select {
+		case t.streams <- struct{}{}:
+		case <-t.stopCh:
+			return
+		}
 		conn, err := t.tcp.AcceptTCP()
 		if err != nil {
+			<-t.streams
 			if t.stopping.Load() {
 				return
 			}
@@ -231,13 +252,28 @@ func (t *netTransport) acceptStreams() {
 			continue
 		}
 		delay = 0
+		held := &heldConn{TCPConn: conn, release: func() { <-t.streams }}
 		select {
-		case t.streamCh <- conn:
+		case t.streamCh <- held:
 		case <-t.stopCh:
-			_ = conn.Close()
+			_ = held.Close()
 			return
 		}
 	}
+}
+
+// heldConn is an accepted connection that gives its token back when
+// memberlist closes it (it always does, when done with it).
+type heldConn struct {
+	*net.TCPConn
+	once    sync.Once
+	release func()
+}
+
+func (c *heldConn) Close() error {
+	err := c.TCPConn.Close()
+	c.once.Do(c.release)
+	return err
 }
 
 // readPackets reads datagrams into one reused buffer and hands memberlist

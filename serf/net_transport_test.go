@@ -127,3 +127,53 @@ func TestNetTransportPortInUse(t *testing.T) {
 	}
 	_ = ln.Close()
 }
+
+// memberlist gets at most maxStreams connections at a time; the next one
+// waits in the listen queue until memberlist closes one it holds, instead
+// of memberlist refusing it, as it refuses push/pulls past 128.
+func TestNetTransportBoundsStreamsInMemberlistsHands(t *testing.T) {
+	tr, _ := testTransport(t, io.Discard)
+	var clients []net.Conn
+	defer func() {
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	}()
+	for range maxStreams + 3 {
+		c, err := net.Dial("tcp", tr.tcp.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	var held []net.Conn
+	for len(held) < maxStreams {
+		select {
+		case c := <-tr.StreamCh():
+			held = append(held, c)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d of %d streams handed over", len(held), maxStreams)
+		}
+	}
+	select {
+	case <-tr.StreamCh():
+		t.Fatalf("stream %d handed over while %d are held", maxStreams+1, maxStreams)
+	case <-time.After(200 * time.Millisecond):
+	}
+	_ = held[0].Close()
+	_ = held[0].Close() // a second Close gives back nothing more
+	select {
+	case c := <-tr.StreamCh():
+		held = append(held[1:], c)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no stream handed over after one was closed")
+	}
+	select {
+	case <-tr.StreamCh():
+		t.Fatal("a double Close released two tokens")
+	case <-time.After(200 * time.Millisecond):
+	}
+	for _, c := range held {
+		_ = c.Close()
+	}
+}
