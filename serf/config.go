@@ -178,6 +178,16 @@ type Config struct {
 	AntiEntropyInterval time.Duration
 	AntiEntropyRounds   int
 
+	// JoinBusyRetries and JoinBusyBackoff: Join tries an address again, up
+	// to JoinBusyRetries (2) more times, when its peer took the connection
+	// and then closed it or did not answer in time, which is how a seed
+	// busy with a join storm turns joiners away. Before try k it waits
+	// JoinBusyBackoff (1s) × 2^(k-1), plus up to as much again at random.
+	// Addresses that refuse or cannot be reached fail at once, as in Serf.
+	// 0 retries turns it off. See join_retry.go.
+	JoinBusyRetries int
+	JoinBusyBackoff time.Duration
+
 	// ---- Optional behaviour ----
 
 	// EnableNameConflictResolution makes this node ask the cluster, when
@@ -279,6 +289,7 @@ func DefaultConfig() *Config {
 	c.AddressBookSize, c.RejoinReapedInterval, c.RejoinReapedCount = 256, time.Minute, 3
 	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
 	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
+	c.JoinBusyRetries, c.JoinBusyBackoff = 2, time.Second
 	return c
 }
 

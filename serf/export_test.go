@@ -18,6 +18,7 @@ const RaceEnabled = raceEnabled
 var (
 	RestoreMemberlistWording = restoreMemberlistWording
 	MemberlistError          = memberlistError
+	PeerWasBusy              = peerWasBusy
 )
 
 // PeerInput feeds raw bytes into s's memberlist delegates, as a peer's

@@ -25,7 +25,7 @@ func (s *Serf) Join(existing []string, ignoreOld bool) (int, error) {
 		defer s.eventJoinIgnore.Store(false)
 	}
 
-	n, err := s.memberlist.Join(existing)
+	n, err := s.joinEach(existing)
 	err = memberlistError(err)
 	if n > 0 {
 		// Tell the cluster when we joined, so stale leave intents about a
