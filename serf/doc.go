@@ -51,6 +51,7 @@
 //	members.go             member table and memberlist join/leave/update
 //	intents.go             join/leave intents, refutation, pruning
 //	join_leave.go          Join, Leave, RemoveFailedNode, joining one remembered node
+//	join_retry.go          Join's retries of a seed too busy to answer (EOF or timeout after accept)
 //	node_name.go           ValidateNodeNames: the node-name rules of Config.ValidateNodeNames
 //	reaper.go              reaping and reconnecting failed/left members
 //	address_book.go        recovery: rejoin at start-up with backoff, address book of reaped members
