@@ -111,6 +111,7 @@ type benchConfig struct {
 // not happen within the bench's deadline".
 type benchResult struct {
 	converge      time.Duration
+	joinsFailed   *atomic.Int64 // joins of the storm that returned an error
 	eventMax      time.Duration
 	eventsAll     int // events that reached every agent
 	events        int
@@ -125,8 +126,8 @@ type benchResult struct {
 }
 
 func (r benchResult) String() string {
-	return fmt.Sprintf("converge=%s event_max=%s events_all=%d/%d query_acks=%s rss=%.1fMiB cpu=%.2fms/s bytes=%.0fB/s fail=%s leave=%s false_failures=%d suspects=%d",
-		fmtDur(r.converge), fmtDur(r.eventMax), r.eventsAll, r.events, fmtDur(r.queryAcks), r.rssKiB/1024,
+	return fmt.Sprintf("converge=%s joins_failed=%d event_max=%s events_all=%d/%d query_acks=%s rss=%.1fMiB cpu=%.2fms/s bytes=%.0fB/s fail=%s leave=%s false_failures=%d suspects=%d",
+		fmtDur(r.converge), r.joinsFailed.Load(), fmtDur(r.eventMax), r.eventsAll, r.events, fmtDur(r.queryAcks), r.rssKiB/1024,
 		r.cpuMsPerSec, r.bytesPerSec, fmtDur(r.failDetect), fmtDur(r.leaveSeen), r.falseFailures, r.suspects)
 }
 
@@ -167,7 +168,7 @@ func (a *benchAgent) seen(kind, name string) (time.Time, bool) {
 
 func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 	agents := startBenchAgents(t, bin, n)
-	res := benchResult{events: cfg.events}
+	res := benchResult{events: cfg.events, joinsFailed: new(atomic.Int64)}
 
 	// Join storm: everybody joins agent 0 at the same moment.
 	start := time.Now()
@@ -177,7 +178,11 @@ func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 		go func() {
 			defer wg.Done()
 			if _, err := a.rpc.Join([]string{agents[0].BindAddr}, false); err != nil {
-				t.Errorf("join %s: %v", a.Name, err)
+				// Counted, not fatal: a seed turning joiners away is a
+				// result (the run then does not converge).
+				if res.joinsFailed.Add(1) <= 3 {
+					t.Logf("join %s: %v", a.Name, err)
+				}
 			}
 		}()
 	}
@@ -553,9 +558,14 @@ func printBenchTable(out *os.File, n int, cfg benchConfig, ours, real []benchRes
 		}
 		return k
 	}
-	fmt.Fprintf(out, "  %-48s %12s %12s\n", "runs converged within 5s / 60s",
-		fmt.Sprintf("%d/%d", within(ours, 5*time.Second), within(ours, 60*time.Second)),
-		fmt.Sprintf("%d/%d", within(real, 5*time.Second), within(real, 60*time.Second)))
+	conv := func(rs []benchResult) string {
+		return fmt.Sprintf("%d/%d/%d", within(rs, 5*time.Second), within(rs, 15*time.Second), within(rs, 60*time.Second))
+	}
+	fmt.Fprintf(out, "  %-48s %12s %12s\n", "runs converged within 5s / 15s / 60s", conv(ours), conv(real))
+	joinsFailed := func(rs []benchResult) string {
+		return strconv.Itoa(counts(rs, func(r benchResult) int { return int(r.joinsFailed.Load()) }))
+	}
+	fmt.Fprintf(out, "  %-48s %12s %12s\n", "joins of the storm that failed", joinsFailed(ours), joinsFailed(real))
 	evAll := func(rs []benchResult) string {
 		return fmt.Sprintf("%d/%d", counts(rs, func(r benchResult) int { return r.eventsAll }), counts(rs, func(r benchResult) int { return r.events }))
 	}
@@ -566,6 +576,8 @@ func printBenchTable(out *os.File, n int, cfg benchConfig, ours, real []benchRes
 	fmt.Fprintf(out, "  %-48s %12s %12s\n", fmt.Sprintf("false failures/suspects in %v hold", cfg.hold), ff(ours), ff(real))
 	parts = append(parts,
 		fmt.Sprintf("conv5s=%d:%d", within(ours, 5*time.Second), within(real, 5*time.Second)),
+		fmt.Sprintf("conv15s=%d:%d", within(ours, 15*time.Second), within(real, 15*time.Second)),
+		"joins_failed="+joinsFailed(ours)+":"+joinsFailed(real),
 		"events_all="+evAll(ours)+":"+evAll(real),
 		"false="+ff(ours)+":"+ff(real))
 	return fmt.Sprintf("N=%d %s", n, strings.Join(parts, " "))
