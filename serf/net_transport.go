@@ -29,7 +29,7 @@ import (
 // It also keeps memberlist from refusing a join storm. memberlist closes,
 // unanswered, every push/pull beyond 128 in progress, so when hundreds of
 // members join one seed at once many joins fail with EOF and are not
-// retried. Here at most maxStreams accepted connections are in
+// retried. Here at most MaxStreamsInFlight accepted connections are in
 // memberlist's hands at a time; later ones wait in the kernel's listen
 // queue, and their push/pull is answered a little later instead of
 // refused.
@@ -50,16 +50,19 @@ type netTransport struct {
 
 var _ memberlist.NodeAwareTransport = (*netTransport)(nil)
 
+// MaxStreamsInFlight bounds the accepted TCP connections Serf's own
+// transport hands memberlist at once: under memberlist's limit of 128
+// push/pulls in progress, well above what a cluster at rest has open. The
+// simulator gives its in-memory network the same limit
+// (serftest.Network.SetStreamLimit).
+const MaxStreamsInFlight = 64
+
 const (
 	// maxPacketSize is the largest datagram read, as memberlist's.
 	maxPacketSize = 65536
 	// udpReadBuffer is the socket receive buffer asked for first; it is
 	// halved until the kernel accepts it, as memberlist does.
 	udpReadBuffer = 2 << 20
-	// maxStreams bounds the connections memberlist handles at once:
-	// under its limit of 128 push/pulls in progress, well above what a
-	// cluster at rest has open.
-	maxStreams = 64
 	// bindRetries is how often a bind to port 0 is retried when the port
 	// the kernel picked for TCP is taken for UDP.
 	bindRetries = 10
@@ -135,7 +138,7 @@ func listenNetTransport(addr string, port int, logger *log.Logger, labels []metr
 		packetCh: make(chan *memberlist.Packet),
 		streamCh: make(chan net.Conn),
 		stopCh:   make(chan struct{}),
-		streams:  make(chan struct{}, maxStreams),
+		streams:  make(chan struct{}, MaxStreamsInFlight),
 	}
 	t.wg.Add(2)
 	go t.acceptStreams()
@@ -228,7 +231,7 @@ func (t *netTransport) Shutdown() error {
 }
 
 // acceptStreams hands accepted TCP connections to memberlist, at most
-// maxStreams at a time (it accepts only while a token is free), backing
+// MaxStreamsInFlight at a time (it accepts only while a token is free), backing
 // off from 5 ms to 1 s while accepting fails (out of descriptors, say).
 func (t *netTransport) acceptStreams() {
 	defer t.wg.Done()

@@ -128,7 +128,7 @@ func TestNetTransportPortInUse(t *testing.T) {
 	_ = ln.Close()
 }
 
-// memberlist gets at most maxStreams connections at a time; the next one
+// memberlist gets at most MaxStreamsInFlight connections at a time; the next one
 // waits in the listen queue until memberlist closes one it holds, instead
 // of memberlist refusing it, as it refuses push/pulls past 128.
 func TestNetTransportBoundsStreamsInMemberlistsHands(t *testing.T) {
@@ -139,7 +139,7 @@ func TestNetTransportBoundsStreamsInMemberlistsHands(t *testing.T) {
 			_ = c.Close()
 		}
 	}()
-	for range maxStreams + 3 {
+	for range MaxStreamsInFlight + 3 {
 		c, err := net.Dial("tcp", tr.tcp.Addr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -147,17 +147,17 @@ func TestNetTransportBoundsStreamsInMemberlistsHands(t *testing.T) {
 		clients = append(clients, c)
 	}
 	var held []net.Conn
-	for len(held) < maxStreams {
+	for len(held) < MaxStreamsInFlight {
 		select {
 		case c := <-tr.StreamCh():
 			held = append(held, c)
 		case <-time.After(5 * time.Second):
-			t.Fatalf("only %d of %d streams handed over", len(held), maxStreams)
+			t.Fatalf("only %d of %d streams handed over", len(held), MaxStreamsInFlight)
 		}
 	}
 	select {
 	case <-tr.StreamCh():
-		t.Fatalf("stream %d handed over while %d are held", maxStreams+1, maxStreams)
+		t.Fatalf("stream %d handed over while %d are held", MaxStreamsInFlight+1, MaxStreamsInFlight)
 	case <-time.After(200 * time.Millisecond):
 	}
 	_ = held[0].Close()

@@ -25,6 +25,9 @@ type ours struct{}
 
 func (ours) Name() string { return "github.com/serf-clone/serf" }
 
+// StreamLimit: serf.Create's own transport queues connections past it.
+func (ours) StreamLimit() int { return serf.MaxStreamsInFlight }
+
 func (ours) Start(spec engine.Spec) (engine.Member, error) {
 	conf := Profile(spec)
 	events := make(chan serf.Event, 64)

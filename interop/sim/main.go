@@ -24,6 +24,10 @@ type upstream struct{}
 
 func (upstream) Name() string { return "github.com/hashicorp/serf v0.10.2" }
 
+// StreamLimit: upstream uses memberlist's NetTransport, which hands every
+// connection over at once (and memberlist refuses those past 128).
+func (upstream) StreamLimit() int { return 0 }
+
 func (upstream) Start(spec engine.Spec) (engine.Member, error) {
 	conf := Profile(spec)
 	events := make(chan serf.Event, 64)

@@ -64,6 +64,10 @@ type Network struct {
 	def      LinkConfig
 	links    map[link]LinkConfig
 	group    map[string]int // partition group by node name; nil when whole
+	// streamLimit, when above 0, is how many accepted streams each
+	// transport made from now on hands memberlist at once
+	// (SetStreamLimit).
+	streamLimit int
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -91,6 +95,19 @@ func (n *Network) NewTransport(name string) *Transport {
 	return n.attachLocked(name, addr)
 }
 
+// SetStreamLimit makes every transport created after it hand memberlist at
+// most limit accepted streams at a time, as serf's own TCP transport does
+// (serf/net_transport.go); 0, the default, hands over every stream at once,
+// as memberlist's NetTransport does. A stream dialled past the limit is
+// connected, as a TCP connection waiting in the listen queue is, and
+// reaches memberlist when an earlier stream is closed; its dialler's
+// reads and writes wait until then or time out.
+func (n *Network) SetStreamLimit(limit int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.streamLimit = limit
+}
+
 // Restart stops the transport of node name, if it still runs, and returns
 // a fresh one at the same address, as a restarted process bound to the
 // same port would have. It panics if no node is called name.
@@ -116,6 +133,9 @@ func (n *Network) attachLocked(name string, addr *net.UDPAddr) *Transport {
 		streamCh: make(chan net.Conn, streamQueue),
 		stopCh:   make(chan struct{}),
 		wakeCh:   make(chan struct{}, 1),
+	}
+	if n.streamLimit > 0 {
+		t.streamTokens = make(chan struct{}, n.streamLimit)
 	}
 	n.byAddr[addr.String()] = t
 	n.byName[name] = t
@@ -243,6 +263,12 @@ type Transport struct {
 	stopped  bool
 	wakeCh   chan struct{}
 	delivery sync.WaitGroup
+
+	// streamTokens holds one token per stream in memberlist's hands when
+	// the network has a stream limit (nil: no limit); queued counts the
+	// goroutines holding streams that wait for a token.
+	streamTokens chan struct{}
+	queued       sync.WaitGroup
 }
 
 var _ memberlist.NodeAwareTransport = (*Transport)(nil)
@@ -409,9 +435,15 @@ func (t *Transport) DialAddressTimeout(a memberlist.Address, timeout time.Durati
 		return nil, fmt.Errorf("dial %s: connection refused", a.Addr)
 	default:
 	}
+	accepted := &linkConn{Conn: remote, net: t.net, from: dest.name, to: t.name}
+	dialled := &linkConn{Conn: local, net: t.net, from: t.name, to: dest.name}
+	if dest.streamTokens != nil {
+		dest.acceptLimited(accepted)
+		return dialled, nil
+	}
 	select {
-	case dest.streamCh <- &linkConn{Conn: remote, net: t.net, from: dest.name, to: t.name}:
-		return &linkConn{Conn: local, net: t.net, from: t.name, to: dest.name}, nil
+	case dest.streamCh <- accepted:
+		return dialled, nil
 	case <-dest.stopCh:
 		err = fmt.Errorf("dial %s: connection refused", a.Addr)
 	case <-timer.C:
@@ -420,6 +452,34 @@ func (t *Transport) DialAddressTimeout(a memberlist.Address, timeout time.Durati
 	local.Close()
 	remote.Close()
 	return nil, err
+}
+
+// acceptLimited hands c to memberlist once a stream token is free, from a
+// goroutine of its own if none is free now; c gives its token back when
+// closed. A stream still waiting when the transport stops is closed.
+func (t *Transport) acceptLimited(c *linkConn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		_ = c.Close()
+		return
+	}
+	t.queued.Add(1)
+	go func() {
+		defer t.queued.Done()
+		select {
+		case t.streamTokens <- struct{}{}:
+		case <-t.stopCh:
+			_ = c.Close()
+			return
+		}
+		c.release = func() { <-t.streamTokens }
+		select {
+		case t.streamCh <- c:
+		case <-t.stopCh:
+			_ = c.Close()
+		}
+	}()
 }
 
 // StreamCh is where accepted streams arrive.
@@ -440,6 +500,7 @@ func (t *Transport) Shutdown() error {
 		t.mu.Unlock()
 		close(t.stopCh)
 		t.delivery.Wait()
+		t.queued.Wait()
 		for {
 			select {
 			case c := <-t.streamCh:
@@ -458,6 +519,21 @@ type linkConn struct {
 	net.Conn
 	net      *Network
 	from, to string
+
+	// release, if set, gives back the stream token of the accepting
+	// transport, once, when the stream is closed.
+	release   func()
+	closeOnce sync.Once
+}
+
+func (c *linkConn) Close() error {
+	err := c.Conn.Close()
+	c.closeOnce.Do(func() {
+		if c.release != nil {
+			c.release()
+		}
+	})
+	return err
 }
 
 var errLinkCut = errors.New("serftest: link cut")

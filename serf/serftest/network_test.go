@@ -321,3 +321,46 @@ func benchPackets(b *testing.B, link LinkConfig) {
 		}
 	})
 }
+
+// With a stream limit, dials past it connect but reach memberlist only
+// when an earlier stream is closed; a stream still waiting when the
+// transport stops is closed.
+func TestStreamLimitQueuesStreamsPastIt(t *testing.T) {
+	n := NewNetwork(1)
+	defer n.Close()
+	n.SetStreamLimit(2)
+	a, b := n.NewTransport("a"), n.NewTransport("b")
+	accept := func() io.Closer {
+		t.Helper()
+		select {
+		case c := <-b.StreamCh():
+			return c
+		case <-time.After(5 * time.Second):
+			t.Fatal("stream never accepted")
+			return nil
+		}
+	}
+	var dialled []io.Closer
+	for i := 0; i < 4; i++ {
+		c, err := a.DialTimeout(b.Addr(), time.Second)
+		if err != nil {
+			t.Fatalf("dial %d past the limit refused: %v", i, err)
+		}
+		dialled = append(dialled, c)
+	}
+	first, _ := accept(), accept()
+	select {
+	case <-b.StreamCh():
+		t.Fatal("a third stream reached memberlist while two were open")
+	case <-time.After(50 * time.Millisecond):
+	}
+	_ = first.Close()
+	accept()
+
+	// The fourth still waits; stopping b closes it, so its dialler reads
+	// an error instead of hanging.
+	_ = b.Shutdown()
+	if _, err := dialled[3].(io.Reader).Read(make([]byte, 1)); err == nil {
+		t.Fatal("read on a stream b never accepted succeeded after b stopped")
+	}
+}

@@ -139,6 +139,10 @@ type Spec struct {
 type Impl interface {
 	// Name names the implementation in the output.
 	Name() string
+	// StreamLimit is how many accepted streams the implementation's own
+	// TCP transport hands memberlist at once, which the simulated network
+	// then does too; 0 for all of them, as memberlist's NetTransport.
+	StreamLimit() int
 	Start(spec Spec) (Member, error)
 }
 
@@ -211,6 +215,7 @@ func NewSim(impl Impl, opt Options) (*Sim, error) {
 	empty := map[string]bool{}
 	s.watch.Store(&empty)
 	s.Net.SetDefaultLink(linkOf(opt))
+	s.Net.SetStreamLimit(impl.StreamLimit())
 	logs := opt.Logs
 	if logs == nil {
 		logs = io.Discard
