@@ -34,6 +34,8 @@ func TestPeerWasBusy(t *testing.T) {
 		refused  = "failed to join 127.0.0.1:1: dial tcp 127.0.0.1:1: connect: connection refused"
 		unreach  = "failed to join 10.0.0.1:7946: dial tcp 10.0.0.1:7946: i/o timeout"
 		resolve  = "failed to resolve nosuch: lookup nosuch: no such host"
+		pipe     = "failed to join 127.0.0.1:20001: i/o timeout"
+		memdial  = "failed to join 127.0.0.1:20001: dial 127.0.0.1:20001: i/o timeout"
 		mismatch = "failed to join 127.0.0.1:7946: remote state is encrypted and encryption is not configured"
 	)
 	for _, c := range []struct {
@@ -45,6 +47,8 @@ func TestPeerWasBusy(t *testing.T) {
 		{one(reset), true},
 		{one(timeout), true},
 		{one(eof, timeout), true},
+		{one(pipe), true},
+		{one(memdial), false},
 		{one(refused), false},
 		{one(unreach), false},
 		{one(resolve), false},
