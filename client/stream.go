@@ -181,6 +181,14 @@ func (c *RPCClient) Query(p *QueryParam) error {
 	}
 	h.deliver = func(v interface{}) bool {
 		rec := v.(QueryRecord)
+		// A real Serf v0.10.2 agent reads its query's ack and response
+		// channels until its own deadline timer fires; when Serf closes
+		// them first it streams a burst of empty acks and responses read
+		// from the closed channels. No member is nameless, so records
+		// from nobody are dropped.
+		if rec.From == "" && (rec.Type == QueryRecordAck || rec.Type == QueryRecordResponse) {
+			return false
+		}
 		switch rec.Type {
 		case QueryRecordAck:
 			if ackCh != nil {
