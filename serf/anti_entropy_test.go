@@ -187,7 +187,11 @@ func TestAntiEntropyIntervalScalesWithClusterSize(t *testing.T) {
 	for _, c := range []struct {
 		n    int
 		want time.Duration
-	}{{0, time.Second}, {1, time.Second}, {64, time.Second}, {65, 2 * time.Second}, {256, 4 * time.Second}, {2000, 32 * time.Second}} {
+	}{
+		{0, time.Second}, {1, time.Second}, {64, time.Second},
+		{65, 2 * time.Second}, {128, 2 * time.Second}, {129, 3 * time.Second}, {256, 3 * time.Second},
+		{2000, 6 * time.Second}, {10000, 9 * time.Second},
+	} {
 		if got := serf.AntiEntropyScaled(time.Second, c.n); got != c.want {
 			t.Errorf("%d members: %v, want %v", c.n, got, c.want)
 		}

@@ -170,8 +170,9 @@ type Config struct {
 	// after the change, then after 2×, 4×, ... that interval, until
 	// AntiEntropyRounds (4) exchanges passed without a new change. A quiet
 	// cluster does none. Above 64 members the interval is multiplied by
-	// ceil(members/64), which keeps the cluster's total of extra
-	// push/pulls per interval near 64. It uses only memberlist's
+	// 1 + the number of doublings past 64 (3× at 256, 6× at 2,000), so
+	// a member's rate of exchanges, each of which grows with the
+	// cluster, falls with the log of its size. It uses only memberlist's
 	// push/pull, so peers of any kind cannot tell; 0 for either turns it
 	// off. See doc.go,
 	// "Convergence without a tail".

@@ -24,12 +24,12 @@
 // (plus up to a quarter at random), AntiEntropyRounds exchanges in all; a
 // new change during the burst starts it over. A member that missed a node
 // or an event gets it from its own exchanges or from a peer's, well before
-// the periodic push/pull. In a large cluster the interval grows in
-// proportion to the size above 64 members (×ceil(N/64): 4 s at 256, 32 s
-// at 2,000), so the cluster as a whole makes about 64 extra push/pulls per
-// interval at any size, each member's share shrinks as each exchange
-// grows, and a join storm of thousands does not turn into thousands of
-// full-state exchanges a second. When nothing changes the loop waits on
+// the periodic push/pull. Above 64 members the interval grows by one step
+// per doubling of the cluster (3 s at 256, 6 s at 2,000, 9 s at 10,000):
+// each exchange carries state that grows with the cluster, so a member's
+// rate falls, but only with the log of the size, because at thousands a
+// member that missed a few joins must still catch up within tens of
+// intervals. When nothing changes the loop waits on
 // a channel: no timer, no CPU, no bytes, so idle cost equals real Serf's.
 //
 // The exchange is memberlist's Join to one address, the same TCP push/pull
