@@ -10,8 +10,9 @@ BENCH_PKGS := ./serf/... ./agent/...
 # Every module of the repository: the main one and the test modules.
 MODULES := . testutil e2e interop interop/library
 # interop/sim (the simulator on upstream Serf's library) builds only with
-# -tags hashicorpmetrics; it is kept tidy but not linted yet.
+# -tags hashicorpmetrics; it is kept tidy, vetted and linted with that tag.
 TIDY_MODULES := $(MODULES) interop/sim
+SIM_TAGS     := hashicorpmetrics
 
 LINT_VERSION := v2.15.0
 LINT_BIN     := $(CURDIR)/.cache/bin/golangci-lint
@@ -70,6 +71,7 @@ vet:
 # through the module proxy, on every module.
 lint: $(LINT_BIN)
 	@fail=; for m in $(MODULES); do echo "golangci-lint: $$m"; (cd $$m && $(LINT_BIN) run ./...) || fail="$$fail $$m"; done; \
+	echo "golangci-lint: interop/sim"; (cd interop/sim && $(GO) vet -tags $(SIM_TAGS) ./... && $(LINT_BIN) run --build-tags $(SIM_TAGS) ./...) || fail="$$fail interop/sim"; \
 	if [ -n "$$fail" ]; then echo "lint findings in:$$fail"; exit 1; fi
 $(LINT_BIN):
 	@mkdir -p $(dir $(LINT_BIN))
@@ -178,7 +180,7 @@ sim:
 # hashicorp/go-metrics that memberlist v0.7.0 takes.
 sim-upstream:
 	@mkdir -p docs
-	cd interop/sim && $(GO) run -tags hashicorpmetrics . -n $(N) -scenario $(SCENARIO) -scale $(SCALE) -plot ../../docs/sim-upstream-$(N).svg $(SIM_FLAGS)
+	cd interop/sim && $(GO) run -tags $(SIM_TAGS) . -n $(N) -scenario $(SCENARIO) -scale $(SCALE) -plot ../../docs/sim-upstream-$(N).svg $(SIM_FLAGS)
 
 clean:
 	rm -rf bin .cache
