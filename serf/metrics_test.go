@@ -22,7 +22,10 @@ type metricsRecorder struct {
 
 func (r *metricsRecorder) tweak(t *testing.T) func(int, *serf.Config) {
 	return func(_ int, c *serf.Config) {
-		sink := metrics.NewInmemSink(time.Hour, time.Hour)
+		// Intervals start on the wall clock's hour, and a sink keeps
+		// retain/interval of them: with one kept, a test running across
+		// the hour lost every count made before it. Two are enough.
+		sink := metrics.NewInmemSink(time.Hour, 2*time.Hour)
 		mc := metrics.DefaultConfig("")
 		mc.EnableRuntimeMetrics = false
 		mc.EnableHostname = false
