@@ -110,6 +110,11 @@ func (p *busyProxy) serve() {
 			done := make(chan struct{}, 2)
 			go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
 			go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+			// Either side hanging up ends the relay: closing both ends
+			// the other copy, which is waited for too.
+			<-done
+			_ = c.Close()
+			_ = up.Close()
 			<-done
 		}()
 	}

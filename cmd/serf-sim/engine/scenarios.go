@@ -291,14 +291,7 @@ func (r *Runner) UserEvent() (*Result, error) {
 		at, ok := n.users[name]
 		return at, ok
 	}
-	s.Wait(t0, r.Opt.MaxRound, func() bool {
-		for i, n := range live {
-			if n.firsts.Load() == before[i] {
-				return false
-			}
-		}
-		return true
-	})
+	s.Wait(t0, r.Opt.MaxRound, allPast(live, before))
 	res := &Result{Name: "user-event", N: len(live), Model: r.model(len(live))}
 	res.Notes = append(res.Notes, "origin "+origin.Name)
 	for _, n := range live {
@@ -361,14 +354,7 @@ func (r *Runner) Failure() *Result {
 		at, ok := n.failed[victim.Name]
 		return at, ok
 	}
-	s.Wait(t0, r.Opt.MaxRound, func() bool {
-		for i, n := range live {
-			if n.firsts.Load() == before[i] {
-				return false
-			}
-		}
-		return true
-	})
+	s.Wait(t0, r.Opt.MaxRound, allPast(live, before))
 	ml := s.Base
 	perProbe := Rounds(s.Probe, s.Gossip)
 	det := DetectionPeriods(len(s.Nodes), ml.SuspicionMult)
@@ -465,6 +451,19 @@ func firstsOf(nodes []*Node) []int32 {
 		out[i] = n.firsts.Load()
 	}
 	return out
+}
+
+// allPast is a Wait condition: every node has recorded a first since
+// before (taken with firstsOf).
+func allPast(nodes []*Node, before []int32) func() bool {
+	return func() bool {
+		for i, n := range nodes {
+			if n.firsts.Load() == before[i] {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // reconnectInterval is Serf's default ReconnectInterval, the same in both

@@ -265,6 +265,19 @@ func (s *Sim) record(n *Node, events <-chan Event) {
 	}
 }
 
+// first records at in *seen as when n first saw name, once, and counts
+// it in n.firsts. The caller holds n.mu.
+func (n *Node) first(seen *map[string]time.Duration, name string, at time.Duration) {
+	if _, ok := (*seen)[name]; ok {
+		return
+	}
+	if *seen == nil {
+		*seen = map[string]time.Duration{}
+	}
+	(*seen)[name] = at
+	n.firsts.Add(1)
+}
+
 // apply records one event of node n at time at.
 func (s *Sim) apply(n *Node, e Event, at time.Duration) {
 	n.mu.Lock()
@@ -289,13 +302,7 @@ func (s *Sim) apply(n *Node, e Event, at time.Duration) {
 				n.count--
 			}
 			if e.Kind == MemberFailed && watch[name] {
-				if _, ok := n.failed[name]; !ok {
-					if n.failed == nil {
-						n.failed = map[string]time.Duration{}
-					}
-					n.failed[name] = at
-					n.firsts.Add(1)
-				}
+				n.first(&n.failed, name, at)
 			}
 		}
 		n.shown.Store(int32(n.count))
@@ -303,21 +310,9 @@ func (s *Sim) apply(n *Node, e Event, at time.Duration) {
 			n.history = append(n.history, countAt{at, int32(n.count)})
 		}
 	case UserEvent:
-		if _, ok := n.users[e.Name]; !ok {
-			if n.users == nil {
-				n.users = map[string]time.Duration{}
-			}
-			n.users[e.Name] = at
-			n.firsts.Add(1)
-		}
+		n.first(&n.users, e.Name, at)
 	case QueryEvent:
-		if _, ok := n.queries[e.Name]; !ok {
-			if n.queries == nil {
-				n.queries = map[string]time.Duration{}
-			}
-			n.queries[e.Name] = at
-			n.firsts.Add(1)
-		}
+		n.first(&n.queries, e.Name, at)
 	}
 }
 
