@@ -2,8 +2,6 @@ package serf
 
 import (
 	"math/rand/v2"
-	"net"
-	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -144,21 +142,9 @@ func (s *Serf) antiEntropyExchange() {
 // randomLivePeer picks an alive member other than this node, as
 // "name/ip:port" for memberlist.Join.
 func (s *Serf) randomLivePeer() (string, bool) {
-	s.memberLock.RLock()
-	defer s.memberLock.RUnlock()
-	var pick *memberState
-	seen := 0
-	for name, m := range s.members {
-		if name == s.config.NodeName || m.Status != StatusAlive {
-			continue
-		}
-		seen++
-		if rand.N(seen) == 0 {
-			pick = m
-		}
-	}
-	if pick == nil {
+	peers := s.randomLivePeers(1)
+	if len(peers) == 0 {
 		return "", false
 	}
-	return pick.Name + "/" + net.JoinHostPort(pick.Addr.String(), strconv.Itoa(int(pick.Port))), true
+	return peers[0].Name + "/" + peers[0].Addr, true
 }

@@ -189,6 +189,13 @@ type Config struct {
 	JoinBusyRetries int
 	JoinBusyBackoff time.Duration
 
+	// GossipRelief sends user events and queries directly, each to
+	// GossipNodes random live members, while memberlist's own queue leaves
+	// Serf's gossip no room (no half packet offered for two gossip
+	// intervals), as after a join storm of thousands. Peers receive them
+	// as they do gossip. Default true. See gossip_relief.go.
+	GossipRelief bool
+
 	// ---- Optional behaviour ----
 
 	// EnableNameConflictResolution makes this node ask the cluster, when
@@ -290,6 +297,7 @@ func DefaultConfig() *Config {
 	c.AddressBookSize, c.RejoinReapedInterval, c.RejoinReapedCount = 256, time.Minute, 3
 	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
 	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
+	c.GossipRelief = true
 	c.JoinBusyRetries, c.JoinBusyBackoff = 2, time.Second
 	return c
 }

@@ -72,6 +72,7 @@ func (d *delegate) NotifyMsg(buf []byte) {
 		s.logger.Printf("[DEBUG] serf: messageUserEventType: %s", msg.Name)
 		if s.handleUserEvent(&msg) {
 			rebroadcast(s.eventBroadcasts, buf)
+			s.kickRelief()
 		}
 
 	case messageQueryType:
@@ -88,6 +89,7 @@ func (d *delegate) NotifyMsg(buf []byte) {
 		s.boundRemoteQuery(&msg)
 		if s.handleQuery(&msg) {
 			rebroadcast(s.queryBroadcasts, buf)
+			s.kickRelief()
 		}
 
 	case messageQueryResponseType:
@@ -130,6 +132,7 @@ func (d *delegate) NotifyMsg(buf []byte) {
 // then user events.
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
 	s := d.serf
+	s.noteRoom(limit)
 	msgs := s.intentBroadcasts.GetBroadcasts(overhead, limit)
 	used := bytesUsed(msgs, overhead)
 	if q := s.queryBroadcasts.GetBroadcasts(overhead, limit-used); len(q) > 0 {

@@ -40,6 +40,27 @@
 // It is therefore on by default (1s, 4 rounds); 0 in either field turns it
 // off. An exchange is skipped while this node runs a Join or is leaving.
 //
+// # User events and queries are never starved
+//
+// memberlist fills each gossip packet, and each ping and ack it
+// piggybacks gossip on, from its own queue first, and hands Serf only the
+// bytes left over. After a join storm of thousands every member's queue
+// holds hundreds of rounds of alive messages still to retransmit, and a
+// user event or query waits behind all of them (in the simulator, one
+// event reached 1 of 2,000 members in 80 rounds). So Serf watches the room
+// it is offered: when memberlist has not offered half a packet for two
+// gossip intervals, this node's gossip is starved, and user events and
+// queries, its own and those it passes on, go out directly as memberlist
+// user messages to GossipNodes random live members: at once, then each
+// gossip interval until they have been sent as often as gossip would have
+// sent them. Peers of any kind receive them as they receive gossip. Join
+// and leave intents are not sent this way (a join storm would multiply
+// its packets by the fanout); memberlist's own alive and dead messages,
+// which go first, carry the membership change itself. With room offered,
+// as in any cluster that is not in the middle of a storm, nothing is sent
+// and the loop sleeps on a channel. Config.GossipRelief (on by default)
+// turns it off.
+//
 // Where things live (every non-test file, with its one job):
 //
 //	config.go              Config, its defaults, validation and Create's private copy
@@ -57,6 +78,7 @@
 //	address_book.go        recovery: rejoin at start-up with backoff, address book of reaped members
 //	broadcast.go           outgoing gossip queues and their depth checks
 //	anti_entropy.go        extra push/pulls after a change (convergence without a tail)
+//	gossip_relief.go       sending events and queries directly while memberlist's queue starves Serf's
 //	delegate.go            memberlist.Delegate: messages, push/pull, meta
 //	event_delegate.go      memberlist.EventDelegate: membership callbacks
 //	conflict_delegate.go   memberlist.ConflictDelegate: name-conflict callback

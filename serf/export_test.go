@@ -46,3 +46,10 @@ var (
 	AntiEntropyDelay  = antiEntropyDelay
 	AntiEntropyScaled = antiEntropyScaled
 )
+
+// ReliefSent is how many user events and queries s sent directly because
+// memberlist left its gossip no room (gossip_relief.go).
+func ReliefSent(s *Serf) uint64 { return s.relief.sent.Load() }
+
+// GossipStarved tells whether s sees its gossip starved now.
+func GossipStarved(s *Serf) bool { return s.gossipStarved() }

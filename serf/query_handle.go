@@ -85,6 +85,7 @@ func (s *Serf) Query(name string, payload []byte, params *QueryParam) (*QueryRes
 	s.registerCollector(params.Timeout, resp)
 	s.handleQuery(&msg)
 	s.queryBroadcasts.QueueBroadcast(&broadcast{msg: raw})
+	s.kickRelief()
 	return resp, nil
 }
 

@@ -107,6 +107,7 @@ type Serf struct {
 	joinLock sync.Mutex // one Join at a time, for eventJoinIgnore
 
 	antiEntropy antiEntropyState // see anti_entropy.go
+	relief      reliefState      // see gossip_relief.go
 
 	// book holds members reaped after failing (address_book.go).
 	bookLock sync.Mutex
@@ -161,6 +162,10 @@ func Create(conf *Config) (*Serf, error) {
 	s.keyManager = &KeyManager{serf: s}
 	if conf.AntiEntropyInterval > 0 && conf.AntiEntropyRounds > 0 {
 		s.antiEntropy.kickCh = make(chan struct{}, 1)
+	}
+	if conf.GossipRelief {
+		s.relief.kickCh = make(chan struct{}, 1)
+		s.relief.roomAt.Store(time.Now().UnixNano())
 	}
 
 	if n := len(s.encodeTags(conf.Tags)); n > memberlist.MetaMaxSize {
@@ -269,6 +274,9 @@ func Create(conf *Config) (*Serf, error) {
 	s.startBackground(s.queueCheckLoop)
 	if s.antiEntropy.kickCh != nil {
 		s.startBackground(s.antiEntropyLoop)
+	}
+	if s.relief.kickCh != nil {
+		s.startBackground(s.gossipReliefLoop)
 	}
 	if len(prev) > 0 {
 		s.startBackground(func() { s.rejoin(prev) })

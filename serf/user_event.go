@@ -70,6 +70,7 @@ func (s *Serf) UserEvent(name string, payload []byte, coalesce bool) error {
 	s.eventClock.Increment()
 	s.handleUserEvent(&msg)
 	s.eventBroadcasts.QueueBroadcast(&broadcast{msg: raw})
+	s.kickRelief()
 	return nil
 }
 

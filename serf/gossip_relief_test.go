@@ -1,0 +1,109 @@
+package serf_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serf-clone/serf/serf"
+	"github.com/serf-clone/serf/serf/serftest"
+)
+
+// The members of these tests keep memberlist's own queue full for the
+// whole test: every alive message is retransmitted 10,000 times, padded
+// tags make each one about 180 bytes, and a gossip packet holds 400. So
+// memberlist never leaves more than one alive message's worth of room,
+// and the 200-byte user event below never fits beside its messages.
+// Periodic push/pull and anti-entropy are off, which leaves gossip
+// relief as the only way the event can travel; without it the event
+// stays where it was sent, whatever the timing.
+const reliefMembers = 5
+
+func starvedCluster(t *testing.T, relief bool) *serftest.Cluster {
+	t.Helper()
+	c := serftest.NewCluster(t, reliefMembers, func(_ int, conf *serf.Config) {
+		conf.Tags = map[string]string{"pad": strings.Repeat("x", 120)}
+		conf.AntiEntropyInterval = 0
+		conf.GossipRelief = relief
+		conf.MemberlistConfig.UDPBufferSize = 400
+		conf.MemberlistConfig.RetransmitMult = 10000
+		conf.MemberlistConfig.PushPullInterval = 0
+	})
+	// Everybody joins everybody, so membership needs no gossip either.
+	for i := range c.Members {
+		for j := 0; j < i; j++ {
+			c.Join(i, j)
+		}
+	}
+	c.WaitMembers(reliefMembers)
+	return c
+}
+
+func TestGossipReliefDeliversAStarvedUserEvent(t *testing.T) {
+	for _, relief := range []bool{true, false} {
+		t.Run(fmt.Sprintf("relief=%v", relief), func(t *testing.T) {
+			c := starvedCluster(t, relief)
+			sender := c.Members[3]
+			serftest.Eventually(t, serftest.StatusTimeout, func() error {
+				if !serf.GossipStarved(sender.Serf) {
+					return fmt.Errorf("%s: memberlist still offers room", sender.Name)
+				}
+				return nil
+			})
+			if err := sender.Serf.UserEvent("deploy", []byte(strings.Repeat("p", 200)), false); err != nil {
+				t.Fatal(err)
+			}
+			everyone := func() error {
+				for _, m := range c.Members {
+					if n := len(m.Events.UserEvents()); n != 1 {
+						return fmt.Errorf("%s has %d user events", m.Name, n)
+					}
+				}
+				return nil
+			}
+			if !relief {
+				// The wait gives gossip a fair chance; it can never win.
+				if err := serftest.Poll(time.Second, everyone); err == nil {
+					t.Fatal("the event fitted beside memberlist's own gossip: the test no longer starves it")
+				}
+				for _, m := range c.Members {
+					if n := serf.ReliefSent(m.Serf); n != 0 {
+						t.Fatalf("%s sent %d messages directly with relief off", m.Name, n)
+					}
+				}
+				return
+			}
+			serftest.Eventually(t, serftest.MembersTimeout, everyone)
+			if serf.ReliefSent(sender.Serf) == 0 {
+				t.Fatalf("%s sent nothing directly", sender.Name)
+			}
+		})
+	}
+}
+
+// A query is relieved as an event is, and its acks come straight back.
+func TestGossipReliefDeliversAStarvedQuery(t *testing.T) {
+	c := starvedCluster(t, true)
+	asker := c.Members[1]
+	serftest.Eventually(t, serftest.StatusTimeout, func() error {
+		if !serf.GossipStarved(asker.Serf) {
+			return fmt.Errorf("%s: memberlist still offers room", asker.Name)
+		}
+		return nil
+	})
+	resp, err := asker.Serf.Query("ping", []byte(strings.Repeat("q", 200)), &serf.QueryParam{RequestAck: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acks := map[string]bool{}
+	for from := range resp.AckCh() {
+		acks[from] = true
+		if len(acks) == reliefMembers {
+			break
+		}
+	}
+	if len(acks) != reliefMembers {
+		t.Fatalf("acks from %d of %d members: %v", len(acks), reliefMembers, acks)
+	}
+}
