@@ -117,6 +117,7 @@ type benchResult struct {
 	events        int
 	queryAcks     time.Duration
 	rssKiB        float64 // mean per agent at the end of the hold
+	pssKiB        float64 // the same as a proportional set size: shared pages split among their users
 	cpuMsPerSec   float64 // mean per agent over the hold
 	bytesPerSec   float64 // gossip bytes sent, mean per agent over the hold
 	failDetect    time.Duration
@@ -126,8 +127,8 @@ type benchResult struct {
 }
 
 func (r benchResult) String() string {
-	return fmt.Sprintf("converge=%s joins_failed=%d event_max=%s events_all=%d/%d query_acks=%s rss=%.1fMiB cpu=%.2fms/s bytes=%.0fB/s fail=%s leave=%s false_failures=%d suspects=%d",
-		fmtDur(r.converge), r.joinsFailed.Load(), fmtDur(r.eventMax), r.eventsAll, r.events, fmtDur(r.queryAcks), r.rssKiB/1024,
+	return fmt.Sprintf("converge=%s joins_failed=%d event_max=%s events_all=%d/%d query_acks=%s rss=%.1fMiB pss=%.1fMiB cpu=%.2fms/s bytes=%.0fB/s fail=%s leave=%s false_failures=%d suspects=%d",
+		fmtDur(r.converge), r.joinsFailed.Load(), fmtDur(r.eventMax), r.eventsAll, r.events, fmtDur(r.queryAcks), r.rssKiB/1024, r.pssKiB/1024,
 		r.cpuMsPerSec, r.bytesPerSec, fmtDur(r.failDetect), fmtDur(r.leaveSeen), r.falseFailures, r.suspects)
 }
 
@@ -191,7 +192,7 @@ func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 
 	// Quiet: let any bursts end, then hold and measure what idling costs.
 	time.Sleep(cfg.settle)
-	res.rssKiB, res.cpuMsPerSec, res.bytesPerSec, res.falseFailures, res.suspects = holdIdle(t, agents, cfg.hold)
+	holdIdle(t, agents, cfg.hold, &res)
 
 	// User events, one at a time, from different agents.
 	res.eventMax = 0
@@ -402,10 +403,11 @@ func waitAll(agents []*benchAgent, kind, name string, since time.Time, timeout t
 	}
 }
 
-// holdIdle measures the agents over a quiet hold of d, without RPC calls:
-// mean RSS (KiB) at the end, mean CPU (ms per s), mean gossip bytes sent
-// per second, and the failure and suspicion lines logged meanwhile.
-func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration) (rss, cpu, bps float64, failures, suspects int) {
+// holdIdle measures the agents over a quiet hold of d, without RPC calls,
+// into res: mean RSS and PSS (KiB) at the end, mean CPU (ms per s), mean
+// gossip bytes sent per second, and the failure and suspicion lines
+// logged meanwhile.
+func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration, res *benchResult) {
 	ticks0 := make([]int64, len(agents))
 	bytes0 := make([]uint64, len(agents))
 	logs0 := make([]int, len(agents))
@@ -419,7 +421,7 @@ func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration) (rss, cpu, bp
 	secs := time.Since(start).Seconds()
 	var ticks int64
 	var sent uint64
-	var rssSum int64
+	var rssSum, pssSum int64
 	for i, a := range agents {
 		ticks += cpuTicks(t, a.Pid()) - ticks0[i]
 		sent += a.sentBytes.Load() - bytes0[i]
@@ -428,13 +430,37 @@ func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration) (rss, cpu, bp
 			t.Fatal(err)
 		}
 		rssSum += kib
+		pssSum += pssKiB(t, a.Pid())
 		logs := a.Output()[logs0[i]:]
-		failures += strings.Count(logs, "EventMemberFailed")
-		suspects += strings.Count(logs, "memberlist: Suspect ")
+		res.falseFailures += strings.Count(logs, "EventMemberFailed")
+		res.suspects += strings.Count(logs, "memberlist: Suspect ")
 	}
 	n := float64(len(agents))
 	const clkTck = 100 // USER_HZ on Linux
-	return float64(rssSum) / n, float64(ticks) * 1000 / clkTck / secs / n, float64(sent) / secs / n, failures, suspects
+	res.rssKiB, res.pssKiB = float64(rssSum)/n, float64(pssSum)/n
+	res.cpuMsPerSec = float64(ticks) * 1000 / clkTck / secs / n
+	res.bytesPerSec = float64(sent) / secs / n
+}
+
+// pssKiB is pid's proportional set size, from /proc/PID/smaps_rollup:
+// its private pages plus its share of pages it maps with others (the
+// binary's text and read-only data, which N agents of one binary share).
+func pssKiB(t *testing.T, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Pss:"); ok {
+			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("smaps_rollup of %d: %q: %v", pid, line, err)
+			}
+			return kib
+		}
+	}
+	t.Fatalf("smaps_rollup of %d has no Pss line", pid)
+	return 0
 }
 
 // cpuTicks is utime+stime of pid in clock ticks, from /proc/PID/stat.
@@ -525,6 +551,7 @@ func printBenchTable(out *os.File, n int, cfg benchConfig, ours, real []benchRes
 		{"user event max latency (median)", dur(func(r benchResult) time.Duration { return r.eventMax }, 10*time.Second), "s", median, "event"},
 		{"query all-acks (median; none = 15s)", dur(func(r benchResult) time.Duration { return r.queryAcks }, 15*time.Second), "s", median, "query"},
 		{"idle RSS per agent (mean)", func(r benchResult) float64 { return r.rssKiB / 1024 }, "MiB", mean, "rss"},
+		{"idle PSS per agent (mean)", func(r benchResult) float64 { return r.pssKiB / 1024 }, "MiB", mean, "pss"},
 		{"idle CPU per agent (mean)", func(r benchResult) float64 { return r.cpuMsPerSec }, "ms/s", mean, "cpu"},
 		{"idle gossip bytes per agent (mean)", func(r benchResult) float64 { return r.bytesPerSec }, "B/s", mean, "bytes"},
 		{"failure detection (median; never = 60s)", dur(func(r benchResult) time.Duration { return r.failDetect }, 60*time.Second), "s", median, "fail"},
