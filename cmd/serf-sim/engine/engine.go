@@ -261,7 +261,7 @@ func simulate(impl Impl, c *config, out io.Writer) error {
 		fmt.Fprintf(out, "   process peak RSS (VmHWM) %s, GOGC %d\n", hwm, c.gogc)
 	}
 	if c.plot != "" {
-		if err := plot(c.plot, opt, results, s.Gossip); err != nil {
+		if err := plot(c.plot, impl.Name(), opt, results, s.Gossip); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "plot written to %s\n", c.plot)
@@ -335,8 +335,9 @@ func extrapolate(out io.Writer, prints []Footprint) {
 		target, m10/1024, m10*target/(1<<30), c10*1e6, c10*target/0.2, 200*time.Millisecond)
 }
 
-// plot writes the measured curves and the model as SVG.
-func plot(path string, opt Options, results []*Result, gossip time.Duration) error {
+// plot writes the measured curves and the model as SVG, titled with the
+// implementation that made them.
+func plot(path, impl string, opt Options, results []*Result, gossip time.Duration) error {
 	var series []Series
 	xmax := 0.0
 	for i, res := range results {
@@ -356,7 +357,7 @@ func plot(path string, opt Options, results []*Result, gossip time.Duration) err
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("serf-sim: %d members, fanout %d, loss %g — share of members over gossip rounds", opt.N, fanoutOf(opt), opt.Loss)
+	title := fmt.Sprintf("%s: %d members, fanout %d, loss %g: share reached by round", impl, opt.N, fanoutOf(opt), opt.Loss)
 	if err := writeSVG(f, title, series); err != nil {
 		f.Close()
 		return err
