@@ -78,12 +78,6 @@ func MemberlistProfile(name string, tr memberlist.Transport, opt Options) *membe
 	// it, so compression changes CPU cost, not what a round carries; it is
 	// off unless asked for, to fit more members on the machine.
 	ml.EnableCompression = opt.Compress
-	// All N members share the machine's cores, so a member's message
-	// handler can fall far behind a burst that a real agent handles in
-	// microseconds a message, such as the acks of 2,000 members to one
-	// query; memberlist drops messages past HandoffQueueDepth (1,024)
-	// waiting. The profile makes room for one message from every member.
-	ml.HandoffQueueDepth = max(ml.HandoffQueueDepth, 2*opt.N)
 	return ml
 }
 
