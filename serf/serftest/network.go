@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -253,6 +254,8 @@ type Transport struct {
 	streamCh chan net.Conn
 	stopOnce sync.Once
 	stopCh   chan struct{}
+	// overflows counts packets lost to a full packetCh (Overflows).
+	overflows atomic.Uint64
 
 	// Packets delayed by latency wait in pending until due; one delivery
 	// goroutine, started on first need and stopped by Shutdown, moves them
@@ -325,8 +328,14 @@ func (t *Transport) deliver(p *memberlist.Packet) {
 	select {
 	case t.packetCh <- p:
 	default:
+		t.overflows.Add(1)
 	}
 }
+
+// Overflows is how many packets to this node were lost so far because
+// memberlist had not yet read the packetQueue before them, as a socket
+// buffer overflows.
+func (t *Transport) Overflows() uint64 { return t.overflows.Load() }
 
 // delay queues p for delivery at due.
 func (t *Transport) delay(p *memberlist.Packet, due time.Time) {

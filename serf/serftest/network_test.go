@@ -125,6 +125,9 @@ func TestFullQueueDropsInsteadOfBlocking(t *testing.T) {
 	if got := len(received(b)); got != packetQueue {
 		t.Fatalf("%d packets queued, want %d", got, packetQueue)
 	}
+	if got := b.Overflows(); got != packetQueue {
+		t.Fatalf("%d overflows counted, want %d", got, packetQueue)
+	}
 	// A receiver that accepts no streams makes dials time out.
 	for i := 0; i < streamQueue; i++ {
 		c, err := a.DialTimeout(b.Addr(), time.Second)

@@ -308,6 +308,7 @@ func (r *Runner) Query() (*Result, error) {
 	s := r.S
 	origin := r.pick()
 	live := s.Live()
+	overflows := origin.Tr.Overflows()
 	t0 := s.now()
 	acks, done, err := origin.M.Query("sim-query", nil)
 	if err != nil {
@@ -325,8 +326,8 @@ func (r *Runner) Query() (*Result, error) {
 		}
 	}
 	done()
-	res.Notes = append(res.Notes, fmt.Sprintf("origin %s, timeout %.0f rounds (DefaultQueryTimeout)",
-		origin.Name, Rounds(origin.M.DefaultQueryTimeout(), s.Gossip)))
+	res.Notes = append(res.Notes, fmt.Sprintf("origin %s, timeout %.0f rounds (DefaultQueryTimeout); %d packets to it lost meanwhile to its full receive queue",
+		origin.Name, Rounds(origin.M.DefaultQueryTimeout(), s.Gossip), origin.Tr.Overflows()-overflows))
 	return res, nil
 }
 
