@@ -47,6 +47,8 @@ var (
 	AntiEntropyScaled = antiEntropyScaled
 )
 
+var AckSpreadWindow = ackSpreadWindow
+
 // ReliefSent is how many user events and queries s sent directly because
 // memberlist left its gossip no room (gossip_relief.go).
 func ReliefSent(s *Serf) uint64 { return s.relief.sent.Load() }

@@ -143,8 +143,13 @@ func (s *Serf) handleQuery(msg *messageQuery) bool {
 		raw, err := s.codec.encodeMessage(messageQueryResponseType, &ack)
 		if err != nil {
 			s.logger.Printf("[ERR] serf: failed to format ack: %v", err)
-		} else if err := s.replyToOrigin(msg.Addr, msg.Port, msg.SourceNode, msg.RelayFactor, &ack, raw); err != nil {
-			s.logger.Printf("[ERR] serf: failed to send ack: %v", err)
+		} else {
+			addr, port, node, relay := msg.Addr, msg.Port, msg.SourceNode, msg.RelayFactor
+			s.sendAck(func() {
+				if err := s.replyToOrigin(addr, port, node, relay, &ack, raw); err != nil {
+					s.logger.Printf("[ERR] serf: failed to send ack: %v", err)
+				}
+			})
 		}
 	}
 
