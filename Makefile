@@ -103,8 +103,8 @@ cover:
 # The cluster harness is its own dependency-free module, required only by
 # the test modules (e2e, interop, interop/library), so the main module's
 # go.mod needs no replace directive and `go install` works.
-testutil:
-	cd testutil && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+testutil: netns-deps
+	cd testutil && $(GO) vet ./... && $(NETNS_ENV) $(GO) test -race -count=1 ./...
 
 # Multi-agent tests of our own binary (TestMain builds it), a module of its
 # own so that only it requires testutil. The tests mostly wait on gossip
