@@ -39,11 +39,18 @@ type antiEntropyState struct {
 // kickAntiEntropy tells the loop that something changed. It never blocks
 // and does nothing when the mechanism is off.
 func (s *Serf) kickAntiEntropy() {
-	if s.antiEntropy.kickCh == nil {
+	kick(s.antiEntropy.kickCh)
+}
+
+// kick wakes the loop that sleeps on ch, a channel buffered by one,
+// without blocking: a kick already pending is enough. A nil ch (the
+// mechanism is off) is ignored.
+func kick(ch chan struct{}) {
+	if ch == nil {
 		return
 	}
 	select {
-	case s.antiEntropy.kickCh <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -142,7 +149,7 @@ func (s *Serf) antiEntropyExchange() {
 // randomLivePeer picks an alive member other than this node, as
 // "name/ip:port" for memberlist.Join.
 func (s *Serf) randomLivePeer() (string, bool) {
-	peers := s.randomLivePeers(1)
+	peers := s.randomPeers(1, isAlive)
 	if len(peers) == 0 {
 		return "", false
 	}

@@ -1,13 +1,8 @@
 package serf
 
 import (
-	"math/rand/v2"
-	"net"
-	"strconv"
 	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/memberlist"
 )
 
 // Gossip relief (see "User events and queries are never starved" in
@@ -52,15 +47,9 @@ func (s *Serf) noteRoom(limit int) {
 }
 
 // kickRelief is called after a user event or query is queued. It never
-// blocks and does nothing when relief is off.
+// blocks and does nothing when relief is off (kickCh nil).
 func (s *Serf) kickRelief() {
-	if s.relief.kickCh == nil {
-		return
-	}
-	select {
-	case s.relief.kickCh <- struct{}{}:
-	default:
-	}
+	kick(s.relief.kickCh)
 }
 
 // gossipStarved reports whether memberlist has offered Serf no room worth
@@ -102,7 +91,7 @@ func (s *Serf) gossipReliefLoop() {
 // to, as memberlist's own gossip does.
 func (s *Serf) relieve() bool {
 	ml := s.config.MemberlistConfig
-	peers := s.randomLivePeers(ml.GossipNodes)
+	peers := s.randomPeers(ml.GossipNodes, isAlive)
 	if len(peers) == 0 {
 		return false
 	}
@@ -118,29 +107,4 @@ func (s *Serf) relieve() bool {
 		s.metrics.msgsSent(msgs)
 	}
 	return s.queryBroadcasts.NumQueued()+s.eventBroadcasts.NumQueued() > 0
-}
-
-// randomLivePeers picks up to k distinct alive members other than this
-// node, uniformly (reservoir sampling over the member table).
-func (s *Serf) randomLivePeers(k int) []memberlist.Address {
-	s.memberLock.RLock()
-	defer s.memberLock.RUnlock()
-	picks := make([]*memberState, 0, k)
-	seen := 0
-	for name, m := range s.members {
-		if name == s.config.NodeName || m.Status != StatusAlive {
-			continue
-		}
-		seen++
-		if len(picks) < k {
-			picks = append(picks, m)
-		} else if j := rand.N(seen); j < k {
-			picks[j] = m
-		}
-	}
-	out := make([]memberlist.Address, len(picks))
-	for i, m := range picks {
-		out[i] = memberlist.Address{Name: m.Name, Addr: net.JoinHostPort(m.Addr.String(), strconv.Itoa(int(m.Port)))}
-	}
-	return out
 }

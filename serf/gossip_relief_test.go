@@ -45,12 +45,7 @@ func TestGossipReliefDeliversAStarvedUserEvent(t *testing.T) {
 		t.Run(fmt.Sprintf("relief=%v", relief), func(t *testing.T) {
 			c := starvedCluster(t, relief)
 			sender := c.Members[3]
-			serftest.Eventually(t, serftest.StatusTimeout, func() error {
-				if !serf.GossipStarved(sender.Serf) {
-					return fmt.Errorf("%s: memberlist still offers room", sender.Name)
-				}
-				return nil
-			})
+			waitStarved(t, sender)
 			if err := sender.Serf.UserEvent("deploy", []byte(strings.Repeat("p", 200)), false); err != nil {
 				t.Fatal(err)
 			}
@@ -86,12 +81,7 @@ func TestGossipReliefDeliversAStarvedUserEvent(t *testing.T) {
 func TestGossipReliefDeliversAStarvedQuery(t *testing.T) {
 	c := starvedCluster(t, true)
 	asker := c.Members[1]
-	serftest.Eventually(t, serftest.StatusTimeout, func() error {
-		if !serf.GossipStarved(asker.Serf) {
-			return fmt.Errorf("%s: memberlist still offers room", asker.Name)
-		}
-		return nil
-	})
+	waitStarved(t, asker)
 	resp, err := asker.Serf.Query("ping", []byte(strings.Repeat("q", 200)), &serf.QueryParam{RequestAck: true, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -106,4 +96,15 @@ func TestGossipReliefDeliversAStarvedQuery(t *testing.T) {
 	if len(acks) != reliefMembers {
 		t.Fatalf("acks from %d of %d members: %v", len(acks), reliefMembers, acks)
 	}
+}
+
+// waitStarved waits until memberlist has stopped offering m room.
+func waitStarved(t *testing.T, m *serftest.Member) {
+	t.Helper()
+	serftest.Eventually(t, serftest.StatusTimeout, func() error {
+		if !serf.GossipStarved(m.Serf) {
+			return fmt.Errorf("%s: memberlist still offers room", m.Name)
+		}
+		return nil
+	})
 }

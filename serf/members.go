@@ -1,6 +1,7 @@
 package serf
 
 import (
+	"math/rand/v2"
 	"net"
 	"time"
 
@@ -27,6 +28,42 @@ func (s *Serf) Members() []Member {
 		out = append(out, m.Member)
 	}
 	return out
+}
+
+// randomPeers picks up to k distinct members other than this node that
+// accept approves, uniformly (reservoir sampling over the member table),
+// as addresses for memberlist's direct sends.
+func (s *Serf) randomPeers(k int, accept func(*memberState) bool) []memberlist.Address {
+	s.memberLock.RLock()
+	defer s.memberLock.RUnlock()
+	picks := make([]*memberState, 0, k)
+	seen := 0
+	for name, m := range s.members {
+		if name == s.config.NodeName || !accept(m) {
+			continue
+		}
+		seen++
+		if len(picks) < k {
+			picks = append(picks, m)
+		} else if j := rand.N(seen); j < k {
+			picks[j] = m
+		}
+	}
+	out := make([]memberlist.Address, len(picks))
+	for i, m := range picks {
+		out[i] = memberlist.Address{Name: m.Name, Addr: udpAddr(m.Addr, m.Port)}
+	}
+	return out
+}
+
+// isAlive accepts members gossip and direct sends can reach.
+func isAlive(m *memberState) bool { return m.Status == StatusAlive }
+
+// numMembers is the size of the member table, in every state.
+func (s *Serf) numMembers() int {
+	s.memberLock.RLock()
+	defer s.memberLock.RUnlock()
+	return len(s.members)
 }
 
 // LocalMember returns this node as the cluster sees it.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand"
 	"net"
 	"sync"
 	"time"
@@ -277,8 +276,7 @@ func (s *Serf) relayResponse(relayFactor uint8, dest *net.UDPAddr, destName stri
 	if relayFactor == 0 {
 		return nil
 	}
-	members := s.Members()
-	if len(members) < int(relayFactor)+1 {
+	if s.numMembers() < int(relayFactor)+1 {
 		return nil
 	}
 	relayed, err := s.codec.encodeRelay(dest, destName, raw)
@@ -288,34 +286,16 @@ func (s *Serf) relayResponse(relayFactor uint8, dest *net.UDPAddr, destName stri
 	if len(relayed) > s.config.QueryResponseSizeLimit {
 		return fmt.Errorf("relayed response exceeds limit of %d bytes", s.config.QueryResponseSizeLimit)
 	}
-	self := s.config.NodeName
-	targets := pickRandomMembers(int(relayFactor), members, func(m *Member) bool {
-		return m.Status == StatusAlive && m.ProtocolMax >= 5 && m.Name != self
+	// Only protocol 5 members understand the relay header.
+	targets := s.randomPeers(int(relayFactor), func(m *memberState) bool {
+		return m.Status == StatusAlive && m.ProtocolMax >= 5
 	})
-	for _, m := range targets {
-		addr := memberlist.Address{Addr: udpAddr(m.Addr, m.Port), Name: m.Name}
+	for _, addr := range targets {
 		if err := s.memberlist.SendToAddress(addr, relayed); err != nil {
 			return fmt.Errorf("failed to send relay response: %v", err)
 		}
 	}
 	return nil
-}
-
-// pickRandomMembers draws up to k distinct members accepted by ok, trying at
-// most 3×len(members) times so a small cluster is searched exhaustively.
-func pickRandomMembers(k int, members []Member, ok func(*Member) bool) []Member {
-	n := len(members)
-	picked := make([]Member, 0, k)
-	seen := make(map[string]struct{}, k)
-	for i := 0; i < 3*n && len(picked) < k; i++ {
-		m := &members[rand.Intn(n)]
-		if _, dup := seen[m.Name]; dup || !ok(m) {
-			continue
-		}
-		seen[m.Name] = struct{}{}
-		picked = append(picked, *m)
-	}
-	return picked
 }
 
 // queryLTime lets the snapshotter record the query clock.
