@@ -53,22 +53,15 @@ func NewTelemetry(conf *Config, global bool) (*Telemetry, error) {
 	mc.EnableRuntimeMetrics = false
 
 	sinks := metrics.FanoutSink{}
-	for _, s := range []struct {
-		addr string
-		open func(string) (metrics.ShutdownSink, error)
-		name string
-	}{
-		{conf.StatsiteAddr, func(a string) (metrics.ShutdownSink, error) { return metrics.NewStatsiteSink(a) }, "statsite"},
-		{conf.StatsdAddr, func(a string) (metrics.ShutdownSink, error) { return metrics.NewStatsdSink(a) }, "statsd"},
-	} {
-		if s.addr == "" {
-			continue
-		}
-		sink, err := s.open(s.addr)
-		if err != nil {
-			t.shutdownSinks()
-			return nil, fmt.Errorf("Failed to start %s sink. Got: %s", s.name, err)
-		}
+	// Our own line sinks (line_sink.go): the lines of go-metrics' statsite
+	// and statsd sinks, without their always-ticking goroutine.
+	if conf.StatsiteAddr != "" {
+		sink := newStatsiteSink(conf.StatsiteAddr)
+		sinks = append(sinks, sink)
+		t.shutdown = append(t.shutdown, sink)
+	}
+	if conf.StatsdAddr != "" {
+		sink := newStatsdSink(conf.StatsdAddr)
 		sinks = append(sinks, sink)
 		t.shutdown = append(t.shutdown, sink)
 	}
