@@ -45,6 +45,8 @@
 //	mdns.go            Agent.StartMDNS: discovery through mDNS
 //	telemetry.go       Telemetry: the go-metrics set-up and its sinks
 //	                   (in-memory, statsd, statsite, Prometheus)
+//	line_sink.go       the statsd and statsite sinks: go-metrics' lines,
+//	                   batched without a ticking goroutine
 //	metrics_http.go    MetricsServer: /metrics and /health (metrics_addr)
 //	event_filter.go, event_handler.go, invoke*.go
 //	                   handler scripts: filters, the worker, running one
