@@ -165,6 +165,20 @@ func (s *tcpServer) text() string {
 	return s.buf.String()
 }
 
+// sameLinesAsGoMetrics emits the same calls to go-metrics' sink and to
+// ours and fails unless their servers received the same lines.
+func sameLinesAsGoMetrics(t *testing.T, theirs, ours metrics.MetricSink, theirsText, oursText func() string) {
+	t.Helper()
+	n := emitEverything(theirs)
+	if m := emitEverything(ours); m != n {
+		t.Fatalf("emitted %d lines to go-metrics, %d to ours", n, m)
+	}
+	want := readLines(t, theirsText, n)
+	if got := readLines(t, oursText, n); got != want {
+		t.Errorf("lines differ from go-metrics'.\nours:\n%s\ngo-metrics:\n%s", got, want)
+	}
+}
+
 func TestStatsdLinesMatchGoMetrics(t *testing.T) {
 	theirsSrv, oursSrv := newUDPServer(t), newUDPServer(t)
 	theirs, err := metrics.NewStatsdSink(theirsSrv.pc.LocalAddr().String())
@@ -175,18 +189,11 @@ func TestStatsdLinesMatchGoMetrics(t *testing.T) {
 	ours := newStatsdSink(oursSrv.pc.LocalAddr().String())
 	defer ours.Shutdown()
 
-	n := emitEverything(theirs)
-	if m := emitEverything(ours); m != n {
-		t.Fatalf("emitted %d lines to go-metrics, %d to ours", n, m)
-	}
-	want := readLines(t, theirsSrv.text, n)
-	if got := readLines(t, oursSrv.text, n); got != want {
-		t.Errorf("statsd lines differ from go-metrics'.\nours:\n%s\ngo-metrics:\n%s", got, want)
-	}
+	sameLinesAsGoMetrics(t, theirs, ours, theirsSrv.text, oursSrv.text)
 	oursSrv.mu.Lock()
 	defer oursSrv.mu.Unlock()
 	if len(oursSrv.packets) < 2 {
-		t.Errorf("%d lines came in %d packet(s); they fill more than one", n, len(oursSrv.packets))
+		t.Errorf("the lines came in %d packet(s); they fill more than one", len(oursSrv.packets))
 	}
 	for _, p := range oursSrv.packets {
 		if len(p) > statsdPacketMax {
@@ -208,12 +215,7 @@ func TestStatsiteLinesMatchGoMetrics(t *testing.T) {
 	ours := newStatsiteSink(oursSrv.ln.Addr().String())
 	defer ours.Shutdown()
 
-	n := emitEverything(theirs)
-	emitEverything(ours)
-	want := readLines(t, theirsSrv.text, n)
-	if got := readLines(t, oursSrv.text, n); got != want {
-		t.Errorf("statsite lines differ from go-metrics'.\nours:\n%s\ngo-metrics:\n%s", got, want)
-	}
+	sameLinesAsGoMetrics(t, theirs, ours, theirsSrv.text, oursSrv.text)
 }
 
 // A quiet sink has no timer armed: nothing wakes the agent for it.
@@ -237,47 +239,43 @@ func TestLineSinkSleepsWhenIdle(t *testing.T) {
 }
 
 // After a failed dial, lines are dropped until the retry delay is over;
-// then the sink dials again and delivers.
+// then the sink dials again and delivers. The delay is an hour, and the
+// test ends it by moving downUntil, so no step depends on timing.
 func TestLineSinkRetriesAfterFailure(t *testing.T) {
 	srv := newTCPServer(t)
 	s := newStatsiteSink(srv.ln.Addr().String())
 	defer s.Shutdown()
-	s.retryDelay = 200 * time.Millisecond
-	var dialsMu sync.Mutex
-	dials := 0
+	s.retryDelay = time.Hour
+	refuse := true
 	s.dial = func(network, addr string) (net.Conn, error) {
-		dialsMu.Lock()
-		dials++
-		first := dials == 1
-		dialsMu.Unlock()
-		if first {
+		if refuse { // only flush dials, and flushes never overlap
 			return nil, errors.New("refused")
 		}
 		return net.Dial(network, addr)
 	}
 	s.IncrCounter([]string{"lost"}, 1)
 	s.flush()
+	s.IncrCounter([]string{"dropped"}, 1)
 	s.mu.Lock()
-	down := !s.downUntil.IsZero()
+	down, queued := !s.downUntil.IsZero(), s.queued
 	s.mu.Unlock()
 	if !down {
 		t.Fatal("a failed dial did not put the sink down")
 	}
-	s.IncrCounter([]string{"dropped"}, 1)
-	s.mu.Lock()
-	queued := s.queued
-	s.mu.Unlock()
 	if queued != 0 {
 		t.Errorf("%d bytes queued while down", queued)
 	}
-	serftest.Eventually(t, 10*time.Second, func() error {
-		s.IncrCounter([]string{"kept"}, 1)
-		if !strings.Contains(srv.text(), "kept:1.000000|c\n") {
-			return errors.New("no line after the retry delay")
-		}
-		return nil
-	})
-	if text := srv.text(); strings.Contains(text, "lost") || strings.Contains(text, "dropped") {
-		t.Errorf("lines from before the retry reached the server: %q", text)
+
+	s.writeMu.Lock()
+	refuse = false
+	s.writeMu.Unlock()
+	s.mu.Lock()
+	s.downUntil = time.Now().Add(-time.Second)
+	s.mu.Unlock()
+	s.IncrCounter([]string{"kept"}, 1)
+	s.flush()
+	text := readLines(t, srv.text, 1)
+	if text != "kept:1.000000|c\n" {
+		t.Errorf("after the retry delay the server got %q, want only the line sent after it", text)
 	}
 }

@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// The agent's runtime defaults apply only where the environment is silent.
+// The agent's runtime defaults apply only where the environment is silent;
+// what it sets was applied by the runtime at start and is left alone.
 func TestAgentRuntimeDefaults(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
 	gc := debug.SetGCPercent(100)
@@ -14,30 +15,24 @@ func TestAgentRuntimeDefaults(t *testing.T) {
 		runtime.GOMAXPROCS(procs)
 		debug.SetGCPercent(gc)
 	})
-
-	t.Setenv("GOMAXPROCS", "")
-	t.Setenv("GOGC", "")
-	runtime.GOMAXPROCS(2)
-	debug.SetGCPercent(100)
-	agentRuntime()
-	if got := runtime.GOMAXPROCS(0); got != 1 {
-		t.Errorf("GOMAXPROCS unset: %d procs, want 1", got)
-	}
-	if got := debug.SetGCPercent(100); got != agentGCPercent {
-		t.Errorf("GOGC unset: GC percent %d, want %d", got, agentGCPercent)
-	}
-
-	// What the environment asked for was applied by the runtime at start;
-	// agentRuntime must leave it alone.
-	t.Setenv("GOMAXPROCS", "2")
-	t.Setenv("GOGC", "200")
-	runtime.GOMAXPROCS(2)
-	debug.SetGCPercent(200)
-	agentRuntime()
-	if got := runtime.GOMAXPROCS(0); got != 2 {
-		t.Errorf("GOMAXPROCS=2: %d procs", got)
-	}
-	if got := debug.SetGCPercent(100); got != 200 {
-		t.Errorf("GOGC=200: GC percent %d", got)
+	for _, c := range []struct {
+		procsEnv, gcEnv    string
+		atStart, gcAtStart int // what the runtime took from the environment
+		wantProcs, wantGC  int
+	}{
+		{"", "", 2, 100, 1, agentGCPercent},
+		{"2", "200", 2, 200, 2, 200},
+	} {
+		t.Setenv("GOMAXPROCS", c.procsEnv)
+		t.Setenv("GOGC", c.gcEnv)
+		runtime.GOMAXPROCS(c.atStart)
+		debug.SetGCPercent(c.gcAtStart)
+		agentRuntime()
+		if got := runtime.GOMAXPROCS(0); got != c.wantProcs {
+			t.Errorf("GOMAXPROCS=%q: %d procs, want %d", c.procsEnv, got, c.wantProcs)
+		}
+		if got := debug.SetGCPercent(100); got != c.wantGC {
+			t.Errorf("GOGC=%q: GC percent %d, want %d", c.gcEnv, got, c.wantGC)
+		}
 	}
 }
