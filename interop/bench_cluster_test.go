@@ -31,6 +31,8 @@ import (
 //	                      bursts of anti-entropy are over (no hidden cost)
 //	BENCH_CONVERGE_MAX=90s how long to wait for the join storm to converge
 //	BENCH_EVENTS=3        user events sent, one at a time
+//	BENCH_ONLY=           "ours" or "real" runs that binary alone (for
+//	                      diagnosis; the ratios then read "-")
 //
 // Every agent binds 127.0.0.1 on free ports. What is measured:
 //   - convergence: every agent of N joins the first one at the same moment
@@ -72,7 +74,13 @@ func TestBenchCluster(t *testing.T) {
 		}
 		sizes = append(sizes, n)
 	}
-	bins := [2]benchBinary{{"ours", ourBin}, {"real", realBin}}
+	bins := []benchBinary{{"ours", ourBin}, {"real", realBin}}
+	if only := envString("BENCH_ONLY", ""); only != "" {
+		bins = slices.DeleteFunc(bins, func(b benchBinary) bool { return b.name != only })
+		if len(bins) == 0 {
+			t.Fatalf("BENCH_ONLY: %q is neither ours nor real", only)
+		}
+	}
 	host, _ := os.Hostname()
 	out := os.Stdout
 	fmt.Fprintf(out, "bench-cluster %s on %s (%d CPUs, %s/%s): N=%v runs=%d hold=%v settle=%v\n",
@@ -83,9 +91,9 @@ func TestBenchCluster(t *testing.T) {
 	for _, n := range sizes {
 		results := map[string][]benchResult{}
 		for r := 0; r < cfg.runs; r++ {
-			order := bins
+			order := slices.Clone(bins)
 			if r%2 == 1 {
-				order[0], order[1] = order[1], order[0]
+				slices.Reverse(order)
 			}
 			for _, b := range order {
 				t.Run(fmt.Sprintf("N=%d/run=%d/%s", n, r+1, b.name), func(t *testing.T) {

@@ -27,13 +27,24 @@ import (
 // anyway, and makes Serf raise its event floor if that peer is itself in
 // the middle of a Join that ignores old events, which it would do with
 // any push/pull it got then. No intent is broadcast, unlike Serf.Join.
+//
+// The brake: while memberlist's Lifeguard health score is above zero, an
+// exchange that falls due is put off by one more wait of the same length
+// and does not count as a round of the burst. A score above zero means
+// this member's own probes went unanswered by peers that should have
+// nacked, or it had to refute a suspicion of itself: it is slow to run
+// or to be heard, most often because its machine is overloaded, and a
+// full-state exchange then only adds to the load that makes members miss
+// probes. The burst is put off, not dropped, so it still closes the tail
+// once the member has recovered.
 
 // antiEntropyState is what the loop and the kickers share: the wake-up
 // channel, buffered by one so a kick never blocks (nil when off), and the
-// number of exchanges attempted, for tests.
+// number of exchanges attempted and of rounds the brake put off, for tests.
 type antiEntropyState struct {
 	kickCh    chan struct{}
 	exchanges atomic.Uint64
+	braked    atomic.Uint64
 }
 
 // kickAntiEntropy tells the loop that something changed. It never blocks
@@ -98,6 +109,11 @@ func (s *Serf) antiEntropyLoop() {
 	defer timer.Stop()
 	var due time.Time // zero: no exchange pending
 	round := 0
+	schedule := func() {
+		interval := antiEntropyScaled(base, s.memberlist.NumMembers())
+		due = time.Now().Add(antiEntropyDelay(interval, round))
+		timer.Reset(time.Until(due))
+	}
 	for {
 		select {
 		case <-s.shutdownCh:
@@ -114,15 +130,32 @@ func (s *Serf) antiEntropyLoop() {
 			}
 		case <-timer.C:
 			due = time.Time{}
-			s.antiEntropyExchange()
-			round++
-			if round < rounds {
-				interval := antiEntropyScaled(base, s.memberlist.NumMembers())
-				due = time.Now().Add(antiEntropyDelay(interval, round))
-				timer.Reset(time.Until(due))
+			switch {
+			case s.antiEntropyBraked():
+				// Not a round: the burst waits for this member to be
+				// healthy again, so it still closes the tail afterwards.
+				schedule()
+			default:
+				s.antiEntropyExchange()
+				round++
+				if round < rounds {
+					schedule()
+				}
 			}
 		}
 	}
+}
+
+// antiEntropyBraked reports whether the brake holds: memberlist's health
+// score is above zero. It counts the rounds it holds back, for tests.
+func (s *Serf) antiEntropyBraked() bool {
+	score := s.memberlist.GetHealthScore()
+	if score == 0 {
+		return false
+	}
+	s.antiEntropy.braked.Add(1)
+	s.logger.Printf("[DEBUG] serf: anti-entropy push/pull deferred: health score %d", score)
+	return true
 }
 
 // antiEntropyExchange does one push/pull with a random live member. It

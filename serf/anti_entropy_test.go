@@ -226,3 +226,52 @@ func TestAntiEntropyClosesTheTailOfALossyJoinStorm(t *testing.T) {
 	c.Net.SetDefaultLink(serftest.LinkConfig{})
 	serftest.Eventually(t, serftest.MembersTimeout, func() error { return converged(c) })
 }
+
+// While a member's Lifeguard health score is above zero its exchanges
+// wait; once the score is back to zero the same burst goes ahead. The
+// score is raised the way an overloaded member earns it: its packets to
+// its peer are lost, so its probes go unanswered and it must refute the
+// peer's suspicion of it. TCP fallback pings would answer the probes, and
+// a short suspicion would declare the peer dead, so both are off here.
+func TestAntiEntropyWaitsWhileUnhealthy(t *testing.T) {
+	c := serftest.NewCluster(t, 2, func(_ int, conf *serf.Config) {
+		conf.MemberlistConfig.PushPullInterval = 0
+		conf.MemberlistConfig.DisableTcpPings = true
+		conf.MemberlistConfig.SuspicionMult = 1000
+		conf.AntiEntropyInterval = 20 * time.Millisecond
+		conf.AntiEntropyRounds = 2
+	})
+	c.Join(1, 0)
+	c.WaitMembers(2)
+	slow := c.Members[0].Serf
+	quiet(t, c, 200*time.Millisecond)
+
+	c.Net.SetLink("n0", "n1", serftest.LinkConfig{Loss: 1})
+	serftest.Eventually(t, serftest.MembersTimeout, func() error {
+		if score := serf.HealthScore(slow); score < 2 {
+			return fmt.Errorf("health score %d", score)
+		}
+		return nil
+	})
+	exchanges, braked := serf.AntiEntropyExchanges(slow), serf.AntiEntropyBraked(slow)
+	serf.KickAntiEntropy(slow)
+	serftest.Eventually(t, serftest.MembersTimeout, func() error {
+		if n := serf.AntiEntropyBraked(slow) - braked; n < 3 {
+			return fmt.Errorf("%d rounds put off", n)
+		}
+		return nil
+	})
+	if n := serf.AntiEntropyExchanges(slow) - exchanges; n != 0 {
+		t.Fatalf("%d exchanges with health score %d", n, serf.HealthScore(slow))
+	}
+
+	// Healed, the score falls with every answered probe, and the burst
+	// that waited runs without another change to start it.
+	c.Net.Heal()
+	serftest.Eventually(t, serftest.MembersTimeout, func() error {
+		if n := serf.AntiEntropyExchanges(slow) - exchanges; n < 2 {
+			return fmt.Errorf("%d exchanges, health score %d", n, serf.HealthScore(slow))
+		}
+		return nil
+	})
+}

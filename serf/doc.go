@@ -17,9 +17,8 @@
 // size: a minute at 64 members. User events have the same tail.
 //
 // Serf closes the gap with anti-entropy that speeds up after a change and
-// relaxes when the cluster is quiet. Every membership change this node
-// sees (a join, a leave, a failure) and every user event it sees for the
-// first time arms a burst of push/pulls with one random live member each:
+// relaxes when the cluster is quiet. Every join and leave this node sees
+// and every user event it sees for the first time arms a burst of push/pulls with one random live member each:
 // AntiEntropyInterval after the change, then after 2×, 4× and 8× that
 // (plus up to a quarter at random), AntiEntropyRounds exchanges in all; a
 // new change during the burst starts it over. A member that missed a node
@@ -39,6 +38,16 @@
 // floor if it is itself in the middle of a Join that ignores old events.
 // It is therefore on by default (1s, 4 rounds); 0 in either field turns it
 // off. An exchange is skipped while this node runs a Join or is leaving.
+//
+// Two things do not feed the bursts, because both mean the machine is
+// overloaded and a full-state exchange would only add to the load. A
+// failure arms nothing: merged state only makes a dead node suspect, so
+// an exchange would not spread it faster, and on an overloaded machine
+// false failures come by the thousand. And while memberlist's Lifeguard
+// health score is above zero (this node's own probes went unanswered, or
+// it had to refute a suspicion of itself) every exchange that falls due
+// is put off, not counted, so the burst still runs once the node is
+// healthy again.
 //
 // # User events and queries are never starved
 //

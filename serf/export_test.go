@@ -42,6 +42,16 @@ func (p PeerInput) DecodeTags(meta []byte) map[string]string { return p.s.decode
 // AntiEntropyExchanges is how many anti-entropy push/pulls s attempted.
 func AntiEntropyExchanges(s *Serf) uint64 { return s.antiEntropy.exchanges.Load() }
 
+// AntiEntropyBraked is how many anti-entropy rounds s skipped because its
+// health score was above zero.
+func AntiEntropyBraked(s *Serf) uint64 { return s.antiEntropy.braked.Load() }
+
+// KickAntiEntropy starts s's anti-entropy burst over, as a change would.
+func KickAntiEntropy(s *Serf) { s.kickAntiEntropy() }
+
+// HealthScore is memberlist's Lifeguard health score of s.
+func HealthScore(s *Serf) int { return s.memberlist.GetHealthScore() }
+
 var (
 	AntiEntropyDelay  = antiEntropyDelay
 	AntiEntropyScaled = antiEntropyScaled

@@ -181,7 +181,14 @@ func (s *Serf) nodeLeft(n *memberlist.Node) {
 		s.logger.Printf("[INFO] serf: EventMemberFailed: %s %s", snapshot.Name, snapshot.Addr)
 	}
 	s.emitMember(evType, snapshot)
-	s.kickAntiEntropy()
+	// A leave is worth spreading by exchange: a member that misses the
+	// intent would list the node as failed for good. A failure is not.
+	// A merged push/pull only makes a dead node suspect, so it would not
+	// hurry detection, and false failures from overload would restart
+	// every burst.
+	if evType == EventMemberLeave {
+		s.kickAntiEntropy()
+	}
 }
 
 // nodeUpdated handles memberlist's NotifyUpdate: new address, tags or
