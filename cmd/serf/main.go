@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/mitchellh/cli"
 	"github.com/serf-clone/serf/command"
@@ -28,7 +27,8 @@ func run(args []string) int {
 	c := command.NewCLI(args, &cli.BasicUi{Writer: os.Stdout}, os.Stderr, shutdownCh)
 
 	if c.Subcommand() == "agent" {
-		agentRuntime()
+		stop := agentRuntime()
+		defer stop()
 	}
 
 	// Only the commands that handle Ctrl-C themselves get interrupts
@@ -56,18 +56,30 @@ func run(args []string) int {
 // (BENCHMARKS.md). Handler scripts are processes of their own, and `serf
 // info` shows the value in runtime.max_procs.
 //
-// GOGC=50: an idle agent's live heap is under 1 MiB, but with GOGC=100
-// the runtime lets garbage (memberlist allocates a 64 KiB compressor for
-// every packet it compresses) grow to its 4 MiB minimum heap before it
-// collects, and keeps those pages. Half the target measured 2.2 MiB less
-// resident memory per agent for about a tenth more idle CPU, which is
-// still about half of real Serf's (BENCHMARKS.md).
-func agentRuntime() {
+// GOGC=50 while quiet: an idle agent's live heap is under 1 MiB, but
+// with GOGC=100 the runtime lets garbage (memberlist allocates a 64 KiB
+// compressor for every packet it compresses) grow to its 4 MiB minimum
+// heap before it collects, and keeps those pages. Half the target
+// measured 2.2 MiB less resident memory per agent for about a tenth more
+// idle CPU, which is still about half of real Serf's (BENCHMARKS.md).
+// While the agent allocates fast, the GC policy (gc_policy.go) raises
+// it. The returned function stops the policy.
+func agentRuntime() (stop func()) {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(agentGCPercent)
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		agentGCPolicy().run(gcPolicyPeriod, done)
+	}()
+	return func() {
+		close(done)
+		<-exited
 	}
 }
 

@@ -27,7 +27,8 @@ func TestAgentRuntimeDefaults(t *testing.T) {
 		t.Setenv("GOGC", c.gcEnv)
 		runtime.GOMAXPROCS(c.atStart)
 		debug.SetGCPercent(c.gcAtStart)
-		agentRuntime()
+		stop := agentRuntime()
+		stop()
 		if got := runtime.GOMAXPROCS(0); got != c.wantProcs {
 			t.Errorf("GOMAXPROCS=%q: %d procs, want %d", c.procsEnv, got, c.wantProcs)
 		}

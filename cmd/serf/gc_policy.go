@@ -1,0 +1,84 @@
+package main
+
+import (
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// The agent's garbage collection policy, used unless GOGC is set.
+//
+// An idle agent allocates about 200 KiB/s, nearly all of it memberlist's
+// 64 KiB compressor for each ping and ack, and keeps under 1 MiB live: a
+// low GOGC there only trims resident memory (agentRuntime). In a join
+// storm or a wave of failures the same agent allocates megabytes a
+// second, and at GOGC=50 it then collects several times a second, each
+// time with assists that slow the very probes and acks that decide
+// whether members are seen as alive. On a machine shared by hundreds of
+// agents that extra CPU is what tips the cluster into false failures
+// that feed on themselves (BENCHMARKS.md, "N=256"). So the policy looks
+// at the allocation rate every gcPolicyPeriod and switches between two
+// targets, with a gap between the thresholds so that it does not flap.
+type gcPolicy struct {
+	quietPercent, busyPercent int
+	busyAbove, quietBelow     float64 // bytes allocated per second
+	current                   int
+}
+
+// gcPolicyPeriod is how often the allocation rate is read: often enough
+// to catch a storm in its first seconds, rare enough to cost nothing.
+const gcPolicyPeriod = 2 * time.Second
+
+// agentGCPolicy is the policy serf agent runs with.
+func agentGCPolicy() *gcPolicy {
+	return &gcPolicy{
+		quietPercent: agentGCPercent,
+		busyPercent:  agentBusyGCPercent,
+		busyAbove:    1 << 20,
+		quietBelow:   512 << 10,
+		current:      agentGCPercent,
+	}
+}
+
+// agentBusyGCPercent is GOGC while the agent allocates fast. With a live
+// heap of a few MiB it lets garbage grow by some MiB between collections,
+// which a storm of a minute can afford and an idle agent never keeps.
+const agentBusyGCPercent = 400
+
+// next is the GOGC for an allocation rate of rate bytes per second.
+func (p *gcPolicy) next(rate float64) int {
+	switch {
+	case rate > p.busyAbove:
+		p.current = p.busyPercent
+	case rate < p.quietBelow:
+		p.current = p.quietPercent
+	}
+	return p.current
+}
+
+// run applies the policy until stop is closed: it sets GOGC to the quiet
+// target, then reads the heap's allocation counter every period.
+func (p *gcPolicy) run(period time.Duration, stop <-chan struct{}) {
+	debug.SetGCPercent(p.current)
+	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	read := func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}
+	last, lastAt := read(), time.Now()
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-tick.C:
+			allocated := read()
+			rate := float64(allocated-last) / now.Sub(lastAt).Seconds()
+			last, lastAt = allocated, now
+			if before := p.current; p.next(rate) != before {
+				debug.SetGCPercent(p.current)
+			}
+		}
+	}
+}
