@@ -146,8 +146,8 @@ fuzz:
 # A/B of N real agent processes, ours against the real Serf v0.10.2, on
 # 127.0.0.1 (interop/bench_cluster_test.go); not part of `make test`.
 # Knobs: BENCH_N="16 64 256" BENCH_RUNS=3 BENCH_HOLD=60s BENCH_SETTLE=20s
-# BENCH_CONVERGE_MAX=90s BENCH_EVENTS=3 BENCH_ONLY=ours|real. The last line
-# is the summary.
+# BENCH_CONVERGE_MAX=90s BENCH_EVENTS=3 BENCH_ONLY=ours|real BENCH_ARGS=flags.
+# The last line is the summary.
 # The 64-agent run of our binary alone stays in e2e (SERF_E2E_LARGE=1
 # go test -run TestLargeCluster -bench BenchmarkCluster there).
 bench-cluster: real-serf

@@ -33,6 +33,8 @@ import (
 //	BENCH_EVENTS=3        user events sent, one at a time
 //	BENCH_ONLY=           "ours" or "real" runs that binary alone (for
 //	                      diagnosis; the ratios then read "-")
+//	BENCH_ARGS=           extra agent flags for both binaries, e.g.
+//	                      "-disable-compression"
 //
 // Every agent binds 127.0.0.1 on free ports. What is measured:
 //   - convergence: every agent of N joins the first one at the same moment
@@ -83,9 +85,9 @@ func TestBenchCluster(t *testing.T) {
 	}
 	host, _ := os.Hostname()
 	out := os.Stdout
-	fmt.Fprintf(out, "bench-cluster %s on %s (%d CPUs, %s/%s): N=%v runs=%d hold=%v settle=%v\n",
+	fmt.Fprintf(out, "bench-cluster %s on %s (%d CPUs, %s/%s): N=%v runs=%d hold=%v settle=%v args=%q\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH,
-		sizes, cfg.runs, cfg.hold, cfg.settle)
+		sizes, cfg.runs, cfg.hold, cfg.settle, envString("BENCH_ARGS", ""))
 
 	var summary []string
 	for _, n := range sizes {
@@ -250,7 +252,8 @@ func startBenchAgents(t *testing.T, bin string, n int) []*benchAgent {
 		if err := os.WriteFile(conf, body, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		opts[i] = cluster.Options{Name: fmt.Sprintf("b%03d", i), Args: []string{"-config-file", conf}}
+		args := append([]string{"-config-file", conf}, strings.Fields(envString("BENCH_ARGS", ""))...)
+		opts[i] = cluster.Options{Name: fmt.Sprintf("b%03d", i), Args: args}
 	}
 	procs := cluster.StartAgents(t, bin, opts)
 	for i, p := range procs {

@@ -76,8 +76,16 @@ func (p *gcPolicy) run(period time.Duration, stop <-chan struct{}) {
 			allocated := read()
 			rate := float64(allocated-last) / now.Sub(lastAt).Seconds()
 			last, lastAt = allocated, now
-			if before := p.current; p.next(rate) != before {
-				debug.SetGCPercent(p.current)
+			before := p.current
+			if p.next(rate) == before {
+				continue
+			}
+			debug.SetGCPercent(p.current)
+			if p.current < before {
+				// Back to quiet: collect now and hand the storm's
+				// garbage pages back, instead of keeping them resident
+				// until the next collection and the scavenger's pace.
+				debug.FreeOSMemory()
 			}
 		}
 	}
