@@ -425,7 +425,7 @@ func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration, res *benchRes
 	for i, a := range agents {
 		ticks0[i] = cpuTicks(t, a.Pid())
 		bytes0[i] = a.sentBytes.Load()
-		logs0[i] = len(a.Output())
+		logs0[i] = a.OutputLen()
 	}
 	start := time.Now()
 	time.Sleep(d)
@@ -442,7 +442,7 @@ func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration, res *benchRes
 		}
 		rssSum += kib
 		pssSum += pssKiB(t, a.Pid())
-		logs := a.Output()[logs0[i]:]
+		logs := a.OutputFrom(logs0[i])
 		res.falseFailures += strings.Count(logs, "EventMemberFailed")
 		res.suspects += strings.Count(logs, "memberlist: Suspect ")
 	}
