@@ -67,6 +67,7 @@ func TestBenchCluster(t *testing.T) {
 		settle:     envDuration(t, "BENCH_SETTLE", 20*time.Second),
 		convergMax: envDuration(t, "BENCH_CONVERGE_MAX", 90*time.Second),
 		events:     envInt(t, "BENCH_EVENTS", 3),
+		agentArgs:  strings.Fields(envString("BENCH_ARGS", "")),
 	}
 	var sizes []int
 	for _, f := range strings.Fields(envString("BENCH_N", "16 64 256")) {
@@ -87,7 +88,7 @@ func TestBenchCluster(t *testing.T) {
 	out := os.Stdout
 	fmt.Fprintf(out, "bench-cluster %s on %s (%d CPUs, %s/%s): N=%v runs=%d hold=%v settle=%v args=%q\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH,
-		sizes, cfg.runs, cfg.hold, cfg.settle, envString("BENCH_ARGS", ""))
+		sizes, cfg.runs, cfg.hold, cfg.settle, strings.Join(cfg.agentArgs, " "))
 
 	var summary []string
 	for _, n := range sizes {
@@ -115,6 +116,7 @@ type benchBinary struct{ name, path string }
 type benchConfig struct {
 	runs, events             int
 	hold, settle, convergMax time.Duration
+	agentArgs                []string // BENCH_ARGS, for every agent of both binaries
 }
 
 // benchResult is one run of one binary. A negative duration means "did
@@ -178,7 +180,7 @@ func (a *benchAgent) seen(kind, name string) (time.Time, bool) {
 }
 
 func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
-	agents := startBenchAgents(t, bin, n)
+	agents := startBenchAgents(t, bin, n, cfg.agentArgs)
 	res := benchResult{events: cfg.events, joinsFailed: new(atomic.Int64)}
 
 	// Join storm: everybody joins agent 0 at the same moment.
@@ -239,8 +241,9 @@ func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 }
 
 // startBenchAgents starts n agents of bin, each reporting its metrics to
-// its own statsd listener, with an RPC client and an event stream.
-func startBenchAgents(t *testing.T, bin string, n int) []*benchAgent {
+// its own statsd listener and started with extraArgs, with an RPC client
+// and an event stream.
+func startBenchAgents(t *testing.T, bin string, n int, extraArgs []string) []*benchAgent {
 	dir := t.TempDir()
 	agents := make([]*benchAgent, n)
 	opts := make([]cluster.Options, n)
@@ -252,7 +255,7 @@ func startBenchAgents(t *testing.T, bin string, n int) []*benchAgent {
 		if err := os.WriteFile(conf, body, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		args := append([]string{"-config-file", conf}, strings.Fields(envString("BENCH_ARGS", ""))...)
+		args := append([]string{"-config-file", conf}, extraArgs...)
 		opts[i] = cluster.Options{Name: fmt.Sprintf("b%03d", i), Args: args}
 	}
 	procs := cluster.StartAgents(t, bin, opts)

@@ -130,17 +130,16 @@ func (s *Serf) antiEntropyLoop() {
 			}
 		case <-timer.C:
 			due = time.Time{}
-			switch {
-			case s.antiEntropyBraked():
+			if s.antiEntropyBraked() {
 				// Not a round: the burst waits for this member to be
 				// healthy again, so it still closes the tail afterwards.
 				schedule()
-			default:
-				s.antiEntropyExchange()
-				round++
-				if round < rounds {
-					schedule()
-				}
+				continue
+			}
+			s.antiEntropyExchange()
+			round++
+			if round < rounds {
+				schedule()
 			}
 		}
 	}

@@ -18,8 +18,9 @@
 //
 // Serf closes the gap with anti-entropy that speeds up after a change and
 // relaxes when the cluster is quiet. Every join and leave this node sees
-// and every user event it sees for the first time arms a burst of push/pulls with one random live member each:
-// AntiEntropyInterval after the change, then after 2×, 4× and 8× that
+// and every user event it sees for the first time arms a burst of
+// push/pulls with one random live member each: AntiEntropyInterval after
+// the change, then after 2×, 4× and 8× that
 // (plus up to a quarter at random), AntiEntropyRounds exchanges in all; a
 // new change during the burst starts it over. A member that missed a node
 // or an event gets it from its own exchanges or from a peer's, well before
