@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/serf-clone/serf/serf"
 )
 
@@ -20,7 +18,7 @@ const metricsShutdownTimeout = 2 * time.Second
 
 // MetricsServer is the HTTP endpoint behind metrics_addr:
 //
-//	/metrics  the Prometheus text format of the telemetry's registry
+//	/metrics  the Prometheus text format of the telemetry's series
 //	/health   200 "alive" while this member is alive in the cluster (Serf
 //	          running and its own member status alive), 503 otherwise
 type MetricsServer struct {
@@ -30,11 +28,15 @@ type MetricsServer struct {
 	once sync.Once
 }
 
-// NewMetricsServer serves reg and the health of a on ln until Shutdown.
-// Errors of the server itself go to logger.
-func NewMetricsServer(ln net.Listener, reg *prometheus.Registry, a *Agent, logger *log.Logger) *MetricsServer {
+// NewMetricsServer serves the series of prom and the health of a on ln
+// until Shutdown. Errors of the server itself go to logger.
+func NewMetricsServer(ln net.Listener, prom *PrometheusSink, a *Agent, logger *log.Logger) *MetricsServer {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", prometheusContentType)
+		// A write error means the scraper went away; nothing to tell it.
+		_ = prom.WriteText(w)
+	})
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if status := memberHealth(a); status != "alive" {

@@ -1,13 +1,10 @@
 package agent
 
 import (
-	"fmt"
 	"sync"
 	"time"
 
 	metrics "github.com/hashicorp/go-metrics"
-	metricsprom "github.com/hashicorp/go-metrics/prometheus"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // inmemInterval is the in-memory sink's aggregation interval (Serf's).
@@ -30,9 +27,9 @@ type Telemetry struct {
 	Metrics *metrics.Metrics
 	// Inmem is the in-memory sink that SIGUSR1 dumps.
 	Inmem *metrics.InmemSink
-	// Registry holds the Prometheus sink's series; nil without
-	// metrics_addr. MetricsServer serves it.
-	Registry *prometheus.Registry
+	// Prometheus holds the series MetricsServer serves; nil without
+	// metrics_addr.
+	Prometheus *PrometheusSink
 
 	signal   *metrics.InmemSignal
 	shutdown []metrics.ShutdownSink
@@ -66,18 +63,8 @@ func NewTelemetry(conf *Config, global bool) (*Telemetry, error) {
 		t.shutdown = append(t.shutdown, sink)
 	}
 	if conf.MetricsAddr != "" {
-		reg := prometheus.NewRegistry()
-		prom, err := metricsprom.NewPrometheusSinkFrom(metricsprom.PrometheusOpts{
-			// Expiration 0: series stay until the agent stops, so a
-			// scrape sees every counter the agent ever moved.
-			Registerer: reg,
-		})
-		if err != nil {
-			t.shutdownSinks()
-			return nil, fmt.Errorf("Failed to start prometheus sink. Got: %s", err)
-		}
-		t.Registry = reg
-		sinks = append(sinks, &unprefixedSink{inner: prom, service: metricsService, host: mc.HostName})
+		t.Prometheus = NewPrometheusSink(metricsService, mc.HostName)
+		sinks = append(sinks, t.Prometheus)
 	}
 
 	var sink metrics.MetricSink = t.Inmem
@@ -155,51 +142,4 @@ func StartTelemetry(conf *Config) (stop func(), err error) {
 		return nil, err
 	}
 	return t.Stop, nil
-}
-
-// unprefixedSink hands metrics to the Prometheus sink without the service
-// name (and the host name go-metrics puts in front of gauges): Prometheus
-// has labels for those, and series read memberlist_..., serf_...,
-// agent_..., runtime_... .
-type unprefixedSink struct {
-	inner         *metricsprom.PrometheusSink
-	service, host string
-}
-
-func (u *unprefixedSink) trim(key []string) []string {
-	if len(key) > 1 && key[0] == u.service {
-		key = key[1:]
-	}
-	if len(key) > 1 && u.host != "" && key[0] == u.host {
-		key = key[1:]
-	}
-	return key
-}
-
-func (u *unprefixedSink) SetGauge(key []string, val float32) {
-	u.inner.SetGauge(u.trim(key), val)
-}
-func (u *unprefixedSink) SetGaugeWithLabels(key []string, val float32, labels []metrics.Label) {
-	u.inner.SetGaugeWithLabels(u.trim(key), val, labels)
-}
-func (u *unprefixedSink) SetPrecisionGauge(key []string, val float64) {
-	u.inner.SetPrecisionGauge(u.trim(key), val)
-}
-func (u *unprefixedSink) SetPrecisionGaugeWithLabels(key []string, val float64, labels []metrics.Label) {
-	u.inner.SetPrecisionGaugeWithLabels(u.trim(key), val, labels)
-}
-func (u *unprefixedSink) EmitKey(key []string, val float32) {
-	u.inner.EmitKey(u.trim(key), val)
-}
-func (u *unprefixedSink) IncrCounter(key []string, val float32) {
-	u.inner.IncrCounter(u.trim(key), val)
-}
-func (u *unprefixedSink) IncrCounterWithLabels(key []string, val float32, labels []metrics.Label) {
-	u.inner.IncrCounterWithLabels(u.trim(key), val, labels)
-}
-func (u *unprefixedSink) AddSample(key []string, val float32) {
-	u.inner.AddSample(u.trim(key), val)
-}
-func (u *unprefixedSink) AddSampleWithLabels(key []string, val float32, labels []metrics.Label) {
-	u.inner.AddSampleWithLabels(u.trim(key), val, labels)
 }

@@ -21,7 +21,7 @@ func startMetrics(t *testing.T, tel *Telemetry, n *testNode) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms := NewMetricsServer(ln, tel.Registry, n.agent, n.logs.Logger())
+	ms := NewMetricsServer(ln, tel.Prometheus, n.agent, n.logs.Logger())
 	t.Cleanup(ms.Shutdown)
 	return "http://" + ms.Addr().String()
 }
@@ -171,8 +171,8 @@ func TestTelemetryStopIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tel.Registry != nil {
-		t.Error("a registry without metrics_addr")
+	if tel.Prometheus != nil {
+		t.Error("a Prometheus sink without metrics_addr")
 	}
 	tel.Stop()
 	tel.Stop()

@@ -218,7 +218,7 @@ func (c *agentCommand) startAgent(config *agent.Config, r *running) bool {
 			c.ui.Error(fmt.Sprintf("Error starting metrics listener: %s", err))
 			return false
 		}
-		r.metrics = agent.NewMetricsServer(mln, r.telemetry.Registry, a, c.logs.Logger())
+		r.metrics = agent.NewMetricsServer(mln, r.telemetry.Prometheus, a, c.logs.Logger())
 	}
 
 	c.ui.Output("Serf agent running!")
