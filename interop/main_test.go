@@ -76,7 +76,7 @@ func realSerf() (string, error) {
 	defer os.RemoveAll(stage)
 	cmd := exec.Command("go", "install", "github.com/hashicorp/serf/cmd/serf@"+realVersion)
 	cmd.Dir = stage // outside any module, so go.mod files play no part
-	cmd.Env = append(os.Environ(), "GOBIN="+stage, "GOFLAGS=")
+	cmd.Env = append(os.Environ(), "GOBIN="+stage, "GOFLAGS=", staticBuild)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go install: %v\n%s", err, out)
 	}
@@ -88,9 +88,15 @@ func realSerf() (string, error) {
 	return bin, nil
 }
 
+// staticBuild builds both binaries without cgo, as HashiCorp builds Serf's
+// release binaries and as `make build` builds ours: no libc or dynamic
+// loader mapped into each agent, and the same for both sides of a benchmark.
+const staticBuild = "CGO_ENABLED=0"
+
 func goCmd(dir string, args ...string) ([]byte, error) {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), staticBuild)
 	return cmd.CombinedOutput()
 }
 
