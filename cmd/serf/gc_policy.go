@@ -22,7 +22,10 @@ import (
 type gcPolicy struct {
 	quietPercent, busyPercent int
 	busyAbove, quietBelow     float64 // bytes allocated per second
-	current                   int
+	// returnEvery is how often, while quiet, the policy collects and hands
+	// free heap pages back to the system.
+	returnEvery time.Duration
+	current     int
 }
 
 // gcPolicyPeriod is how often the allocation rate is read: often enough
@@ -36,9 +39,16 @@ func agentGCPolicy() *gcPolicy {
 		busyPercent:  agentBusyGCPercent,
 		busyAbove:    1 << 20,
 		quietBelow:   512 << 10,
+		returnEvery:  quietReturnEvery,
 		current:      agentGCPercent,
 	}
 }
+
+// quietReturnEvery is how often a quiet agent collects and hands its free
+// heap pages back to the system: a collection of its 1–2 MiB heap costs
+// about a millisecond, and the background scavenger would keep up to about
+// 1 MiB of them resident for minutes.
+const quietReturnEvery = 30 * time.Second
 
 // agentBusyGCPercent is GOGC while the agent allocates fast. With a live
 // heap of a few MiB it lets garbage grow by some MiB between collections,
@@ -66,6 +76,7 @@ func (p *gcPolicy) run(period time.Duration, stop <-chan struct{}) {
 		return sample[0].Value.Uint64()
 	}
 	last, lastAt := read(), time.Now()
+	returned := lastAt // when free heap pages were last handed back
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
@@ -78,14 +89,23 @@ func (p *gcPolicy) run(period time.Duration, stop <-chan struct{}) {
 			last, lastAt = allocated, now
 			before := p.current
 			if p.next(rate) == before {
+				if p.current == p.quietPercent && now.Sub(returned) >= p.returnEvery {
+					// Still quiet: hand back now what the scavenger would
+					// at its own pace.
+					debug.FreeOSMemory()
+					returned = now
+				}
 				continue
 			}
 			debug.SetGCPercent(p.current)
 			if p.current < before {
 				// Back to quiet: collect now and hand the storm's
 				// garbage pages back, instead of keeping them resident
-				// until the next collection and the scavenger's pace.
+				// until the next collection and the scavenger's pace,
+				// and unmap the code the storm ran (code_pages_linux.go).
 				debug.FreeOSMemory()
+				_, _ = releaseCodePages()
+				returned = now
 			}
 		}
 	}

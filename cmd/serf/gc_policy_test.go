@@ -50,6 +50,38 @@ func TestGCPolicyFollowsTheAllocationRate(t *testing.T) {
 	waitGOGC(t, agentGCPercent, nil)
 }
 
+// While quiet the policy collects and returns free pages every returnEvery
+// (debug.FreeOSMemory, a forced collection the runtime counts).
+func TestGCPolicyHandsPagesBackWhileQuiet(t *testing.T) {
+	gc := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(gc) })
+	p := agentGCPolicy()
+	p.returnEvery = 50 * time.Millisecond
+
+	forced := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
+	metrics.Read(forced)
+	before := forced[0].Value.Uint64()
+
+	stop, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		p.run(10*time.Millisecond, stop)
+	}()
+	defer func() { close(stop); <-exited }()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		metrics.Read(forced)
+		if got := forced[0].Value.Uint64() - before; got >= 3 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d forced collections in 10s, want at least 3", forced[0].Value.Uint64()-before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // waitGOGC runs work (if any) until the runtime reports GOGC want, for
 // at most ten seconds.
 func waitGOGC(t *testing.T, want int, work func()) {
