@@ -50,7 +50,7 @@ func (s *Serf) queueCheckLoop() {
 	for {
 		select {
 		case <-ticker.C:
-			s.checkQueue("Intent", s.intentBroadcasts)
+			s.checkQueue("Intent", s.leaveBroadcasts, s.joinBroadcasts)
 			s.checkQueue("Event", s.eventBroadcasts)
 			s.checkQueue("Query", s.queryBroadcasts)
 		case <-s.shutdownCh:
@@ -59,8 +59,14 @@ func (s *Serf) queueCheckLoop() {
 	}
 }
 
-func (s *Serf) checkQueue(name string, q *memberlist.TransmitLimitedQueue) {
-	depth := q.NumQueued()
+// checkQueue reports the depth of the named queue, made of qs (the intents
+// are two), and trims it to the limit, keeping the newest messages of the
+// earlier queues first.
+func (s *Serf) checkQueue(name string, qs ...*memberlist.TransmitLimitedQueue) {
+	depth := 0
+	for _, q := range qs {
+		depth += q.NumQueued()
+	}
 	s.metrics.queueDepth(name, depth)
 	if depth >= s.config.QueueDepthWarning {
 		s.logger.Printf("[WARN] serf: %s queue depth: %d", name, depth)
@@ -68,7 +74,11 @@ func (s *Serf) checkQueue(name string, q *memberlist.TransmitLimitedQueue) {
 	if limit := s.maxQueueDepth(); depth > limit {
 		s.logger.Printf("[WARN] serf: %s queue depth (%d) exceeds limit (%d), dropping messages!",
 			name, depth, limit)
-		q.Prune(limit)
+		room := limit
+		for _, q := range qs {
+			q.Prune(room)
+			room = max(room-q.NumQueued(), 0)
+		}
 	}
 }
 

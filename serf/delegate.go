@@ -43,7 +43,8 @@ func (d *delegate) NotifyMsg(buf []byte) {
 		}
 		s.logger.Printf("[DEBUG] serf: messageLeaveType: %s", msg.Node)
 		if s.handleLeaveIntent(&msg) {
-			rebroadcast(s.intentBroadcasts, buf)
+			rebroadcast(s.leaveBroadcasts, buf)
+			s.kickRelief()
 		}
 
 	case messageJoinType:
@@ -54,7 +55,7 @@ func (d *delegate) NotifyMsg(buf []byte) {
 		}
 		s.logger.Printf("[DEBUG] serf: messageJoinType: %s", msg.Node)
 		if s.handleJoinIntent(&msg) {
-			rebroadcast(s.intentBroadcasts, buf)
+			rebroadcast(s.joinBroadcasts, buf)
 		}
 
 	case messageUserEventType:
@@ -128,13 +129,17 @@ func (d *delegate) NotifyMsg(buf []byte) {
 	}
 }
 
-// GetBroadcasts fills the gossip packet with intents first, then queries,
-// then user events.
+// GetBroadcasts fills the gossip packet with intents first (leaves, then
+// joins), then queries, then user events.
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
 	s := d.serf
 	s.noteRoom(limit)
-	msgs := s.intentBroadcasts.GetBroadcasts(overhead, limit)
+	msgs := s.leaveBroadcasts.GetBroadcasts(overhead, limit)
 	used := bytesUsed(msgs, overhead)
+	if j := s.joinBroadcasts.GetBroadcasts(overhead, limit-used); len(j) > 0 {
+		msgs = append(msgs, j...)
+		used += bytesUsed(j, overhead)
+	}
 	if q := s.queryBroadcasts.GetBroadcasts(overhead, limit-used); len(q) > 0 {
 		msgs = append(msgs, q...)
 		used += bytesUsed(q, overhead)

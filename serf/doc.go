@@ -59,17 +59,18 @@
 // user event or query waits behind all of them (in the simulator, one
 // event reached 1 of 2,000 members in 80 rounds). So Serf watches the room
 // it is offered: when memberlist has not offered half a packet for two
-// gossip intervals, this node's gossip is starved, and user events and
-// queries, its own and those it passes on, go out directly as memberlist
-// user messages to GossipNodes random live members: at once, then each
-// gossip interval until they have been sent as often as gossip would have
-// sent them. Peers of any kind receive them as they receive gossip. Join
-// and leave intents are not sent this way (a join storm would multiply
-// its packets by the fanout); memberlist's own alive and dead messages,
-// which go first, carry the membership change itself. With room offered,
-// as in any cluster that is not in the middle of a storm, nothing is sent
-// and the loop sleeps on a channel. Config.GossipRelief (on by default)
-// turns it off.
+// gossip intervals, this node's gossip is starved, and leave intents, user
+// events and queries, its own and those it passes on, go out directly as
+// memberlist user messages to GossipNodes random live members: at once,
+// then each gossip interval until they have been sent as often as gossip
+// would have sent them. Peers of any kind receive them as they receive
+// gossip. Join intents are not sent this way (a join storm would multiply
+// its packets by the fanout, and memberlist's own alive messages, which go
+// first, carry the join itself); a leave intent is, because memberlist's
+// dead message alone makes a graceful leave look like a failure. With room
+// offered, as in any cluster that is not in the middle of a storm, nothing
+// is sent and the loop sleeps on a channel. Config.GossipRelief (on by
+// default) turns it off.
 //
 // # Query acks do not overflow the asker
 //

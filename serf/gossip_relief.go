@@ -3,6 +3,8 @@ package serf
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/hashicorp/memberlist"
 )
 
 // Gossip relief (see "User events and queries are never starved" in
@@ -16,19 +18,23 @@ import (
 // them: in the simulator at 2,000 members one event reached 1 member in 80
 // rounds. Serf cannot reorder memberlist's queue, but it can tell when it
 // is starved: memberlist has not offered it at least half a packet for two
-// gossip intervals. While that lasts, user events and queries go out
-// directly, as memberlist user messages (each its own packet) to
+// gossip intervals. While that lasts, leave intents, user events and
+// queries go out directly, as memberlist user messages (each its own
+// packet) to
 // GossipNodes random live members: at once when queued, then once per
 // gossip interval until each has been sent as often as memberlist would
 // have gossiped it. A real Serf peer receives them exactly like gossiped
 // ones (memberlist hands both to NotifyMsg), and does not need to relieve
 // anything itself for the message to spread through ours.
 //
-// Intents are not relieved: a join storm queues one join intent per
+// Join intents are not relieved: a join storm queues one join intent per
 // member, and sending each one directly would multiply the storm's
 // packets, while memberlist's own alive messages, which go first, carry
-// the joins anyway. When memberlist offers room, relief does nothing and
-// its loop sleeps on a channel.
+// the joins anyway. Leave intents are: there is one per leaving member,
+// and one that comes late makes a graceful leave a failure (memberlist's
+// dead message, which goes first, arrives alone) and `serf force-leave`
+// time out waiting for its broadcast. When memberlist offers room, relief
+// does nothing and its loop sleeps on a channel.
 
 // reliefState is what the delegate, the queueing paths and the loop share.
 type reliefState struct {
@@ -46,7 +52,8 @@ func (s *Serf) noteRoom(limit int) {
 	}
 }
 
-// kickRelief is called after a user event or query is queued. It never
+// kickRelief is called after a leave intent, user event or query is
+// queued. It never
 // blocks and does nothing when relief is off (kickCh nil).
 func (s *Serf) kickRelief() {
 	kick(s.relief.kickCh)
@@ -59,8 +66,8 @@ func (s *Serf) gossipStarved() bool {
 	return since >= 2*s.config.MemberlistConfig.GossipInterval
 }
 
-// gossipReliefLoop sends queued events and queries directly while gossip
-// is starved. The ticker runs only while there is something to relieve.
+// gossipReliefLoop sends queued leave intents, events and queries
+// directly while gossip is starved. The ticker runs only while there is something to relieve.
 func (s *Serf) gossipReliefLoop() {
 	interval := s.config.MemberlistConfig.GossipInterval
 	ticker := time.NewTicker(interval)
@@ -85,19 +92,24 @@ func (s *Serf) gossipReliefLoop() {
 	}
 }
 
-// relieve sends one round of queued queries and user events, each to
-// GossipNodes random live members, and reports whether any are left.
-// Taking them from the queue counts as one transmission per member sent
-// to, as memberlist's own gossip does.
+// relieve sends one round of queued leave intents, queries and user
+// events, each to GossipNodes random live members, and reports whether any
+// are left. Taking them from the queue counts as one transmission per
+// member sent to, as memberlist's own gossip does; a leave whose last
+// transmission this was is finished, which is what Leave and force-leave
+// wait for.
 func (s *Serf) relieve() bool {
 	ml := s.config.MemberlistConfig
 	peers := s.randomPeers(ml.GossipNodes, isAlive)
 	if len(peers) == 0 {
 		return false
 	}
+	relieved := []*memberlist.TransmitLimitedQueue{s.leaveBroadcasts, s.queryBroadcasts, s.eventBroadcasts}
 	for _, peer := range peers {
-		msgs := s.queryBroadcasts.GetBroadcasts(0, ml.UDPBufferSize)
-		msgs = append(msgs, s.eventBroadcasts.GetBroadcasts(0, ml.UDPBufferSize-bytesUsed(msgs, 0))...)
+		var msgs [][]byte
+		for _, q := range relieved {
+			msgs = append(msgs, q.GetBroadcasts(0, ml.UDPBufferSize-bytesUsed(msgs, 0))...)
+		}
 		for _, msg := range msgs {
 			if err := s.memberlist.SendToAddress(peer, msg); err != nil {
 				s.logger.Printf("[DEBUG] serf: direct send to %s failed: %v", peer.Name, err)
@@ -106,5 +118,10 @@ func (s *Serf) relieve() bool {
 		s.relief.sent.Add(uint64(len(msgs)))
 		s.metrics.msgsSent(msgs)
 	}
-	return s.queryBroadcasts.NumQueued()+s.eventBroadcasts.NumQueued() > 0
+	for _, q := range relieved {
+		if q.NumQueued() > 0 {
+			return true
+		}
+	}
+	return false
 }

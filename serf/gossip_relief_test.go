@@ -2,6 +2,7 @@ package serf_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,10 @@ import (
 // stays where it was sent, whatever the timing.
 const reliefMembers = 5
 
-func starvedCluster(t *testing.T, relief bool) *serftest.Cluster {
+// Members named in names come last, under those names.
+func starvedCluster(t *testing.T, relief bool, names ...string) *serftest.Cluster {
 	t.Helper()
-	c := serftest.NewCluster(t, reliefMembers, func(_ int, conf *serf.Config) {
+	c := serftest.NewCluster(t, reliefMembers-len(names), func(_ int, conf *serf.Config) {
 		conf.Tags = map[string]string{"pad": strings.Repeat("x", 120)}
 		conf.AntiEntropyInterval = 0
 		conf.GossipRelief = relief
@@ -30,6 +32,9 @@ func starvedCluster(t *testing.T, relief bool) *serftest.Cluster {
 		conf.MemberlistConfig.RetransmitMult = 10000
 		conf.MemberlistConfig.PushPullInterval = 0
 	})
+	for _, name := range names {
+		c.Add(name)
+	}
 	// Everybody joins everybody, so membership needs no gossip either.
 	for i := range c.Members {
 		for j := 0; j < i; j++ {
@@ -95,6 +100,49 @@ func TestGossipReliefDeliversAStarvedQuery(t *testing.T) {
 	}
 	if len(acks) != reliefMembers {
 		t.Fatalf("acks from %d of %d members: %v", len(acks), reliefMembers, acks)
+	}
+}
+
+// A leave intent is relieved as an event is, so the others record a
+// graceful leave; without relief only memberlist's dead message, which goes
+// first, gets out, and they record a failure. The leaver's long name makes
+// its intent (about 180 bytes) too big for the room memberlist leaves.
+func TestGossipReliefDeliversAStarvedLeave(t *testing.T) {
+	for _, relief := range []bool{true, false} {
+		t.Run(fmt.Sprintf("relief=%v", relief), func(t *testing.T) {
+			c := starvedCluster(t, relief, "leaver-"+strings.Repeat("l", 150))
+			leaver := c.Members[reliefMembers-1]
+			waitStarved(t, leaver)
+			if err := leaver.Serf.Leave(); err != nil {
+				t.Fatal(err)
+			}
+			_ = leaver.Serf.Shutdown()
+			others := c.Members[:reliefMembers-1]
+			leaveSeen := func(m *serftest.Member) bool {
+				return slices.Contains(m.Events.MemberEvents(serf.EventMemberLeave), leaver.Name)
+			}
+			if !relief {
+				c.WaitStatus(leaver.Name, serf.StatusFailed)
+				for _, m := range others {
+					if leaveSeen(m) {
+						t.Fatalf("%s saw the leave: the intent fitted beside memberlist's gossip, the test no longer starves it", m.Name)
+					}
+				}
+				return
+			}
+			// The events, not the final status: the relief of this test's
+			// endless retransmissions loads a race-detector run enough that
+			// members suspect each other and may see the leaver revived and
+			// failed long after its leave.
+			serftest.Eventually(t, serftest.StatusTimeout, func() error {
+				for _, m := range others {
+					if !leaveSeen(m) {
+						return fmt.Errorf("%s has no leave event for the leaver", m.Name)
+					}
+				}
+				return nil
+			})
+		})
 	}
 }
 

@@ -244,7 +244,7 @@ func (s *Serf) broadcastJoin(lt LamportTime) error {
 	msg := messageJoin{LTime: lt, Node: s.config.NodeName}
 	s.clock.Witness(lt)
 	s.handleJoinIntent(&msg)
-	return s.broadcast(s.intentBroadcasts, messageJoinType, &msg, nil)
+	return s.broadcast(s.joinBroadcasts, messageJoinType, &msg, nil)
 }
 
 // expireIntents drops buffered intents older than RecentIntentTimeout.

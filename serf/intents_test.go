@@ -148,7 +148,7 @@ func TestLeaveIntentPruneErasesFailedMember(t *testing.T) {
 func TestOldLeaveIntentAboutUsIsRefuted(t *testing.T) {
 	s, _ := loneSerf(t, "me", nil)
 	me := addMember(s, "me", StatusAlive, 3)
-	queued := s.intentBroadcasts.NumQueued() // our own join, never sent
+	queued := s.joinBroadcasts.NumQueued() // our own join, never sent
 	if s.handleLeaveIntent(&messageLeave{LTime: 4, Node: "me"}) {
 		t.Fatal("leave about us rebroadcast")
 	}
@@ -158,7 +158,7 @@ func TestOldLeaveIntentAboutUsIsRefuted(t *testing.T) {
 	// The refutation is broadcast in the background, which Shutdown
 	// waits for.
 	_ = s.Shutdown()
-	if n := s.intentBroadcasts.NumQueued(); n != queued+1 {
+	if n := s.joinBroadcasts.NumQueued(); n != queued+1 {
 		t.Fatalf("%d intents queued, want %d: no refuting join intent", n, queued+1)
 	}
 	if me.statusLTime <= 4 {
@@ -231,13 +231,18 @@ func TestQueueDepthWarningAndPruning(t *testing.T) {
 		c.QueueDepthWarning = 2
 		c.MaxQueueDepth = 3
 	})
-	depth := s.intentBroadcasts.NumQueued() + 5 // our own join is queued
+	// The intent queue is the leave and the join queues together; pruning
+	// keeps leaves first.
+	depth := s.joinBroadcasts.NumQueued() + 5 + 2 // our own join is queued
 	for i := 0; i < 5; i++ {
-		s.intentBroadcasts.QueueBroadcast(&broadcast{msg: []byte{byte(i)}})
+		s.joinBroadcasts.QueueBroadcast(&broadcast{msg: []byte{byte(i)}})
 	}
-	s.checkQueue("Intent", s.intentBroadcasts)
-	if n := s.intentBroadcasts.NumQueued(); n != 3 {
-		t.Fatalf("%d queued after pruning", n)
+	for i := 0; i < 2; i++ {
+		s.leaveBroadcasts.QueueBroadcast(&broadcast{msg: []byte{byte(10 + i)}})
+	}
+	s.checkQueue("Intent", s.leaveBroadcasts, s.joinBroadcasts)
+	if leaves, joins := s.leaveBroadcasts.NumQueued(), s.joinBroadcasts.NumQueued(); leaves != 2 || joins != 1 {
+		t.Fatalf("%d leaves and %d joins queued after pruning to 3, want 2 and 1", leaves, joins)
 	}
 	// With MinQueueDepth the limit follows the cluster size.
 	s.config.MinQueueDepth = 10

@@ -67,9 +67,10 @@ func (s *Serf) Leave() error {
 
 	if s.anyoneElseAlive() {
 		sent := make(chan struct{})
-		if err := s.broadcast(s.intentBroadcasts, messageLeaveType, &msg, sent); err != nil {
+		if err := s.broadcast(s.leaveBroadcasts, messageLeaveType, &msg, sent); err != nil {
 			return err
 		}
+		s.kickRelief()
 		timer := time.NewTimer(s.config.BroadcastTimeout)
 		select {
 		case <-sent:
@@ -140,9 +141,10 @@ func (s *Serf) forceLeave(node string, prune bool) error {
 		return nil
 	}
 	sent := make(chan struct{})
-	if err := s.broadcast(s.intentBroadcasts, messageLeaveType, &msg, sent); err != nil {
+	if err := s.broadcast(s.leaveBroadcasts, messageLeaveType, &msg, sent); err != nil {
 		return err
 	}
+	s.kickRelief()
 	timer := time.NewTimer(s.config.BroadcastTimeout)
 	defer timer.Stop()
 	select {

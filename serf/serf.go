@@ -85,9 +85,13 @@ type Serf struct {
 	eventJoinIgnore atomic.Bool
 
 	// Outgoing gossip, by kind. GetBroadcasts drains them in this order.
-	intentBroadcasts *memberlist.TransmitLimitedQueue
-	queryBroadcasts  *memberlist.TransmitLimitedQueue
-	eventBroadcasts  *memberlist.TransmitLimitedQueue
+	// Leave intents have a queue of their own so that gossip relief can
+	// send them without the join intents (gossip_relief.go); together
+	// they are Serf's intent queue in stats, metrics and limits.
+	leaveBroadcasts *memberlist.TransmitLimitedQueue
+	joinBroadcasts  *memberlist.TransmitLimitedQueue
+	queryBroadcasts *memberlist.TransmitLimitedQueue
+	eventBroadcasts *memberlist.TransmitLimitedQueue
 
 	coordClient    *coordinate.Client
 	coordCacheLock sync.RWMutex
@@ -205,7 +209,8 @@ func Create(conf *Config) (*Serf, error) {
 	}
 
 	numNodes := func() int { return s.NumNodes() }
-	s.intentBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
+	s.leaveBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
+	s.joinBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
 	s.eventBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
 	s.queryBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
 
@@ -355,7 +360,7 @@ func (s *Serf) Stats() map[string]string {
 		"member_time":  u(uint64(s.clock.Time())),
 		"event_time":   u(uint64(s.eventClock.Time())),
 		"query_time":   u(uint64(s.queryClock.Time())),
-		"intent_queue": strconv.Itoa(s.intentBroadcasts.NumQueued()),
+		"intent_queue": strconv.Itoa(s.leaveBroadcasts.NumQueued() + s.joinBroadcasts.NumQueued()),
 		"event_queue":  strconv.Itoa(s.eventBroadcasts.NumQueued()),
 		"query_queue":  strconv.Itoa(s.queryBroadcasts.NumQueued()),
 		"encrypted":    strconv.FormatBool(s.EncryptionEnabled()),
