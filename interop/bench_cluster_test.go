@@ -3,6 +3,7 @@ package interop
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -38,8 +39,10 @@ import (
 //
 // Every agent binds 127.0.0.1 on free ports. What is measured:
 //   - convergence: every agent of N joins the first one at the same moment
-//     (over RPC); the time until every agent lists all N alive, polled
-//     over RPC (resolution: one sweep of Members calls);
+//     (over RPC); the time until every agent counts all N members and
+//     none failed or left, polled with the stats RPC (resolution: one
+//     sweep of Stats calls; members would send all N members each time,
+//     which at N=256 is load of its own);
 //   - user events: latency from the send to the last agent's event stream,
 //     and how many events reached every agent within 10 s;
 //   - query: time until all N agents acked one query;
@@ -364,14 +367,7 @@ func waitConverged(agents []*benchAgent, start time.Time, max time.Duration) tim
 		}
 		var still []*benchAgent
 		for _, a := range pending {
-			ms, err := a.rpc.Members()
-			alive := 0
-			for _, m := range ms {
-				if m.Status == "alive" {
-					alive++
-				}
-			}
-			if err != nil || alive != n {
+			if alive, err := aliveCount(a.rpc); err != nil || alive != n {
 				still = append(still, a)
 				continue
 			}
@@ -383,6 +379,30 @@ func waitConverged(agents []*benchAgent, start time.Time, max time.Duration) tim
 		}
 	}
 	return last
+}
+
+// aliveCount is how many members an agent holds that are neither failed
+// nor left, from Serf's own counts in the stats RPC (a leaving member
+// counts as alive, which no member is during a join storm).
+func aliveCount(c *client.RPCClient) (int, error) {
+	stats, err := c.Stats()
+	if err != nil {
+		return 0, err
+	}
+	count := func(key string) (int, error) {
+		v, err := strconv.Atoi(stats["serf"][key])
+		if err != nil {
+			return 0, fmt.Errorf("stats serf.%s: %w", key, err)
+		}
+		return v, nil
+	}
+	members, err1 := count("members")
+	failed, err2 := count("failed")
+	left, err3 := count("left")
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return 0, err
+	}
+	return members - failed - left, nil
 }
 
 // waitAll waits until every agent's stream showed event kind about name,
