@@ -67,7 +67,9 @@ func (s *Serf) gossipStarved() bool {
 }
 
 // gossipReliefLoop sends queued leave intents, events and queries
-// directly while gossip is starved. The ticker runs only while there is something to relieve.
+// directly while gossip is starved. The ticker runs only while one of them
+// is queued and someone else is alive to get it: gossip may start to
+// starve after the kick, while the message still waits.
 func (s *Serf) gossipReliefLoop() {
 	interval := s.config.MemberlistConfig.GossipInterval
 	ticker := time.NewTicker(interval)
@@ -81,7 +83,10 @@ func (s *Serf) gossipReliefLoop() {
 		case <-s.relief.kickCh:
 		case <-ticker.C:
 		}
-		more := s.gossipStarved() && s.relieve()
+		if s.gossipStarved() {
+			s.relieve()
+		}
+		more := s.reliefPending() && s.anyoneElseAlive()
 		switch {
 		case more && !ticking:
 			ticker.Reset(interval)
@@ -92,22 +97,31 @@ func (s *Serf) gossipReliefLoop() {
 	}
 }
 
+// relievedQueues are the queues relief sends from, in the order it does.
+func (s *Serf) relievedQueues() []*memberlist.TransmitLimitedQueue {
+	return []*memberlist.TransmitLimitedQueue{s.leaveBroadcasts, s.queryBroadcasts, s.eventBroadcasts}
+}
+
+// reliefPending reports whether any relieved queue holds a message.
+func (s *Serf) reliefPending() bool {
+	for _, q := range s.relievedQueues() {
+		if q.NumQueued() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // relieve sends one round of queued leave intents, queries and user
-// events, each to GossipNodes random live members, and reports whether any
-// are left. Taking them from the queue counts as one transmission per
+// events, each to GossipNodes random live members. Taking them from the queue counts as one transmission per
 // member sent to, as memberlist's own gossip does; a leave whose last
 // transmission this was is finished, which is what Leave and force-leave
 // wait for.
-func (s *Serf) relieve() bool {
+func (s *Serf) relieve() {
 	ml := s.config.MemberlistConfig
-	peers := s.randomPeers(ml.GossipNodes, isAlive)
-	if len(peers) == 0 {
-		return false
-	}
-	relieved := []*memberlist.TransmitLimitedQueue{s.leaveBroadcasts, s.queryBroadcasts, s.eventBroadcasts}
-	for _, peer := range peers {
+	for _, peer := range s.randomPeers(ml.GossipNodes, isAlive) {
 		var msgs [][]byte
-		for _, q := range relieved {
+		for _, q := range s.relievedQueues() {
 			msgs = append(msgs, q.GetBroadcasts(0, ml.UDPBufferSize-bytesUsed(msgs, 0))...)
 		}
 		for _, msg := range msgs {
@@ -118,10 +132,4 @@ func (s *Serf) relieve() bool {
 		s.relief.sent.Add(uint64(len(msgs)))
 		s.metrics.msgsSent(msgs)
 	}
-	for _, q := range relieved {
-		if q.NumQueued() > 0 {
-			return true
-		}
-	}
-	return false
 }
