@@ -225,6 +225,19 @@ type Config struct {
 	// ProtocolVersion; the caller's is left as it is.
 	MemberlistConfig *memberlist.Config
 
+	// TransportCompression moves memberlist's compression of what it sends
+	// into Serf's own transport, the same bytes on the wire at a fraction
+	// of the cost (wire_compression.go says why). It applies only where
+	// Serf brings the transport (MemberlistConfig.Transport nil), with
+	// MemberlistConfig.EnableCompression on and gossip not encrypted. With
+	// it set, that transport is what counts memberlist.udp.sent and
+	// memberlist.tcp.sent, into Metrics, compressing or not: memberlist
+	// counts a message before the transport compresses it, so the caller
+	// keeps memberlist's own two counts out of its sinks (the agent's
+	// telemetry filters them from go-metrics' global registry). Default
+	// false: memberlist compresses and counts, as in Serf.
+	TransportCompression bool
+
 	// Logger receives every log line of Serf and, unless the memberlist
 	// config has its own, of memberlist. When it is nil, a logger with
 	// timestamps on LogOutput is used, and on stderr when that is nil too.

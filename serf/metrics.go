@@ -29,6 +29,9 @@ import (
 //	serf.coordinate.adjustment-ms                         coordinate moves
 //	serf.snapshot.appendLine, serf.snapshot.compact       snapshot timings (ms)
 
+// With Config.TransportCompression, Serf's transport also counts the bytes
+// it sends as memberlist.udp.sent and memberlist.tcp.sent (wireSent).
+
 // serfMetrics emits the serf.* metrics into one go-metrics registry, with
 // Config.MetricLabels on every one. The zero value reports to go-metrics'
 // global registry without labels.
@@ -150,4 +153,15 @@ func (m serfMetrics) snapshotAppendLine(start time.Time) {
 // snapshotCompact times one compaction of the snapshot.
 func (m serfMetrics) snapshotCompact(start time.Time) {
 	m.since([]string{"serf", "snapshot", "compact"}, start)
+}
+
+// wireSent counts n bytes sent by the transport over proto ("udp" or
+// "tcp") under memberlist's own counter name.
+func (m serfMetrics) wireSent(proto string, n int) {
+	key := []string{"memberlist", proto, "sent"}
+	if m.sink == nil {
+		metrics.IncrCounterWithLabels(key, float32(n), m.labels)
+		return
+	}
+	m.sink.IncrCounterWithLabels(key, float32(n), m.labels)
 }

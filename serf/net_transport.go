@@ -33,6 +33,9 @@ import (
 // memberlist's hands at a time; later ones wait in the kernel's listen
 // queue, and their push/pull is answered a little later instead of
 // refused.
+//
+// With Config.TransportCompression it also compresses what memberlist
+// sends, in memberlist's place (wire_compression.go), and counts it.
 type netTransport struct {
 	bindIP   string
 	logger   *log.Logger
@@ -44,11 +47,23 @@ type netTransport struct {
 	stopping atomic.Bool
 	stopCh   chan struct{} // closed by Shutdown; unblocks a hand-over
 	streams  chan struct{} // one token per connection memberlist holds
+	wire     wireOptions
 	wg       sync.WaitGroup
 	once     sync.Once
 }
 
 var _ memberlist.NodeAwareTransport = (*netTransport)(nil)
+
+// wireOptions are what the transport does to what memberlist sends and
+// receives, fixed before its loops start (Config.TransportCompression).
+type wireOptions struct {
+	// compressor, when set, compresses what memberlist sends and unpacks
+	// the compressed packets it receives (wire_compression.go).
+	compressor *wireCompressor
+	// countSent, when set, counts the bytes sent over "udp" or "tcp" as
+	// memberlist's memberlist.udp.sent and memberlist.tcp.sent.
+	countSent func(proto string, n int)
+}
 
 // MaxStreamsInFlight bounds the accepted TCP connections Serf's own
 // transport hands memberlist at once: under memberlist's limit of 128
@@ -84,7 +99,7 @@ func memberlistLogger(c *memberlist.Config) *log.Logger {
 // it takes the port the kernel gives TCP, retries when UDP cannot have the
 // same one, and writes the port into c.BindPort and c.AdvertisePort, as
 // memberlist does for its own transport. Errors read as memberlist's.
-func newNetTransport(c *memberlist.Config) (*netTransport, error) {
+func newNetTransport(c *memberlist.Config, wire wireOptions) (*netTransport, error) {
 	logger := memberlistLogger(c)
 	tries := 1
 	if c.BindPort == 0 {
@@ -93,7 +108,7 @@ func newNetTransport(c *memberlist.Config) (*netTransport, error) {
 	var err error
 	for range tries {
 		var t *netTransport
-		if t, err = listenNetTransport(c.BindAddr, c.BindPort, logger, c.MetricLabels); err == nil {
+		if t, err = listenNetTransport(c.BindAddr, c.BindPort, logger, c.MetricLabels, wire); err == nil {
 			if c.BindPort == 0 {
 				port := t.tcp.Addr().(*net.TCPAddr).Port
 				c.BindPort, c.AdvertisePort = port, port
@@ -110,7 +125,7 @@ func newNetTransport(c *memberlist.Config) (*netTransport, error) {
 }
 
 // listenNetTransport makes one attempt at binding both listeners.
-func listenNetTransport(addr string, port int, logger *log.Logger, labels []metrics.Label) (*netTransport, error) {
+func listenNetTransport(addr string, port int, logger *log.Logger, labels []metrics.Label, wire wireOptions) (*netTransport, error) {
 	ip := net.ParseIP(addr)
 	tcp, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip, Port: port})
 	if err != nil {
@@ -139,6 +154,7 @@ func listenNetTransport(addr string, port int, logger *log.Logger, labels []metr
 		streamCh: make(chan net.Conn),
 		stopCh:   make(chan struct{}),
 		streams:  make(chan struct{}, MaxStreamsInFlight),
+		wire:     wire,
 	}
 	t.wg.Add(2)
 	go t.acceptStreams()
@@ -199,6 +215,15 @@ func (t *netTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time
 	if err != nil {
 		return time.Time{}, err
 	}
+	if t.wire.compressor != nil {
+		b = t.wire.compressor.packPacket(b)
+	}
+	if t.wire.countSent != nil {
+		// memberlist counts a packet without the label header that its
+		// label wrapper puts in front of it on the way to the transport.
+		label, _, _ := splitLabel(b)
+		t.wire.countSent("udp", len(b)-len(label))
+	}
 	_, err = t.udp.WriteTo(b, to)
 	return time.Now(), err
 }
@@ -211,7 +236,20 @@ func (t *netTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn
 
 func (t *netTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
-	return d.Dial("tcp", a.Addr)
+	conn, err := d.Dial("tcp", a.Addr)
+	if err != nil {
+		return nil, err
+	}
+	return t.wrapStream(conn), nil
+}
+
+// wrapStream puts a wireConn around a stream when the transport
+// compresses or counts what memberlist writes to it.
+func (t *netTransport) wrapStream(conn net.Conn) net.Conn {
+	if t.wire.compressor == nil && t.wire.countSent == nil {
+		return conn
+	}
+	return &wireConn{Conn: conn, z: t.wire.compressor, countSent: t.wire.countSent}
 }
 
 func (t *netTransport) StreamCh() <-chan net.Conn { return t.streamCh }
@@ -255,7 +293,7 @@ func (t *netTransport) acceptStreams() {
 			continue
 		}
 		delay = 0
-		held := &heldConn{TCPConn: conn, release: func() { <-t.streams }}
+		held := t.wrapStream(&heldConn{TCPConn: conn, release: func() { <-t.streams }})
 		select {
 		case t.streamCh <- held:
 		case <-t.stopCh:
@@ -299,8 +337,12 @@ func (t *netTransport) readPackets() {
 			continue
 		}
 		metrics.IncrCounterWithLabels([]string{"memberlist", "udp", "received"}, float32(n), t.labels)
+		packet := append([]byte(nil), buf[:n]...)
+		if t.wire.compressor != nil {
+			packet = t.wire.compressor.unpackPacket(packet)
+		}
 		select {
-		case t.packetCh <- &memberlist.Packet{Buf: append([]byte(nil), buf[:n]...), From: from, Timestamp: at}:
+		case t.packetCh <- &memberlist.Packet{Buf: packet, From: from, Timestamp: at}:
 		case <-t.stopCh:
 			return
 		}

@@ -14,10 +14,15 @@ import (
 
 func testTransport(t *testing.T, logs io.Writer) (*netTransport, *memberlist.Config) {
 	t.Helper()
+	return testTransportWith(t, logs, wireOptions{})
+}
+
+func testTransportWith(t *testing.T, logs io.Writer, wire wireOptions) (*netTransport, *memberlist.Config) {
+	t.Helper()
 	c := memberlist.DefaultLocalConfig()
 	c.BindAddr, c.BindPort = "127.0.0.1", 0
 	c.Logger = log.New(logs, "", 0)
-	tr, err := newNetTransport(c)
+	tr, err := newNetTransport(c, wire)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +121,7 @@ func TestNetTransportPortInUse(t *testing.T) {
 	port := busy.LocalAddr().(*net.UDPAddr).Port
 	c := memberlist.DefaultLocalConfig()
 	c.BindAddr, c.BindPort, c.Logger = "127.0.0.1", port, log.New(io.Discard, "", 0)
-	_, err = newNetTransport(c)
+	_, err = newNetTransport(c, wireOptions{})
 	want := "could not set up network transport: failed to obtain an address: failed to start UDP listener on \"127.0.0.1\" port "
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("err %v", err)

@@ -256,7 +256,15 @@ func Create(conf *Config) (*Serf, error) {
 	// leave that to it.
 	var ownTransport *netTransport
 	if mlConf.Transport == nil && (mlConf.Logger == nil || mlConf.LogOutput == nil) {
-		t, err := newNetTransport(mlConf)
+		var wire wireOptions
+		if conf.TransportCompression {
+			wire.countSent = s.metrics.wireSent
+			if mlConf.EnableCompression && !gossipEncrypted(mlConf) {
+				wire.compressor = newWireCompressor(s.codec)
+				mlConf.EnableCompression = false
+			}
+		}
+		t, err := newNetTransport(mlConf, wire)
 		if err != nil {
 			return fail(fmt.Errorf("Failed to create memberlist: %v", memberlistError(err)))
 		}

@@ -1,0 +1,259 @@
+package serf
+
+import (
+	"bytes"
+	"compress/lzw"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/hashicorp/go-msgpack/v2/codec"
+	"github.com/hashicorp/memberlist"
+)
+
+// Compression of memberlist's messages, done in Serf's own transport
+// (net_transport.go) instead of inside memberlist.
+//
+// memberlist, with EnableCompression, builds a new LZW writer for every
+// packet and every stream message it sends: 64 KiB of tables allocated
+// and zeroed each time, even for a ping whose compressed form turns out
+// larger and is thrown away. For an idle agent that is nearly everything
+// it allocates, and so most of its garbage collection; in a join storm of
+// hundreds of agents on one machine it is more than a tenth of the CPU,
+// enough to tip the machine into false failures (BENCHMARKS.md). It also
+// builds a new LZW reader for every compressed packet it receives.
+//
+// The wireCompressor reuses one writer and one reader and produces the
+// same bytes memberlist would: a packet is replaced by memberlist's
+// compress message (compressMsg, then {Algo: LZW, Buf}) only when that is
+// smaller, a stream message always is, and a packet's CRC header, when
+// memberlist added one, is recomputed over what is sent. Received
+// compressed packets are unpacked before memberlist sees them; anything
+// the transport cannot verify or unpack is handed on unchanged, so
+// memberlist rejects and logs it as it always did.
+//
+// It only works where the transport sees memberlist's plain messages, so
+// Create uses it only when gossip is not encrypted (memberlist encrypts
+// before the transport); an encrypted agent leaves compression to
+// memberlist.
+
+// memberlist's message types and compression constants that the
+// compressor reads and writes (memberlist's net.go, label.go and util.go).
+const (
+	mlCompressMsg = 9
+	mlEncryptMsg  = 10
+	mlHasCrcMsg   = 12
+	mlHasLabelMsg = 244
+
+	mlCompressLZW  = 0 // compress.Algo for LZW
+	mlLZWLitWidth  = 8
+	mlCRCHeaderLen = 5 // hasCrcMsg and a big-endian CRC-32 (IEEE)
+)
+
+// maxUnpacked bounds what one received compressed packet may unpack to;
+// a bigger one is handed to memberlist as it came.
+const maxUnpacked = 1 << 20
+
+// compressedMessage is the body of memberlist's compress message.
+type compressedMessage struct {
+	Algo int
+	Buf  []byte
+}
+
+// errNotLZW is a compress message with an algorithm other than LZW.
+var errNotLZW = errors.New("not LZW")
+
+// lzwSink is the LZW writer's output: a bytes.Buffer with the Flush that
+// spares the writer wrapping it in a new bufio.Writer on every Reset.
+type lzwSink struct{ bytes.Buffer }
+
+func (*lzwSink) Flush() error { return nil }
+
+// wireCompressor compresses and uncompresses memberlist messages with one
+// reused LZW writer and reader. It is safe for concurrent use.
+type wireCompressor struct {
+	codec *wireCodec
+
+	mu      sync.Mutex
+	writer  *lzw.Writer
+	reader  *lzw.Reader
+	lzwBuf  lzwSink // the writer's output
+	msgBuf  []byte  // the encoded compress message
+	encoder *codec.Encoder
+	plain   bytes.Buffer // the reader's output
+}
+
+// newWireCompressor encodes compress messages with wc's message handle,
+// as memberlist does with its own.
+func newWireCompressor(wc *wireCodec) *wireCompressor {
+	z := &wireCompressor{codec: wc}
+	z.writer = lzw.NewWriter(&z.lzwBuf, lzw.LSB, mlLZWLitWidth).(*lzw.Writer)
+	z.reader = lzw.NewReader(bytes.NewReader(nil), lzw.LSB, mlLZWLitWidth).(*lzw.Reader)
+	z.encoder = codec.NewEncoderBytes(&z.msgBuf, wc.enc)
+	return z
+}
+
+// compress returns msg as a compress message, in a new slice.
+func (z *wireCompressor) compress(msg []byte) ([]byte, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.lzwBuf.Reset()
+	z.writer.Reset(&z.lzwBuf, lzw.LSB, mlLZWLitWidth)
+	if _, err := z.writer.Write(msg); err != nil {
+		return nil, err
+	}
+	if err := z.writer.Close(); err != nil {
+		return nil, err
+	}
+	z.msgBuf = z.msgBuf[:0]
+	z.encoder.ResetBytes(&z.msgBuf)
+	if err := z.encoder.Encode(&compressedMessage{Algo: mlCompressLZW, Buf: z.lzwBuf.Bytes()}); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 1+len(z.msgBuf))
+	out[0] = mlCompressMsg
+	copy(out[1:], z.msgBuf)
+	return out, nil
+}
+
+// uncompress returns the message inside body, a compress message without
+// its type byte, in a new slice.
+func (z *wireCompressor) uncompress(body []byte) (out []byte, err error) {
+	var m compressedMessage
+	if err := z.codec.decode(body, &m); err != nil {
+		return nil, err
+	}
+	if m.Algo != mlCompressLZW {
+		return nil, errNotLZW
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.reader.Reset(bytes.NewReader(m.Buf), lzw.LSB, mlLZWLitWidth)
+	z.plain.Reset()
+	n, err := z.plain.ReadFrom(io.LimitReader(z.reader, maxUnpacked+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > maxUnpacked {
+		return nil, fmt.Errorf("unpacks to more than %d bytes", maxUnpacked)
+	}
+	return bytes.Clone(z.plain.Bytes()), nil
+}
+
+// plainMessage reports whether t is a memberlist message type the
+// compressor may wrap: not one that is already a wrapper.
+func plainMessage(t byte) bool {
+	switch t {
+	case mlCompressMsg, mlEncryptMsg, mlHasCrcMsg, mlHasLabelMsg:
+		return false
+	}
+	return true
+}
+
+// splitLabel splits a packet into memberlist's label header (empty when
+// there is none) and the rest; ok is false for a truncated header.
+func splitLabel(p []byte) (label, rest []byte, ok bool) {
+	if len(p) == 0 || p[0] != mlHasLabelMsg {
+		return nil, p, true
+	}
+	if len(p) < 2 || len(p) < 2+int(p[1]) {
+		return nil, p, false
+	}
+	n := 2 + int(p[1])
+	return p[:n], p[n:], true
+}
+
+// packPacket returns what to send for the packet p memberlist handed the
+// transport: p with its message compressed when that is smaller, else p.
+func (z *wireCompressor) packPacket(p []byte) []byte {
+	label, rest, ok := splitLabel(p)
+	if !ok {
+		return p
+	}
+	withCRC := len(rest) >= mlCRCHeaderLen && rest[0] == mlHasCrcMsg
+	msg := rest
+	if withCRC {
+		msg = rest[mlCRCHeaderLen:]
+	}
+	if len(msg) == 0 || !plainMessage(msg[0]) {
+		return p
+	}
+	packed, err := z.compress(msg)
+	if err != nil || len(packed) >= len(msg) {
+		return p
+	}
+	out := make([]byte, 0, len(label)+mlCRCHeaderLen+len(packed))
+	out = append(out, label...)
+	if withCRC {
+		out = append(out, mlHasCrcMsg)
+		out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(packed))
+	}
+	return append(out, packed...)
+}
+
+// unpackPacket returns the received packet p with a compressed message
+// replaced by the message inside it (and the CRC it was sent with,
+// checked, dropped); anything else is p as it came.
+func (z *wireCompressor) unpackPacket(p []byte) []byte {
+	label, rest, ok := splitLabel(p)
+	if !ok {
+		return p
+	}
+	msg := rest
+	if len(rest) >= mlCRCHeaderLen && rest[0] == mlHasCrcMsg {
+		msg = rest[mlCRCHeaderLen:]
+		if crc32.ChecksumIEEE(msg) != binary.BigEndian.Uint32(rest[1:mlCRCHeaderLen]) {
+			return p
+		}
+	}
+	if len(msg) == 0 || msg[0] != mlCompressMsg {
+		return p
+	}
+	inner, err := z.uncompress(msg[1:])
+	if err != nil || len(inner) == 0 {
+		return p
+	}
+	if len(label) == 0 {
+		return inner
+	}
+	return append(append(make([]byte, 0, len(label)+len(inner)), label...), inner...)
+}
+
+// wireConn compresses (with z set) and counts (with countSent set) each
+// message memberlist writes to a stream. memberlist writes a stream
+// message with a single Write, and a label header, which must stay as it
+// is and is not counted, with a Write of its own.
+type wireConn struct {
+	net.Conn
+	z         *wireCompressor
+	countSent func(proto string, n int)
+}
+
+func (c *wireConn) Write(b []byte) (int, error) {
+	if len(b) == 0 || b[0] == mlHasLabelMsg {
+		return c.Conn.Write(b)
+	}
+	out := b
+	if c.z != nil && plainMessage(b[0]) {
+		if packed, err := c.z.compress(b); err == nil {
+			out = packed
+		}
+	}
+	if c.countSent != nil {
+		c.countSent("tcp", len(out))
+	}
+	if _, err := c.Conn.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// gossipEncrypted reports whether memberlist, created with c, encrypts
+// gossip (it builds its keyring from SecretKey when c has none).
+func gossipEncrypted(c *memberlist.Config) bool {
+	return len(c.SecretKey) > 0 || c.Keyring != nil
+}
