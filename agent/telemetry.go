@@ -19,8 +19,12 @@ const metricsService = "serf-agent"
 // with statsite and statsd sinks when statsite_addr / statsd_addr are set
 // and with a Prometheus sink when metrics_addr is set. With global false
 // NewTelemetry leaves go-metrics' global registry alone (tests); with
-// global true (the agent command) it becomes that registry, which
-// memberlist and the agent report through, and SIGUSR1 dumps it.
+// global true (the agent command) it also installs a global registry into
+// the same sinks, which memberlist reports through, and SIGUSR1 dumps
+// them. That global registry drops memberlist.udp.sent and
+// memberlist.tcp.sent: Serf's transport compresses what memberlist sends
+// (serf.Config.TransportCompression), so memberlist would count bytes
+// before compression, and the transport counts them into Metrics instead.
 type Telemetry struct {
 	// Metrics is where metrics go. A component that takes its metrics
 	// by injection (a serf.Config field, for instance) gets this one.
@@ -74,11 +78,15 @@ func NewTelemetry(conf *Config, global bool) (*Telemetry, error) {
 		// Only the local in-memory sink: host names add nothing there.
 		mc.EnableHostname = false
 	}
-	newMetrics := metrics.New
-	if global {
-		newMetrics = metrics.NewGlobal
+	m, err := metrics.New(mc, sink)
+	if err == nil && global {
+		gc := *mc
+		gc.BlockedPrefixes = []string{
+			metricsService + ".memberlist.udp.sent",
+			metricsService + ".memberlist.tcp.sent",
+		}
+		_, err = metrics.NewGlobal(&gc, sink)
 	}
-	m, err := newMetrics(mc, sink)
 	if err != nil {
 		t.shutdownSinks()
 		return nil, err

@@ -170,6 +170,9 @@ func (c *agentCommand) setupAgent(config *agent.Config, telemetry *agent.Telemet
 		return nil
 	}
 	serfConf.Metrics = telemetry.Metrics
+	// Telemetry leaves memberlist's counts of bytes sent to the transport
+	// (agent.Telemetry.Metrics), which compresses in memberlist's place.
+	serfConf.TransportCompression = true
 	c.ui.Output("Starting Serf agent...")
 	a, err := agent.Create(config, serfConf, c.logs)
 	if err != nil {

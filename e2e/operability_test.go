@@ -197,6 +197,65 @@ func TestPrometheusEndpointInCluster(t *testing.T) {
 	})
 }
 
+// promCounter is the sum of the counter series name on a Prometheus
+// endpoint.
+func promCounter(t *testing.T, url, name string) float64 {
+	t.Helper()
+	code, body, err := httpGet(url)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("%s: %d %v", url, code, err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	parsed, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse %s: %v", url, err)
+	}
+	var sum float64
+	for _, m := range parsed[name].GetMetric() {
+		sum += m.GetCounter().GetValue()
+	}
+	return sum
+}
+
+// TestUDPSentCountsWireBytes: the agent's transport compresses in
+// memberlist's place, so memberlist.udp.sent must count what goes on the
+// wire, once: in a cluster of two, what one agent counts as sent is what
+// the other counts as received. Compressible user events make most of the
+// traffic, so counting bytes before compression, or twice, would show.
+func TestUDPSentCountsWireBytes(t *testing.T) {
+	t.Parallel()
+	var urls []string
+	var as []*cluster.Agent
+	for _, name := range []string{"wire-a", "wire-b"} {
+		port, err := cluster.FreeTCPPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		urls = append(urls, "http://"+addr+"/metrics")
+		as = append(as, start(t, name, "-metrics-addr", addr))
+	}
+	cluster.JoinAll(t, converge, as...)
+	payload := strings.Repeat("compressible ", 30)
+	for i := range 20 {
+		if res := as[0].CLI(t, "event", fmt.Sprintf("deploy-%d", i), payload); res.Code != 0 {
+			t.Fatalf("event: %s", res)
+		}
+	}
+	as[1].WaitOutput(t, "Received event: user-event: deploy-19", converge)
+
+	// Packets keep flowing (probes, acks) between the two scrapes, so the
+	// counts may differ by a few packets, not by a factor.
+	cluster.Eventually(t, converge, func() error {
+		sent := promCounter(t, urls[0], "memberlist_udp_sent")
+		received := promCounter(t, urls[1], "memberlist_udp_received")
+		if sent < 2000 || sent > 1.1*received+300 || sent < 0.9*received-300 {
+			return fmt.Errorf("wire-a counted %.0f bytes sent, wire-b %.0f received", sent, received)
+		}
+		return nil
+	})
+}
+
 type dtoFamilies struct {
 	name  string
 	count int
