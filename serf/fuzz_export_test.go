@@ -85,3 +85,19 @@ func (w WireEncoder) PingPayload(c *coordinate.Coordinate) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// WireCompressor is the transport's compressor (wire_compression.go).
+type WireCompressor struct{ z *wireCompressor }
+
+func NewWireCompressor() WireCompressor {
+	return WireCompressor{newWireCompressor(newWireCodec(false))}
+}
+
+// Pack is what the transport sends for packet p.
+func (c WireCompressor) Pack(p []byte) []byte { return c.z.packPacket(p) }
+
+// Unpack is what the transport hands memberlist for a received packet p.
+func (c WireCompressor) Unpack(p []byte) []byte { return c.z.unpackPacket(p) }
+
+// MaxUnpacked bounds what one received packet unpacks to.
+const MaxUnpacked = maxUnpacked

@@ -2,7 +2,9 @@ package serf_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log"
 	"net"
@@ -371,6 +373,35 @@ func FuzzDecodeKeyringFile(f *testing.F) {
 	})
 }
 
+// FuzzUnpackPacket hands the transport's unpacker a datagram, as it hands
+// it every datagram it receives: what comes out is the packet as it came
+// or the message inside it, bounded; and a plain message it packs comes
+// back whole.
+func FuzzUnpackPacket(f *testing.F) {
+	z := serf.NewWireCompressor()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > fuzzMaxInput {
+			return
+		}
+		if out := z.Unpack(data); len(out) > serf.MaxUnpacked+len(data) {
+			t.Fatalf("%d bytes unpacked to %d", len(data), len(out))
+		}
+		if len(data) == 0 || !fuzzPlainMemberlistMessage(data[0]) {
+			return
+		}
+		if got := z.Unpack(z.Pack(data)); !bytes.Equal(got, data) {
+			t.Fatalf("packed and unpacked %x to %x", data, got)
+		}
+	})
+}
+
+// fuzzPlainMemberlistMessage reports whether t starts a memberlist message
+// that no header wraps: not compress (9), encrypt (10), CRC (12) or label
+// (244).
+func fuzzPlainMemberlistMessage(t byte) bool {
+	return t != 9 && t != 10 && t != 12 && t != 244
+}
+
 func fuzzMust(t *testing.T) func(b []byte, err error) []byte {
 	return func(b []byte, err error) []byte {
 		t.Helper()
@@ -423,6 +454,17 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	coord.Vec[0], coord.Height = 0.002, 0.0001
 	badCoord := coordinate.NewCoordinate(&coordinate.Config{Dimensionality: 2})
 
+	zc := serf.NewWireCompressor()
+	userMsg := append([]byte{8}, bytes.Repeat([]byte("user event "), 40)...)
+	packed := zc.Pack(userMsg)
+	withCRC := func(m []byte) []byte {
+		return append(binary.BigEndian.AppendUint32([]byte{12}, crc32.ChecksumIEEE(m)), m...)
+	}
+	packedCRC := zc.Pack(withCRC(userMsg))
+	badCRC := bytes.Clone(packedCRC)
+	badCRC[1] ^= 0xff
+	bomb := zc.Pack(append([]byte{8}, make([]byte, 2*serf.MaxUnpacked)...))
+
 	b := func(s string) []byte { return []byte(s) }
 	seeds := func(kv ...interface{}) []serftest.FuzzSeed {
 		var out []serftest.FuzzSeed
@@ -438,6 +480,9 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	with := func(valid []interface{}, v []byte) []serftest.FuzzSeed { return seeds(append(valid, broken(v)...)...) }
 
 	serftest.CheckSeedCorpus(t, map[string][]serftest.FuzzSeed{
+		"FuzzUnpackPacket": seeds("compressed", packed, "compressed-crc", packedCRC, "compressed-label-crc", append([]byte{244, 3, 'd', 'c', '1'}, packedCRC...),
+			"bad-crc", badCRC, "bomb", bomb, "plain-user-message", userMsg, "not-msgpack", []byte{9, 0xc1}, "other-algorithm", []byte{9, 0x82, 0xa4, 'A', 'l', 'g', 'o', 1, 0xa3, 'B', 'u', 'f', 0xa0},
+			"empty", []byte{}),
 		"FuzzNotifyLeave":     with([]interface{}{"leave", leave}, leave),
 		"FuzzNotifyJoin":      with([]interface{}{"join", join}, join),
 		"FuzzNotifyUserEvent": with([]interface{}{"user-event", event}, event),
