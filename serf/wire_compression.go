@@ -27,11 +27,12 @@ import (
 // enough to tip the machine into false failures (BENCHMARKS.md). It also
 // builds a new LZW reader for every compressed packet it receives.
 //
-// The wireCompressor reuses one writer and one reader and produces the
-// same bytes memberlist would: a packet is replaced by memberlist's
-// compress message (compressMsg, then {Algo: LZW, Buf}) only when that is
-// smaller, a stream message always is, and a packet's CRC header, when
-// memberlist added one, is recomputed over what is sent. Received
+// The wireCompressor reuses writers and readers and produces the same
+// bytes memberlist would: a packet is replaced by memberlist's compress
+// message (compressMsg, then {Algo: LZW, Buf}) only when that is smaller
+// (below minPackedPacket it is not even tried), a stream message always
+// is, and a packet's CRC header, when memberlist added one, is recomputed
+// over what is sent. Received
 // compressed packets are unpacked before memberlist sees them; anything
 // the transport cannot verify or unpack is handed on unchanged, so
 // memberlist rejects and logs it as it always did.
@@ -73,50 +74,84 @@ type lzwSink struct{ bytes.Buffer }
 
 func (*lzwSink) Flush() error { return nil }
 
-// wireCompressor compresses and uncompresses memberlist messages with one
-// reused LZW writer and reader. It is safe for concurrent use.
+// wireCompressor compresses and uncompresses memberlist messages with
+// reused LZW writers and readers. It is safe for concurrent use.
+//
+// They wait in pools, so that an agent that has nothing worth
+// compressing for a while (an idle one sends only pings and acks, below
+// minPackedPacket) hands their tables back at the next collections
+// instead of keeping them for good.
 type wireCompressor struct {
-	codec *wireCodec
+	codec   *wireCodec
+	packers sync.Pool // *packer
+	readers sync.Pool // *unpacker
+}
 
-	mu      sync.Mutex
+// packer is an LZW writer with its output buffers.
+type packer struct {
 	writer  *lzw.Writer
-	reader  *lzw.Reader
 	lzwBuf  lzwSink // the writer's output
 	msgBuf  []byte  // the encoded compress message
 	encoder *codec.Encoder
-	plain   bytes.Buffer // the reader's output
 }
+
+// unpacker is an LZW reader with its output buffer.
+type unpacker struct {
+	reader *lzw.Reader
+	plain  bytes.Buffer
+}
+
+// keptBuffer is the largest buffer a packer or unpacker goes back to its
+// pool with; one that grew beyond it (a big push/pull, a hostile packet)
+// is left to the garbage collector.
+const keptBuffer = 64 << 10
+
+// minPackedPacket is the size below which a packet is sent as it is,
+// without trying: memberlist sends a packet compressed only when that is
+// smaller, and below this LZW's 9-bit codes and the compress message's
+// 14 bytes of wrapping leave nothing to gain but for contrived, highly
+// repetitive payloads, and a few dozen bytes then. Pings and acks, all an
+// idle agent sends, are below it.
+const minPackedPacket = 128
 
 // newWireCompressor encodes compress messages with wc's message handle,
 // as memberlist does with its own.
 func newWireCompressor(wc *wireCodec) *wireCompressor {
 	z := &wireCompressor{codec: wc}
-	z.writer = lzw.NewWriter(&z.lzwBuf, lzw.LSB, mlLZWLitWidth).(*lzw.Writer)
-	z.reader = lzw.NewReader(bytes.NewReader(nil), lzw.LSB, mlLZWLitWidth).(*lzw.Reader)
-	z.encoder = codec.NewEncoderBytes(&z.msgBuf, wc.enc)
+	z.packers.New = func() any {
+		p := &packer{}
+		p.writer = lzw.NewWriter(&p.lzwBuf, lzw.LSB, mlLZWLitWidth).(*lzw.Writer)
+		p.encoder = codec.NewEncoderBytes(&p.msgBuf, wc.enc)
+		return p
+	}
+	z.readers.New = func() any {
+		return &unpacker{reader: lzw.NewReader(bytes.NewReader(nil), lzw.LSB, mlLZWLitWidth).(*lzw.Reader)}
+	}
 	return z
 }
 
 // compress returns msg as a compress message, in a new slice.
 func (z *wireCompressor) compress(msg []byte) ([]byte, error) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	z.lzwBuf.Reset()
-	z.writer.Reset(&z.lzwBuf, lzw.LSB, mlLZWLitWidth)
-	if _, err := z.writer.Write(msg); err != nil {
+	p := z.packers.Get().(*packer)
+	p.lzwBuf.Reset()
+	p.writer.Reset(&p.lzwBuf, lzw.LSB, mlLZWLitWidth)
+	if _, err := p.writer.Write(msg); err != nil {
 		return nil, err
 	}
-	if err := z.writer.Close(); err != nil {
+	if err := p.writer.Close(); err != nil {
 		return nil, err
 	}
-	z.msgBuf = z.msgBuf[:0]
-	z.encoder.ResetBytes(&z.msgBuf)
-	if err := z.encoder.Encode(&compressedMessage{Algo: mlCompressLZW, Buf: z.lzwBuf.Bytes()}); err != nil {
+	p.msgBuf = p.msgBuf[:0]
+	p.encoder.ResetBytes(&p.msgBuf)
+	if err := p.encoder.Encode(&compressedMessage{Algo: mlCompressLZW, Buf: p.lzwBuf.Bytes()}); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 1+len(z.msgBuf))
+	out := make([]byte, 1+len(p.msgBuf))
 	out[0] = mlCompressMsg
-	copy(out[1:], z.msgBuf)
+	copy(out[1:], p.msgBuf)
+	if p.lzwBuf.Cap() <= keptBuffer && cap(p.msgBuf) <= keptBuffer {
+		z.packers.Put(p)
+	}
 	return out, nil
 }
 
@@ -130,18 +165,22 @@ func (z *wireCompressor) uncompress(body []byte) (out []byte, err error) {
 	if m.Algo != mlCompressLZW {
 		return nil, errNotLZW
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	z.reader.Reset(bytes.NewReader(m.Buf), lzw.LSB, mlLZWLitWidth)
-	z.plain.Reset()
-	n, err := z.plain.ReadFrom(io.LimitReader(z.reader, maxUnpacked+1))
+	u := z.readers.Get().(*unpacker)
+	defer func() {
+		if u.plain.Cap() <= keptBuffer {
+			z.readers.Put(u)
+		}
+	}()
+	u.reader.Reset(bytes.NewReader(m.Buf), lzw.LSB, mlLZWLitWidth)
+	u.plain.Reset()
+	n, err := u.plain.ReadFrom(io.LimitReader(u.reader, maxUnpacked+1))
 	if err != nil {
 		return nil, err
 	}
 	if n > maxUnpacked {
 		return nil, fmt.Errorf("unpacks to more than %d bytes", maxUnpacked)
 	}
-	return bytes.Clone(z.plain.Bytes()), nil
+	return bytes.Clone(u.plain.Bytes()), nil
 }
 
 // plainMessage reports whether t is a memberlist message type the
@@ -179,7 +218,7 @@ func (z *wireCompressor) packPacket(p []byte) []byte {
 	if withCRC {
 		msg = rest[mlCRCHeaderLen:]
 	}
-	if len(msg) == 0 || !plainMessage(msg[0]) {
+	if len(msg) < minPackedPacket || !plainMessage(msg[0]) {
 		return p
 	}
 	packed, err := z.compress(msg)

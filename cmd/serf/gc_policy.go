@@ -48,8 +48,11 @@ func agentGCPolicy() *gcPolicy {
 // quietReturnEvery is how often a quiet agent collects and hands its free
 // heap pages back to the system: a collection of its 1–2 MiB heap costs
 // about a millisecond, and the background scavenger would keep up to about
-// 1 MiB of them resident for minutes.
-const quietReturnEvery = 30 * time.Second
+// 1 MiB of them resident for minutes. An idle agent allocates so little
+// that these are nearly its only collections; every 15 s instead of 30 s
+// kept about 0.1 MiB less resident at no idle CPU we could measure
+// (BENCHMARKS.md, session 9).
+const quietReturnEvery = 15 * time.Second
 
 // agentBusyGCPercent is GOGC while the agent allocates fast. With a live
 // heap of a few MiB it lets garbage grow by some MiB between collections,
