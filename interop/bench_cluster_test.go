@@ -165,7 +165,8 @@ type streamEvent struct {
 type benchAgent struct {
 	*cluster.Agent
 	rpc       *client.RPCClient
-	sentBytes atomic.Uint64 // memberlist udp+tcp bytes sent, from statsd
+	calls     sync.WaitGroup // RPC calls in flight (call)
+	sentBytes atomic.Uint64  // memberlist udp+tcp bytes sent, from statsd
 
 	mu     sync.Mutex
 	events []streamEvent
@@ -193,7 +194,10 @@ func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := a.rpc.Join([]string{agents[0].BindAddr}, false); err != nil {
+			_, err := within(a, 2*time.Minute, func(c *client.RPCClient) (int, error) {
+				return c.Join([]string{agents[0].BindAddr}, false)
+			})
+			if err != nil {
 				// Counted, not fatal: a seed turning joiners away is a
 				// result (the run then does not converge).
 				if res.joinsFailed.Add(1) <= 3 {
@@ -215,7 +219,8 @@ func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 		name := fmt.Sprintf("bench-%d", e)
 		from := agents[(e*7+1)%n]
 		sent := time.Now()
-		if err := from.rpc.UserEvent(name, []byte("x"), false); err != nil {
+		err := from.call(30*time.Second, func(c *client.RPCClient) error { return c.UserEvent(name, []byte("x"), false) })
+		if err != nil {
 			t.Fatalf("user event: %v", err)
 		}
 		lat, all := waitAll(agents, "user", name, sent, 10*time.Second)
@@ -236,7 +241,7 @@ func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 	victim.Kill()
 	res.failDetect, _ = waitAll(agents[:n-1], "member-failed", victim.Name, killed, 60*time.Second)
 	left := time.Now()
-	if err := leaver.rpc.Leave(); err != nil {
+	if err := leaver.call(time.Minute, func(c *client.RPCClient) error { return c.Leave() }); err != nil {
 		t.Logf("leave %s: %v", leaver.Name, err)
 	}
 	res.leaveSeen, _ = waitAll(agents[:n-2], "member-leave", leaver.Name, left, 30*time.Second)
@@ -277,8 +282,9 @@ func startBenchAgents(t *testing.T, bin string, n int, extraArgs []string) []*be
 			t.Fatalf("stream %s: %v", p.Name, err)
 		}
 		go func() { defer close(done); a.record(ch) }()
-		// Closing the client closes ch, which ends the recorder.
-		t.Cleanup(func() { _ = c.Close(); <-done })
+		// Closing the client closes ch, which ends the recorder, and
+		// ends the calls given up on.
+		t.Cleanup(func() { _ = c.Close(); <-done; a.calls.Wait() })
 	}
 	return agents
 }
@@ -367,7 +373,8 @@ func waitConverged(agents []*benchAgent, start time.Time, max time.Duration) tim
 		}
 		var still []*benchAgent
 		for _, a := range pending {
-			if alive, err := aliveCount(a.rpc); err != nil || alive != n {
+			alive, err := within(a, 5*time.Second, aliveCount)
+			if err != nil || alive != n {
 				still = append(still, a)
 				continue
 			}
@@ -517,17 +524,64 @@ func queryAllAcks(t *testing.T, a *benchAgent, n int) time.Duration {
 	acks := make(chan string, n)
 	resps := make(chan client.NodeResponse, n)
 	start := time.Now()
-	if err := a.rpc.Query(&client.QueryParam{Name: "bench-q", RequestAck: true, Timeout: 15 * time.Second, AckCh: acks, RespCh: resps}); err != nil {
+	const timeout = 15 * time.Second
+	err := a.call(time.Minute, func(c *client.RPCClient) error {
+		return c.Query(&client.QueryParam{Name: "bench-q", RequestAck: true, Timeout: timeout, AckCh: acks, RespCh: resps})
+	})
+	if err != nil {
 		t.Fatalf("query: %v", err)
 	}
+	// The agent ends the query (closing acks) when it times out; one the
+	// bench has overloaded may never say so.
+	deadline := time.After(timeout + 10*time.Second)
 	got := map[string]bool{}
-	for from := range acks {
-		got[from] = true
-		if len(got) == n {
-			return time.Since(start)
+	for {
+		select {
+		case from, ok := <-acks:
+			if !ok {
+				return -1
+			}
+			got[from] = true
+			if len(got) == n {
+				return time.Since(start)
+			}
+		case <-deadline:
+			return -1
 		}
 	}
-	return -1
+}
+
+// within runs an RPC on a's client and gives up on it after d: the client
+// waits for a reply without a deadline, as Serf's does, and an agent the
+// bench has overloaded may never send one. A call given up on ends when
+// the test closes the client, which waits for it.
+func within[T any](a *benchAgent, d time.Duration, rpc func(*client.RPCClient) (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	a.calls.Add(1)
+	go func() {
+		defer a.calls.Done()
+		v, err := rpc(a.rpc)
+		done <- result{v, err}
+	}()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-timer.C:
+		var zero T
+		return zero, fmt.Errorf("%s: no reply within %v", a.Name, d)
+	}
+}
+
+// call is within for an RPC that returns only an error.
+func (a *benchAgent) call(d time.Duration, rpc func(*client.RPCClient) error) error {
+	_, err := within(a, d, func(c *client.RPCClient) (struct{}, error) { return struct{}{}, rpc(c) })
+	return err
 }
 
 func envString(key, def string) string {
