@@ -32,15 +32,15 @@ import (
 // message (compressMsg, then {Algo: LZW, Buf}) only when that is smaller
 // (below minPackedPacket it is not even tried), a stream message always
 // is, and a packet's CRC header, when memberlist added one, is recomputed
-// over what is sent. Received
-// compressed packets are unpacked before memberlist sees them; anything
-// the transport cannot verify or unpack is handed on unchanged, so
-// memberlist rejects and logs it as it always did.
+// over what is sent. Received compressed packets are unpacked before
+// memberlist sees them; anything the transport cannot verify or unpack is
+// handed on unchanged, so memberlist rejects and logs it as it always
+// did.
 //
 // It only works where the transport sees memberlist's plain messages, so
-// Create uses it only when gossip is not encrypted (memberlist encrypts
-// before the transport); an encrypted agent leaves compression to
-// memberlist.
+// Create uses it (when Config.TransportCompression asks) only when gossip
+// is not encrypted (memberlist encrypts before the transport); an
+// encrypted agent leaves compression to memberlist.
 
 // memberlist's message types and compression constants that the
 // compressor reads and writes (memberlist's net.go, label.go and util.go).
