@@ -373,6 +373,11 @@ func waitConverged(agents []*benchAgent, start time.Time, max time.Duration) tim
 		}
 		var still []*benchAgent
 		for _, a := range pending {
+			// A pass over hundreds of overloaded agents can take longer
+			// than max by itself.
+			if time.Since(start) > max {
+				return -1
+			}
 			alive, err := within(a, 5*time.Second, aliveCount)
 			if err != nil || alive != n {
 				still = append(still, a)
