@@ -113,10 +113,10 @@ func (s *Serf) reliefPending() bool {
 }
 
 // relieve sends one round of queued leave intents, queries and user
-// events, each to GossipNodes random live members. Taking them from the queue counts as one transmission per
-// member sent to, as memberlist's own gossip does; a leave whose last
-// transmission this was is finished, which is what Leave and force-leave
-// wait for.
+// events, each to GossipNodes random live members. Taking them from the
+// queue counts as one transmission per member sent to, as memberlist's
+// own gossip does; a leave whose last transmission this was is finished,
+// which is what Leave and force-leave wait for.
 func (s *Serf) relieve() {
 	ml := s.config.MemberlistConfig
 	for _, peer := range s.randomPeers(ml.GossipNodes, isAlive) {

@@ -44,12 +44,14 @@ func newSerfMetrics(c *Config) serfMetrics {
 	return serfMetrics{sink: c.Metrics, labels: c.MetricLabels}
 }
 
-func (m serfMetrics) incr(key []string) {
+func (m serfMetrics) incr(key []string) { m.add(key, 1) }
+
+func (m serfMetrics) add(key []string, v float32) {
 	if m.sink == nil {
-		metrics.IncrCounterWithLabels(key, 1, m.labels)
+		metrics.IncrCounterWithLabels(key, v, m.labels)
 		return
 	}
-	m.sink.IncrCounterWithLabels(key, 1, m.labels)
+	m.sink.IncrCounterWithLabels(key, v, m.labels)
 }
 
 func (m serfMetrics) sample(key []string, v float32) {
@@ -158,10 +160,5 @@ func (m serfMetrics) snapshotCompact(start time.Time) {
 // wireSent counts n bytes sent by the transport over proto ("udp" or
 // "tcp") under memberlist's own counter name.
 func (m serfMetrics) wireSent(proto string, n int) {
-	key := []string{"memberlist", proto, "sent"}
-	if m.sink == nil {
-		metrics.IncrCounterWithLabels(key, float32(n), m.labels)
-		return
-	}
-	m.sink.IncrCounterWithLabels(key, float32(n), m.labels)
+	m.add([]string{"memberlist", proto, "sent"}, float32(n))
 }

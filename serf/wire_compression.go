@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/lzw"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -64,9 +63,6 @@ type compressedMessage struct {
 	Algo int
 	Buf  []byte
 }
-
-// errNotLZW is a compress message with an algorithm other than LZW.
-var errNotLZW = errors.New("not LZW")
 
 // lzwSink is the LZW writer's output: a bytes.Buffer with the Flush that
 // spares the writer wrapping it in a new bufio.Writer on every Reset.
@@ -163,7 +159,7 @@ func (z *wireCompressor) uncompress(body []byte) (out []byte, err error) {
 		return nil, err
 	}
 	if m.Algo != mlCompressLZW {
-		return nil, errNotLZW
+		return nil, fmt.Errorf("compression algorithm %d is not LZW", m.Algo)
 	}
 	u := z.readers.Get().(*unpacker)
 	defer func() {
