@@ -189,11 +189,15 @@ type Config struct {
 	JoinBusyRetries int
 	JoinBusyBackoff time.Duration
 
-	// GossipRelief sends user events and queries directly, each to
-	// GossipNodes random live members, while memberlist's own queue leaves
+	// GossipRelief sends leave intents, user events and queries directly,
+	// each to GossipNodes random live members, as memberlist user
+	// messages: one round as soon as one is queued, so they spread at the
+	// speed of the network rather than one gossip interval per hop, and a
+	// round every gossip interval while memberlist's own queue leaves
 	// Serf's gossip no room (no half packet offered for two gossip
-	// intervals), as after a join storm of thousands. Peers receive them
-	// as they do gossip. Default true. See gossip_relief.go.
+	// intervals), as after a join storm of thousands. Each message sent
+	// counts as one of its gossip transmissions. Peers receive them as
+	// they do gossip. Default true. See gossip_relief.go.
 	GossipRelief bool
 
 	// ---- Optional behaviour ----

@@ -50,27 +50,34 @@
 // is put off, not counted, so the burst still runs once the node is
 // healthy again.
 //
-// # User events and queries are never starved
+// # User events and queries go out at once, and are never starved
 //
-// memberlist fills each gossip packet, and each ping and ack it
-// piggybacks gossip on, from its own queue first, and hands Serf only the
-// bytes left over. After a join storm of thousands every member's queue
-// holds hundreds of rounds of alive messages still to retransmit, and a
-// user event or query waits behind all of them (in the simulator, one
-// event reached 1 of 2,000 members in 80 rounds). So Serf watches the room
-// it is offered: when memberlist has not offered half a packet for two
-// gossip intervals, this node's gossip is starved, and leave intents, user
-// events and queries, its own and those it passes on, go out directly as
-// memberlist user messages to GossipNodes random live members: at once,
-// then each gossip interval until they have been sent as often as gossip
-// would have sent them. Peers of any kind receive them as they receive
-// gossip. Join intents are not sent this way (a join storm would multiply
-// its packets by the fanout, and memberlist's own alive messages, which go
-// first, carry the join itself); a leave intent is, because memberlist's
-// dead message alone makes a graceful leave look like a failure. With room
-// offered, as in any cluster that is not in the middle of a storm, nothing
-// is sent and the loop sleeps on a channel. Config.GossipRelief (on by
-// default) turns it off.
+// memberlist gossips every GossipInterval (200 ms), so an event that
+// waits for gossip waits up to an interval at each hop, and memberlist
+// fills each gossip packet, and each ping and ack it piggybacks gossip
+// on, from its own queue first, handing Serf only the bytes left over.
+// After a join storm of thousands every member's queue holds hundreds of
+// rounds of alive messages still to retransmit, and a user event or
+// query waits behind all of them (in the simulator, one event reached 1
+// of 2,000 members in 80 rounds).
+//
+// So leave intents, user events and queries, a member's own and those it
+// passes on, also go out directly as memberlist user messages to
+// GossipNodes random live members: one round as soon as one is queued
+// (at most one such round per half gossip interval), and one round each
+// gossip interval while Serf is starved (memberlist has not offered it
+// half a packet for two gossip intervals). Each message sent counts as
+// one of the transmissions gossip would have made, so no message costs
+// more sends than before, only earlier ones. The first rounds carry an
+// event across the cluster in network hops (milliseconds) instead of
+// gossip intervals; the few members the random fan-out misses hear it at
+// gossip's next round. Peers of any kind receive these messages as they
+// receive gossip. Join intents are not sent this way (a join storm would
+// multiply its packets by the fanout, and memberlist's own alive
+// messages, which go first, carry the join itself); a leave intent is,
+// because memberlist's dead message alone makes a graceful leave look
+// like a failure. With nothing queued the loop sleeps on a channel.
+// Config.GossipRelief (on by default) turns it off.
 //
 // # Query acks do not overflow the asker
 //
@@ -100,7 +107,7 @@
 //	address_book.go        recovery: rejoin at start-up with backoff, address book of reaped members
 //	broadcast.go           outgoing gossip queues and their depth checks
 //	anti_entropy.go        extra push/pulls after a change (convergence without a tail)
-//	gossip_relief.go       sending events and queries directly while memberlist's queue starves Serf's
+//	gossip_relief.go       sending events and queries directly: at once, and while memberlist's queue starves Serf's
 //	ack_spread.go          spreading a big cluster's query acks over time
 //	delegate.go            memberlist.Delegate: messages, push/pull, meta
 //	event_delegate.go      memberlist.EventDelegate: membership callbacks

@@ -7,34 +7,40 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// Gossip relief (see "User events and queries are never starved" in
-// doc.go).
+// Gossip relief (see "User events and queries go out at once" in doc.go).
 //
-// memberlist fills every gossip packet, and every ping and ack it
-// piggybacks gossip on, from its own queue first, and offers Serf only the
-// room left over. After a join storm of thousands that queue holds
+// memberlist gossips every GossipInterval (200 ms on a LAN), so a user
+// event or a query that waits for gossip waits up to an interval at every
+// hop: at 64 members its last member hears of it after half a second or
+// more. And memberlist fills every gossip packet, and every ping and ack
+// it piggybacks gossip on, from its own queue first, offering Serf only
+// the room left over. After a join storm of thousands that queue holds
 // hundreds of rounds of alive messages still to retransmit, so the room
-// left is a few bytes, and a user event or a query waits behind all of
-// them: in the simulator at 2,000 members one event reached 1 member in 80
-// rounds. Serf cannot reorder memberlist's queue, but it can tell when it
-// is starved: memberlist has not offered it at least half a packet for two
-// gossip intervals. While that lasts, leave intents, user events and
-// queries go out directly, as memberlist user messages (each its own
-// packet) to
-// GossipNodes random live members: at once when queued, then once per
-// gossip interval until each has been sent as often as memberlist would
-// have gossiped it. A real Serf peer receives them exactly like gossiped
-// ones (memberlist hands both to NotifyMsg), and does not need to relieve
-// anything itself for the message to spread through ours.
+// left is a few bytes, and an event waits behind all of them: in the
+// simulator at 2,000 members one event reached 1 member in 80 rounds.
 //
-// Join intents are not relieved: a join storm queues one join intent per
-// member, and sending each one directly would multiply the storm's
-// packets, while memberlist's own alive messages, which go first, carry
-// the joins anyway. Leave intents are: there is one per leaving member,
-// and one that comes late makes a graceful leave a failure (memberlist's
-// dead message, which goes first, arrives alone) and `serf force-leave`
-// time out waiting for its broadcast. When memberlist offers room, relief
-// does nothing and its loop sleeps on a channel.
+// So leave intents, user events and queries, this node's own and those it
+// passes on, also go out directly, as memberlist user messages (each its
+// own packet) to GossipNodes random live members: one round as soon as
+// one is queued, and then one round every gossip interval while Serf is
+// starved (memberlist has not offered it at least half a packet for two
+// gossip intervals). Every message sent counts as one of its
+// transmissions, as memberlist's gossip counts them, so a message costs no
+// more bytes than gossip alone would have spent on it; what gossip does
+// not send early, it sends as before. The first round makes dissemination
+// a matter of network hops rather than gossip intervals, for all but the
+// few members the random fan-out misses, whom gossip reaches in its next
+// rounds. A real Serf peer receives these messages exactly like gossiped
+// ones (memberlist hands both to NotifyMsg) and passes them on by gossip.
+//
+// Join intents are never sent this way: a join storm queues one join
+// intent per member, and sending each one directly would multiply the
+// storm's packets, while memberlist's own alive messages, which go first,
+// carry the joins anyway. Leave intents are: there is one per leaving
+// member, and one that comes late makes a graceful leave a failure
+// (memberlist's dead message, which goes first, arrives alone) and `serf
+// force-leave` time out waiting for its broadcast. When nothing is queued
+// the loop sleeps on a channel.
 
 // reliefState is what the delegate, the queueing paths and the loop share.
 type reliefState struct {
@@ -53,8 +59,8 @@ func (s *Serf) noteRoom(limit int) {
 }
 
 // kickRelief is called after a leave intent, user event or query is
-// queued. It never
-// blocks and does nothing when relief is off (kickCh nil).
+// queued. It never blocks and does nothing when relief is off (kickCh
+// nil).
 func (s *Serf) kickRelief() {
 	kick(s.relief.kickCh)
 }
@@ -67,24 +73,32 @@ func (s *Serf) gossipStarved() bool {
 }
 
 // gossipReliefLoop sends queued leave intents, events and queries
-// directly while gossip is starved. The ticker runs only while one of them
-// is queued and someone else is alive to get it: gossip may start to
-// starve after the kick, while the message still waits.
+// directly: one round as soon as something new is queued (but never two
+// within half a gossip interval, so a flood of events costs at most twice
+// gossip's own packet rate), and a round every gossip interval while
+// gossip is starved. The ticker runs only while one of them is queued and
+// someone else is alive to get it: gossip may start to starve after the
+// kick, while the message still waits.
 func (s *Serf) gossipReliefLoop() {
 	interval := s.config.MemberlistConfig.GossipInterval
 	ticker := time.NewTicker(interval)
 	ticker.Stop()
 	defer ticker.Stop()
 	ticking := false
+	fresh := false // something was queued since the last round
+	var lastRound time.Time
 	for {
 		select {
 		case <-s.shutdownCh:
 			return
 		case <-s.relief.kickCh:
+			fresh = true
 		case <-ticker.C:
 		}
-		if s.gossipStarved() {
+		eager := fresh && time.Since(lastRound) >= interval/2
+		if eager || s.gossipStarved() {
 			s.relieve()
+			fresh, lastRound = false, time.Now()
 		}
 		more := s.reliefPending() && s.anyoneElseAlive()
 		switch {

@@ -161,3 +161,68 @@ func waitStarved(t *testing.T, m *serftest.Member) {
 		return nil
 	})
 }
+
+// TestGossipReliefSendsAtOnce: with gossip and probes an hour apart and no
+// push/pull, only relief's first round, sent the moment an event is
+// queued, can carry it, and GossipNodes (3) reaches all three others. A
+// second event queued right after must wait: no two rounds within half a
+// gossip interval, so it waits for gossip, here an hour.
+func TestGossipReliefSendsAtOnce(t *testing.T) {
+	for _, relief := range []bool{true, false} {
+		t.Run(fmt.Sprintf("relief=%v", relief), func(t *testing.T) {
+			c := serftest.NewCluster(t, 4, func(_ int, conf *serf.Config) {
+				conf.AntiEntropyInterval = 0
+				conf.GossipRelief = relief
+				conf.MemberlistConfig.GossipInterval = time.Hour
+				conf.MemberlistConfig.ProbeInterval = time.Hour
+				conf.MemberlistConfig.PushPullInterval = 0
+				conf.MemberlistConfig.GossipNodes = 3
+			})
+			for i := range c.Members {
+				for j := 0; j < i; j++ {
+					c.Join(i, j)
+				}
+			}
+			c.WaitMembers(len(c.Members))
+			sender := c.Members[2]
+			have := func(name string, m *serftest.Member) bool {
+				return slices.ContainsFunc(m.Events.UserEvents(), func(e serf.UserEvent) bool { return e.Name == name })
+			}
+			everyone := func(name string) func() error {
+				return func() error {
+					for _, m := range c.Members {
+						if !have(name, m) {
+							return fmt.Errorf("%s has no event %q", m.Name, name)
+						}
+					}
+					return nil
+				}
+			}
+			if err := sender.Serf.UserEvent("first", []byte("1"), false); err != nil {
+				t.Fatal(err)
+			}
+			if !relief {
+				if err := serftest.Poll(time.Second, everyone("first")); err == nil {
+					t.Fatal("the event arrived without relief: something other than relief carries it")
+				}
+				return
+			}
+			serftest.Eventually(t, serftest.StatusTimeout, everyone("first"))
+
+			if err := sender.Serf.UserEvent("second", []byte("2"), false); err != nil {
+				t.Fatal(err)
+			}
+			anyoneElse := func() error {
+				for _, m := range c.Members {
+					if m != sender && have("second", m) {
+						return nil
+					}
+				}
+				return fmt.Errorf("nobody else has the second event")
+			}
+			if err := serftest.Poll(time.Second, anyoneElse); err == nil {
+				t.Fatal("a second round went out within half a gossip interval of the first")
+			}
+		})
+	}
+}
