@@ -210,8 +210,11 @@ func TestFaultPartitionHeal(t *testing.T) {
 
 // TestFaultPacketLoss: 20 % of the packets between any two members are lost
 // for 60 s (default LAN timings); no agent ever reports another as failed.
+// Not parallel, so it runs while the package's parallel tests wait: with
+// three of them loading both cores it failed in four of seven runs (a
+// member too slow to refute a suspicion in time, old and new builds
+// alike), alone in none of three. What it checks is loss, not CPU.
 func TestFaultPacketLoss(t *testing.T) {
-	t.Parallel()
 	n, agents := startFaultCluster(t, []string{"a", "b", "c", "d", "e"}, nil)
 	n.Loss(20)
 	watchNoFailure(t, 60*time.Second, plain(agents)...)
