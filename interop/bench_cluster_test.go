@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -137,8 +138,8 @@ type benchResult struct {
 	bytesPerSec   float64 // gossip bytes sent, mean per agent over the hold
 	failDetect    time.Duration
 	leaveSeen     time.Duration
-	falseFailures int
-	suspects      int
+	falseFailures int // member-failed events the agents' streams delivered during the hold
+	suspects      int // suspicions memberlist recorded during the hold (memberlist.msg.suspect)
 }
 
 func (r benchResult) String() string {
@@ -164,12 +165,26 @@ type streamEvent struct {
 // statsd counter.
 type benchAgent struct {
 	*cluster.Agent
-	rpc       *client.RPCClient
-	calls     sync.WaitGroup // RPC calls in flight (call)
-	sentBytes atomic.Uint64  // memberlist udp+tcp bytes sent, from statsd
+	rpc        *client.RPCClient
+	calls      sync.WaitGroup // RPC calls in flight (call)
+	sentBytes  atomic.Uint64  // memberlist udp+tcp bytes sent, from statsd
+	suspicions atomic.Uint64  // memberlist.msg.suspect, from statsd
 
 	mu     sync.Mutex
 	events []streamEvent
+}
+
+// count is how many events of kind the stream delivered within [from, to).
+func (a *benchAgent) count(kind string, from, to time.Time) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k := 0
+	for _, e := range a.events {
+		if e.kind == kind && !e.at.Before(from) && e.at.Before(to) {
+			k++
+		}
+	}
+	return k
 }
 
 func (a *benchAgent) seen(kind, name string) (time.Time, bool) {
@@ -185,6 +200,7 @@ func (a *benchAgent) seen(kind, name string) (time.Time, bool) {
 
 func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 	agents := startBenchAgents(t, bin, n, cfg.agentArgs)
+	prioritizeBench(t)
 	res := benchResult{events: cfg.events, joinsFailed: new(atomic.Int64)}
 
 	// Join storm: everybody joins agent 0 at the same moment.
@@ -207,7 +223,9 @@ func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 		}()
 	}
 	wg.Wait()
+	t.Logf("%d agents started, joins returned after %s (%d failed)", n, fmtDur(time.Since(start)), res.joinsFailed.Load())
 	res.converge = waitConverged(agents, start, cfg.convergMax)
+	t.Logf("convergence: %s", fmtDur(res.converge))
 
 	// Quiet: let any bursts end, then hold and measure what idling costs.
 	time.Sleep(cfg.settle)
@@ -219,11 +237,15 @@ func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 		name := fmt.Sprintf("bench-%d", e)
 		from := agents[(e*7+1)%n]
 		sent := time.Now()
+		const eventWait = 10 * time.Second
 		err := from.call(30*time.Second, func(c *client.RPCClient) error { return c.UserEvent(name, []byte("x"), false) })
 		if err != nil {
-			t.Fatalf("user event: %v", err)
+			// An overloaded agent not taking the event is a result too.
+			t.Logf("user event from %s: %v", from.Name, err)
+			res.eventMax = eventWait
+			continue
 		}
-		lat, all := waitAll(agents, "user", name, sent, 10*time.Second)
+		lat, all := waitAll(agents, "user", name, sent, eventWait)
 		if all {
 			res.eventsAll++
 		}
@@ -233,19 +255,60 @@ func benchOnce(t *testing.T, bin string, n int, cfg benchConfig) benchResult {
 		time.Sleep(500 * time.Millisecond)
 	}
 
+	t.Logf("user events: max latency %s, %d/%d reached all", fmtDur(res.eventMax), res.eventsAll, res.events)
 	res.queryAcks = queryAllAcks(t, agents[0], n)
+	t.Logf("query: all acks after %s", fmtDur(res.queryAcks))
 
 	// Failure detection, then leave visibility, among the others.
 	victim, leaver := agents[n-1], agents[n-2]
 	killed := time.Now()
 	victim.Kill()
 	res.failDetect, _ = waitAll(agents[:n-1], "member-failed", victim.Name, killed, 60*time.Second)
+	t.Logf("failure detection: %s", fmtDur(res.failDetect))
 	left := time.Now()
 	if err := leaver.call(time.Minute, func(c *client.RPCClient) error { return c.Leave() }); err != nil {
 		t.Logf("leave %s: %v", leaver.Name, err)
 	}
 	res.leaveSeen, _ = waitAll(agents[:n-2], "member-leave", leaver.Name, left, 30*time.Second)
 	return res
+}
+
+// prioritizeBench gives every thread of the bench process the nice value
+// -20 until the run ends, after its agents started (a child inherits the
+// nice value of the thread that forks it). The bench decodes every
+// agent's event stream and times what arrives; when hundreds of agents
+// overload the machine, at equal priority it got one three-hundredth of
+// it and fell minutes behind. Only root may do this; otherwise the run
+// goes on at normal priority and says so.
+func prioritizeBench(t *testing.T) {
+	setNice := func(nice int) error {
+		tasks, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return err
+		}
+		for _, task := range tasks {
+			tid, err := strconv.Atoi(task.Name())
+			if err != nil {
+				continue
+			}
+			// On Linux PRIO_PROCESS with a thread id sets that thread.
+			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil && !errors.Is(err, syscall.ESRCH) {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := setNice(-20); err != nil {
+		t.Logf("the bench runs at normal priority: %v", err)
+		return
+	}
+	// Cleanups run last-registered first: this one, before the agents'
+	// kills, so the next run's agents start from normal-priority threads.
+	t.Cleanup(func() {
+		if err := setNice(0); err != nil {
+			t.Errorf("restoring the bench's priority: %v", err)
+		}
+	})
 }
 
 // startBenchAgents starts n agents of bin, each reporting its metrics to
@@ -257,7 +320,7 @@ func startBenchAgents(t *testing.T, bin string, n int, extraArgs []string) []*be
 	opts := make([]cluster.Options, n)
 	for i := range agents {
 		agents[i] = &benchAgent{}
-		addr := listenStatsd(t, &agents[i].sentBytes)
+		addr := listenStatsd(t, agents[i])
 		conf := filepath.Join(dir, fmt.Sprintf("a%d.json", i))
 		body, _ := json.Marshal(map[string]string{"statsd_addr": addr})
 		if err := os.WriteFile(conf, body, 0o600); err != nil {
@@ -282,9 +345,12 @@ func startBenchAgents(t *testing.T, bin string, n int, extraArgs []string) []*be
 			t.Fatalf("stream %s: %v", p.Name, err)
 		}
 		go func() { defer close(done); a.record(ch) }()
-		// Closing the client closes ch, which ends the recorder, and
-		// ends the calls given up on.
-		t.Cleanup(func() { _ = c.Close(); <-done; a.calls.Wait() })
+		// The agent goes first: closing the upstream client while its
+		// reader still hands over stream events can panic it (a send on
+		// the channel Close has just closed). Killed, the agent ends the
+		// connection, and the client's reader closes ch itself, which
+		// ends the recorder; Close then ends the calls given up on.
+		t.Cleanup(func() { a.Kill(); <-done; _ = c.Close(); a.calls.Wait() })
 	}
 	return agents
 }
@@ -327,14 +393,22 @@ func str(v interface{}) string {
 }
 
 // listenStatsd opens a statsd listener on 127.0.0.1 that adds the
-// memberlist bytes-sent counters it receives to sent.
-func listenStatsd(t *testing.T, sent *atomic.Uint64) string {
+// memberlist counters the bench reads to a's: bytes sent and suspicions.
+func listenStatsd(t *testing.T, a *benchAgent) string {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
 	t.Cleanup(func() { pc.Close(); <-done })
+	counters := []struct {
+		name string
+		into *atomic.Uint64
+	}{
+		{"memberlist.udp.sent", &a.sentBytes},
+		{"memberlist.tcp.sent", &a.sentBytes},
+		{"memberlist.msg.suspect", &a.suspicions},
+	}
 	go func() {
 		defer close(done)
 		buf := make([]byte, 64*1024)
@@ -348,12 +422,14 @@ func listenStatsd(t *testing.T, sent *atomic.Uint64) string {
 				if !ok {
 					continue
 				}
-				if !bytes.Contains(name, []byte("memberlist.udp.sent")) && !bytes.Contains(name, []byte("memberlist.tcp.sent")) {
-					continue
-				}
-				val, _, _ := bytes.Cut(rest, []byte("|"))
-				if f, err := strconv.ParseFloat(string(val), 64); err == nil && f > 0 {
-					sent.Add(uint64(f))
+				for _, c := range counters {
+					if !bytes.Contains(name, []byte(c.name)) {
+						continue
+					}
+					val, _, _ := bytes.Cut(rest, []byte("|"))
+					if f, err := strconv.ParseFloat(string(val), 64); err == nil && f > 0 {
+						c.into.Add(uint64(f))
+					}
 				}
 			}
 		}
@@ -450,24 +526,34 @@ func waitAll(agents []*benchAgent, kind, name string, since time.Time, timeout t
 }
 
 // holdIdle measures the agents over a quiet hold of d, without RPC calls,
-// into res: mean RSS and PSS (KiB) at the end, mean CPU (ms per s), mean
-// gossip bytes sent per second, and the failure and suspicion lines
-// logged meanwhile.
+// into res: mean RSS and PSS (KiB, PSS of a sample) at the end, mean CPU (ms per s), mean
+// gossip bytes sent per second, and the failures the streams delivered
+// and the suspicions memberlist counted meanwhile. Nothing here reads the
+// agents' logs: a collapsing cluster of hundreds writes gigabytes of them,
+// and the bench, starved of CPU like everything else, took longer than 20
+// minutes to search them.
 func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration, res *benchResult) {
 	ticks0 := make([]int64, len(agents))
 	bytes0 := make([]uint64, len(agents))
-	logs0 := make([]int, len(agents))
+	suspicions0 := make([]uint64, len(agents))
 	for i, a := range agents {
 		ticks0[i] = cpuTicks(t, a.Pid())
 		bytes0[i] = a.sentBytes.Load()
-		logs0[i] = a.OutputLen()
+		suspicions0[i] = a.suspicions.Load()
 	}
 	start := time.Now()
 	time.Sleep(d)
-	secs := time.Since(start).Seconds()
+	end := time.Now()
+	secs := end.Sub(start).Seconds()
 	var ticks int64
 	var sent uint64
 	var rssSum, pssSum int64
+	// PSS comes from a sample of at most pssSample agents, evenly spread:
+	// the kernel walks an agent's page tables under its memory-map lock
+	// to count it, and a pass over 256 agents overloading the machine
+	// had not ended after five minutes.
+	const pssSample = 16
+	pssEvery, pssCount := max(1, len(agents)/pssSample), 0
 	for i, a := range agents {
 		ticks += cpuTicks(t, a.Pid()) - ticks0[i]
 		sent += a.sentBytes.Load() - bytes0[i]
@@ -476,14 +562,16 @@ func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration, res *benchRes
 			t.Fatal(err)
 		}
 		rssSum += kib
-		pssSum += pssKiB(t, a.Pid())
-		logs := a.OutputFrom(logs0[i])
-		res.falseFailures += strings.Count(logs, "EventMemberFailed")
-		res.suspects += strings.Count(logs, "memberlist: Suspect ")
+		if i%pssEvery == 0 {
+			pssSum += pssKiB(t, a.Pid())
+			pssCount++
+		}
+		res.falseFailures += a.count("member-failed", start, end)
+		res.suspects += int(a.suspicions.Load() - suspicions0[i])
 	}
 	n := float64(len(agents))
 	const clkTck = 100 // USER_HZ on Linux
-	res.rssKiB, res.pssKiB = float64(rssSum)/n, float64(pssSum)/n
+	res.rssKiB, res.pssKiB = float64(rssSum)/n, float64(pssSum)/float64(pssCount)
 	res.cpuMsPerSec = float64(ticks) * 1000 / clkTck / secs / n
 	res.bytesPerSec = float64(sent) / secs / n
 }
@@ -534,7 +622,8 @@ func queryAllAcks(t *testing.T, a *benchAgent, n int) time.Duration {
 		return c.Query(&client.QueryParam{Name: "bench-q", RequestAck: true, Timeout: timeout, AckCh: acks, RespCh: resps})
 	})
 	if err != nil {
-		t.Fatalf("query: %v", err)
+		t.Logf("query from %s: %v", a.Name, err)
+		return -1
 	}
 	// The agent ends the query (closing acks) when it times out; one the
 	// bench has overloaded may never say so.
@@ -693,7 +782,7 @@ func printBenchTable(out *os.File, n int, cfg benchConfig, ours, real []benchRes
 	ff := func(rs []benchResult) string {
 		return fmt.Sprintf("%d/%d", counts(rs, func(r benchResult) int { return r.falseFailures }), counts(rs, func(r benchResult) int { return r.suspects }))
 	}
-	fmt.Fprintf(out, "  %-48s %12s %12s\n", fmt.Sprintf("false failures/suspects in %v hold", cfg.hold), ff(ours), ff(real))
+	fmt.Fprintf(out, "  %-48s %12s %12s\n", fmt.Sprintf("failures/suspicions seen in %v hold", cfg.hold), ff(ours), ff(real))
 	parts = append(parts,
 		fmt.Sprintf("conv5s=%d:%d", within(ours, 5*time.Second), within(real, 5*time.Second)),
 		fmt.Sprintf("conv15s=%d:%d", within(ours, 15*time.Second), within(real, 15*time.Second)),

@@ -34,26 +34,6 @@ func (b *SyncBuffer) String() string {
 	return b.buf.String()
 }
 
-// Len is how many bytes were written so far.
-func (b *SyncBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-// From returns what was written from byte offset off on, copying only
-// that part: a long run reads its newest output without copying all of
-// it each time.
-func (b *SyncBuffer) From(off int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	data := b.buf.Bytes()
-	if off >= len(data) {
-		return ""
-	}
-	return string(data[max(off, 0):])
-}
-
 // Contains reports whether the output so far contains s.
 func (b *SyncBuffer) Contains(s string) bool {
 	return strings.Contains(b.String(), s)
@@ -104,12 +84,6 @@ func startProc(env []string, bin string, args ...string) (*Proc, error) {
 
 // Output returns everything the process wrote so far (stdout and stderr).
 func (p *Proc) Output() string { return p.out.String() }
-
-// OutputLen is the size of Output, without copying it.
-func (p *Proc) OutputLen() int { return p.out.Len() }
-
-// OutputFrom returns Output from byte offset off on.
-func (p *Proc) OutputFrom(off int) string { return p.out.From(off) }
 
 // Pid is the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
