@@ -23,24 +23,24 @@ func spreadTestSerf(n int, gossip time.Duration) *Serf {
 	return s
 }
 
-// Up to 512 members the ack goes out before sendAck returns, as in Serf.
+// Up to 128 members the ack goes out before sendAck returns, as in Serf.
 func TestSendAckSmallClusterAcksAtOnce(t *testing.T) {
-	s := spreadTestSerf(ackSpreadPerInterval, time.Hour)
+	s := spreadTestSerf(ackSpreadFrom, time.Hour)
 	sent := false
 	s.sendAck(func() { sent = true })
 	if !sent {
-		t.Fatal("the ack of a 512-member cluster was not sent at once")
+		t.Fatal("the ack of a 128-member cluster was not sent at once")
 	}
 }
 
-// Above 512 the ack waits in a background task, which shutdown ends
+// Above 128 the ack waits in a background task, which shutdown ends
 // without sending: with an hour-long gossip interval it cannot be due.
 func TestSendAckBigClusterWaitsAndShutdownCancels(t *testing.T) {
-	s := spreadTestSerf(ackSpreadPerInterval+1, time.Hour)
+	s := spreadTestSerf(ackSpreadFrom+1, time.Hour)
 	var sent atomic.Bool
 	s.sendAck(func() { sent.Store(true) })
 	if sent.Load() {
-		t.Fatal("the ack of a 513-member cluster was sent at once")
+		t.Fatal("the ack of a 129-member cluster was sent at once")
 	}
 	close(s.shutdownCh)
 	done := make(chan struct{})

@@ -82,13 +82,14 @@
 // # Query acks do not overflow the asker
 //
 // A member acks a query the moment it receives it, by UDP to the asker.
-// When thousands receive the query within a round (gossip relief sends
-// it hop by hop without waiting for gossip rounds), thousands of acks
-// reach one socket within milliseconds, more than a receive buffer holds;
-// in the simulator the asker of a 2,000-member cluster lost 610. Above
-// 512 members each member waits a random time before it acks, up to one
-// gossip interval per 512 members (0.8 s at 2,000), so acks arrive at
-// about 512 per gossip interval. Smaller clusters ack at once, as in Serf.
+// Queries go out directly at once, hop by hop without waiting for gossip
+// rounds, so every member receives one within milliseconds, and their
+// acks reach one socket as fast: at thousands more than a receive buffer
+// holds (in the simulator the asker of a 2,000-member cluster lost 610).
+// Above 128 members each member waits a random time before it acks, up
+// to one gossip interval per 512 members (50 ms at 129, 0.8 s at 2,000),
+// so acks arrive at about 512 per gossip interval. Clusters of up to 128
+// ack at once, as in Serf: a burst a default-sized buffer holds.
 //
 // Where things live (every non-test file, with its one job):
 //
