@@ -213,7 +213,8 @@ func TestFaultPartitionHeal(t *testing.T) {
 // Not parallel, so it runs while the package's parallel tests wait: with
 // three of them loading both cores it failed in four of seven runs (a
 // member too slow to refute a suspicion in time, old and new builds
-// alike), alone in none of three. What it checks is loss, not CPU.
+// alike), and in none of three runs alone. What it checks is loss, not
+// CPU.
 func TestFaultPacketLoss(t *testing.T) {
 	n, agents := startFaultCluster(t, []string{"a", "b", "c", "d", "e"}, nil)
 	n.Loss(20)

@@ -330,8 +330,8 @@ func prioritizeBench(t *testing.T) {
 		t.Logf("the bench runs at normal priority: %v", err)
 		return
 	}
-	// Cleanups run last-registered first: this one, before the agents'
-	// kills, so the next run's agents start from normal-priority threads.
+	// Restored among the run's cleanups, before the next run starts its
+	// agents, which must not inherit -20.
 	t.Cleanup(func() {
 		if err := setNice(0); err != nil {
 			t.Errorf("restoring the bench's priority: %v", err)
@@ -554,9 +554,9 @@ func waitAll(agents []*benchAgent, kind, name string, since time.Time, timeout t
 }
 
 // holdIdle measures the agents over a quiet hold of d, without RPC calls,
-// into res: mean RSS and PSS (KiB, PSS of a sample) at the end, mean CPU (ms per s), mean
-// gossip bytes sent per second, and the failures the streams delivered
-// and the suspicions memberlist counted meanwhile. Nothing here reads the
+// into res: mean RSS and PSS (KiB; PSS of a sample) at the end, mean CPU
+// (ms per s), mean gossip bytes sent per second, and the failures the
+// streams delivered and the suspicions memberlist counted meanwhile. Nothing here reads the
 // agents' logs: a collapsing cluster of hundreds writes gigabytes of them,
 // and the bench, starved of CPU like everything else, took longer than 20
 // minutes to search them.

@@ -25,9 +25,10 @@ import (
 // one is queued, and then one round every gossip interval while Serf is
 // starved (memberlist has not offered it at least half a packet for two
 // gossip intervals). Every message sent counts as one of its
-// transmissions, as memberlist's gossip counts them, so a message costs no
-// more bytes than gossip alone would have spent on it; what gossip does
-// not send early, it sends as before. The first round makes dissemination
+// transmissions, as memberlist's gossip counts them, so no message is
+// sent more often than gossip alone would have sent it (though each
+// direct send is a packet of its own, where gossip packs several); what
+// is not sent early, gossip sends as before. The first round makes dissemination
 // a matter of network hops rather than gossip intervals, for all but the
 // few members the random fan-out misses, whom gossip reaches in its next
 // rounds. A real Serf peer receives these messages exactly like gossiped
