@@ -171,8 +171,10 @@ func (c *agentCommand) setupAgent(config *agent.Config, telemetry *agent.Telemet
 	}
 	serfConf.Metrics = telemetry.Metrics
 	// Telemetry leaves memberlist's counts of bytes sent to the transport
-	// (agent.Telemetry.Metrics), which compresses in memberlist's place.
+	// (agent.Telemetry.Metrics), which compresses, and with a key
+	// encrypts, in memberlist's place.
 	serfConf.TransportCompression = true
+	serfConf.TransportEncryption = true
 	c.ui.Output("Starting Serf agent...")
 	a, err := agent.Create(config, serfConf, c.logs)
 	if err != nil {

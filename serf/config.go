@@ -233,7 +233,8 @@ type Config struct {
 	// into Serf's own transport, the same bytes on the wire at a fraction
 	// of the cost (wire_compression.go says why). It applies only where
 	// Serf brings the transport (MemberlistConfig.Transport nil), with
-	// MemberlistConfig.EnableCompression on and gossip not encrypted. With
+	// MemberlistConfig.EnableCompression on and gossip not encrypted, or
+	// encrypted by the transport as well (TransportEncryption). With
 	// it set, that transport is what counts memberlist.udp.sent and
 	// memberlist.tcp.sent, into Metrics, compressing or not: memberlist
 	// counts a message before the transport compresses it, so the caller
@@ -241,6 +242,17 @@ type Config struct {
 	// telemetry filters them from go-metrics' global registry). Default
 	// false: memberlist compresses and counts, as in Serf.
 	TransportCompression bool
+
+	// TransportEncryption moves memberlist's encryption of gossip into
+	// Serf's own transport as well, the same bytes on the wire, so that an
+	// encrypted agent's transport can also take compression over
+	// (wire_encryption.go says why). It applies only where Serf brings the
+	// transport, with a keyring or SecretKey and no Label in
+	// MemberlistConfig; Serf then keeps the keyring (SecretKey folded into
+	// it as memberlist would) and hands memberlist a copy of
+	// MemberlistConfig without it. Default false: memberlist encrypts, as
+	// in Serf.
+	TransportEncryption bool
 
 	// Logger receives every log line of Serf and, unless the memberlist
 	// config has its own, of memberlist. When it is nil, a logger with

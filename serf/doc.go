@@ -128,6 +128,8 @@
 //	memberlist_errors.go   restoring memberlist v0.5.2's wording in errors and logs
 //	net_transport.go       the UDP/TCP transport given to memberlist: its own, minus a 64 KiB buffer per packet
 //	wire_compression.go    memberlist's compression, done in that transport with one reused LZW coder
+//	wire_encryption.go     memberlist's encryption, done in that transport with one AEAD per key
+//	wire_conn.go           a stream as memberlist sees it through that transport
 //	metrics.go             the serf.* metrics: Serf's names, one emit helper each
 //	pipeline.go            the event pipeline: its stages, their order and shutdown
 //	stage.go               stage: one pipeline step's loop, flush and drain

@@ -35,7 +35,8 @@ import (
 // refused.
 //
 // With Config.TransportCompression it also compresses what memberlist
-// sends, in memberlist's place (wire_compression.go), and counts it.
+// sends, in memberlist's place (wire_compression.go), and counts it; with
+// Config.TransportEncryption it also encrypts it (wire_encryption.go).
 type netTransport struct {
 	bindIP   string
 	logger   *log.Logger
@@ -55,11 +56,15 @@ type netTransport struct {
 var _ memberlist.NodeAwareTransport = (*netTransport)(nil)
 
 // wireOptions are what the transport does to what memberlist sends and
-// receives, fixed before its loops start (Config.TransportCompression).
+// receives, fixed before its loops start (Config.TransportCompression and
+// Config.TransportEncryption).
 type wireOptions struct {
 	// compressor, when set, compresses what memberlist sends and unpacks
 	// the compressed packets it receives (wire_compression.go).
 	compressor *wireCompressor
+	// cipher, when set, encrypts what memberlist sends, after compressing
+	// it, and decrypts what it receives (wire_encryption.go).
+	cipher *wireCipher
 	// countSent, when set, counts the bytes sent over "udp" or "tcp" as
 	// memberlist's memberlist.udp.sent and memberlist.tcp.sent.
 	countSent func(proto string, n int)
@@ -218,6 +223,11 @@ func (t *netTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time
 	if t.wire.compressor != nil {
 		b = t.wire.compressor.packPacket(b)
 	}
+	if t.wire.cipher != nil {
+		if b, err = t.wire.cipher.sealPacket(b); err != nil {
+			return time.Time{}, err
+		}
+	}
 	if t.wire.countSent != nil {
 		// memberlist counts a packet without the label header that its
 		// label wrapper puts in front of it on the way to the transport.
@@ -244,12 +254,12 @@ func (t *netTransport) DialAddressTimeout(a memberlist.Address, timeout time.Dur
 }
 
 // wrapStream puts a wireConn around a stream when the transport
-// compresses or counts what memberlist writes to it.
+// compresses, encrypts or counts what memberlist writes to it.
 func (t *netTransport) wrapStream(conn net.Conn) net.Conn {
-	if t.wire.compressor == nil && t.wire.countSent == nil {
+	if t.wire.compressor == nil && t.wire.cipher == nil && t.wire.countSent == nil {
 		return conn
 	}
-	return &wireConn{Conn: conn, z: t.wire.compressor, countSent: t.wire.countSent}
+	return newWireConn(conn, t.wire)
 }
 
 func (t *netTransport) StreamCh() <-chan net.Conn { return t.streamCh }
@@ -338,6 +348,12 @@ func (t *netTransport) readPackets() {
 		}
 		metrics.IncrCounterWithLabels([]string{"memberlist", "udp", "received"}, float32(n), t.labels)
 		packet := append([]byte(nil), buf[:n]...)
+		if t.wire.cipher != nil {
+			var ok bool
+			if packet, ok = t.wire.cipher.openPacket(packet, from); !ok {
+				continue
+			}
+		}
 		if t.wire.compressor != nil {
 			packet = t.wire.compressor.unpackPacket(packet)
 		}

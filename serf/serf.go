@@ -255,11 +255,18 @@ func Create(conf *Config) (*Serf, error) {
 	// why). With both loggers set memberlist.Create refuses the config;
 	// leave that to it.
 	var ownTransport *netTransport
+	forMemberlist := mlConf
 	if mlConf.Transport == nil && (mlConf.Logger == nil || mlConf.LogOutput == nil) {
 		var wire wireOptions
+		if conf.TransportEncryption && transportCanEncrypt(mlConf) {
+			if err := foldSecretKey(mlConf); err != nil {
+				return fail(fmt.Errorf("Failed to create memberlist: %v", memberlistError(err)))
+			}
+			wire.cipher = newWireCipher(mlConf, memberlistLogger(mlConf))
+		}
 		if conf.TransportCompression {
 			wire.countSent = s.metrics.wireSent
-			if mlConf.EnableCompression && !gossipEncrypted(mlConf) {
+			if mlConf.EnableCompression && (wire.cipher != nil || !gossipEncrypted(mlConf)) {
 				wire.compressor = newWireCompressor(s.codec)
 				mlConf.EnableCompression = false
 			}
@@ -269,9 +276,12 @@ func Create(conf *Config) (*Serf, error) {
 			return fail(fmt.Errorf("Failed to create memberlist: %v", memberlistError(err)))
 		}
 		ownTransport, mlConf.Transport = t, t
+		if wire.cipher != nil {
+			forMemberlist = withoutEncryption(mlConf)
+		}
 	}
 
-	ml, err := memberlist.Create(mlConf)
+	ml, err := memberlist.Create(forMemberlist)
 	if err != nil {
 		if ownTransport != nil {
 			_ = ownTransport.Shutdown()

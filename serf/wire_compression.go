@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"net"
 	"sync"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
@@ -38,8 +37,8 @@ import (
 //
 // It only works where the transport sees memberlist's plain messages, so
 // Create uses it (when Config.TransportCompression asks) only when gossip
-// is not encrypted (memberlist encrypts before the transport); an
-// encrypted agent leaves compression to memberlist.
+// is not encrypted or the transport encrypts it too (wire_encryption.go);
+// where memberlist encrypts, it compresses too.
 
 // memberlist's message types and compression constants that the
 // compressor reads and writes (memberlist's net.go, label.go and util.go).
@@ -256,35 +255,6 @@ func (z *wireCompressor) unpackPacket(p []byte) []byte {
 		return inner
 	}
 	return append(append(make([]byte, 0, len(label)+len(inner)), label...), inner...)
-}
-
-// wireConn compresses (with z set) and counts (with countSent set) each
-// message memberlist writes to a stream. memberlist writes a stream
-// message with a single Write, and a label header, which must stay as it
-// is and is not counted, with a Write of its own.
-type wireConn struct {
-	net.Conn
-	z         *wireCompressor
-	countSent func(proto string, n int)
-}
-
-func (c *wireConn) Write(b []byte) (int, error) {
-	if len(b) == 0 || b[0] == mlHasLabelMsg {
-		return c.Conn.Write(b)
-	}
-	out := b
-	if c.z != nil && plainMessage(b[0]) {
-		if packed, err := c.z.compress(b); err == nil {
-			out = packed
-		}
-	}
-	if c.countSent != nil {
-		c.countSent("tcp", len(out))
-	}
-	if _, err := c.Conn.Write(out); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }
 
 // gossipEncrypted reports whether memberlist, created with c, encrypts

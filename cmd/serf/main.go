@@ -60,9 +60,7 @@ func run(args []string) int {
 //
 // GOGC=50 while quiet: an idle agent's live heap is under 1 MiB, but
 // with GOGC=100 the runtime lets garbage grow to its 4 MiB minimum heap
-// before it collects, and keeps those pages (with an encryption key,
-// memberlist still allocates a 64 KiB compressor for every packet it
-// sends). Half the target
+// before it collects, and keeps those pages. Half the target
 // measured 2.2 MiB less resident memory per agent for about a tenth more
 // idle CPU, which is still about half of real Serf's (BENCHMARKS.md).
 // While the agent allocates fast, the GC policy (gc_policy.go) raises
