@@ -2,13 +2,17 @@ package serf
 
 import (
 	"bytes"
+	"io"
+	"log"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/memberlist"
 )
 
-// The internal tests' two helpers. They are serftest's SyncBuffer and
-// Eventually in miniature: a test inside package serf cannot import
+// The internal tests' helpers. The first two are serftest's SyncBuffer
+// and Eventually in miniature: a test inside package serf cannot import
 // serftest, which imports serf. Tests that need more (a network, a
 // cluster) are external tests, in package serf_test.
 
@@ -45,4 +49,17 @@ func eventually(t testing.TB, timeout time.Duration, cond func() error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// loopbackConfig is a quiet Serf config named "a" on Serf's own transport,
+// bound to any free port of 127.0.0.1, for tests of what Create sets up.
+func loopbackConfig() *Config {
+	conf := DefaultConfig()
+	conf.NodeName = "a"
+	conf.Logger = log.New(io.Discard, "", 0)
+	ml := memberlist.DefaultLocalConfig()
+	ml.BindAddr, ml.BindPort = "127.0.0.1", 0
+	ml.Logger = conf.Logger
+	conf.MemberlistConfig = ml
+	return conf
 }

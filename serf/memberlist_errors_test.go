@@ -75,15 +75,6 @@ func TestKeyringErrorsWording(t *testing.T) {
 	}
 }
 
-// onLoopback is a Serf config on memberlist's real UDP/TCP transport,
-// bound to 127.0.0.1:port (0 for any free port).
-func onLoopback(name string, port int, logs io.Writer) *serf.Config {
-	conf := serftest.TestConfig(name, nil, logs)
-	conf.MemberlistConfig.BindAddr = "127.0.0.1"
-	conf.MemberlistConfig.BindPort = port
-	return conf
-}
-
 // Join's error is what `serf join` and `serf agent -join` print.
 func TestJoinErrorWording(t *testing.T) {
 	s, err := serf.Create(onLoopback("a", 0, io.Discard))

@@ -35,13 +35,7 @@ func TestTransportCompressionInterworks(t *testing.T) {
 			t.Fatal(err)
 		}
 		conf.Metrics = m
-		events := make(chan serf.Event, 256)
-		conf.EventCh = events
-		s, err := serf.Create(conf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Shutdown() })
+		s, events := createWithEvents(t, conf)
 		return node{s, events, sink}
 	}
 	packing, plain := start("packing", true), start("plain", false)
@@ -68,20 +62,7 @@ func TestTransportCompressionInterworks(t *testing.T) {
 		if err := from.serf.UserEvent(name, payload, false); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.After(10 * time.Second)
-		for got := false; !got; {
-			select {
-			case e := <-to.events:
-				if u, ok := e.(serf.UserEvent); ok && u.Name == name {
-					if !bytes.Equal(u.Payload, payload) {
-						t.Fatalf("%s: payload %q", name, u.Payload)
-					}
-					got = true
-				}
-			case <-deadline:
-				t.Fatalf("%s did not arrive", name)
-			}
-		}
+		awaitUserEvent(t, to.events, name, payload)
 	}
 
 	counted := func(sink *metrics.InmemSink, key string) float64 {

@@ -25,36 +25,11 @@ func startEncrypted(t *testing.T, name string, key []byte, inTransport bool) enc
 	conf.MemberlistConfig.SecretKey = key
 	conf.TransportEncryption = inTransport
 	conf.TransportCompression = inTransport
-	events := make(chan serf.Event, 256)
-	conf.EventCh = events
-	s, err := serf.Create(conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown() })
+	s, events := createWithEvents(t, conf)
 	return encryptedNode{s, events}
 }
 
 func (n encryptedNode) addr() string { return n.serf.Memberlist().LocalNode().Address() }
-
-// awaitUserEvent waits for the user event name, with payload.
-func (n encryptedNode) awaitUserEvent(t *testing.T, name string, payload []byte) {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case e := <-n.events:
-			if u, ok := e.(serf.UserEvent); ok && u.Name == name {
-				if !bytes.Equal(u.Payload, payload) {
-					t.Fatalf("%s: payload %q", name, u.Payload)
-				}
-				return
-			}
-		case <-deadline:
-			t.Fatalf("%s did not reach %s", name, n.serf.LocalMember().Name)
-		}
-	}
-}
 
 // A Serf that encrypts in its transport and one that leaves encryption to
 // memberlist form one cluster with the same key: joins from either side
@@ -92,7 +67,7 @@ func TestTransportEncryptionInterworks(t *testing.T) {
 			if err := pair[0].serf.UserEvent(name, payload, false); err != nil {
 				t.Fatal(err)
 			}
-			pair[1].awaitUserEvent(t, name, payload)
+			awaitUserEvent(t, pair[1].events, name, payload)
 		}
 	}
 	crossBothWays("old-key")

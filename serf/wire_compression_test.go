@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
-	"log"
 	"math/rand"
 	"net"
 	"strconv"
@@ -289,16 +288,11 @@ func TestCreateChoosesWhereToCompress(t *testing.T) {
 		{"compression off", true, false, nil, false},
 		{"encrypted", true, true, key, false},
 	} {
-		conf := DefaultConfig()
-		conf.NodeName = "a"
-		conf.Logger = log.New(io.Discard, "", 0)
+		conf := loopbackConfig()
 		conf.TransportCompression = tc.inTransport
-		ml := memberlist.DefaultLocalConfig()
-		ml.BindAddr, ml.BindPort = "127.0.0.1", 0
-		ml.Logger = conf.Logger
+		ml := conf.MemberlistConfig
 		ml.EnableCompression = tc.compression
 		ml.SecretKey = tc.key
-		conf.MemberlistConfig = ml
 		s, err := Create(conf)
 		if err != nil {
 			t.Fatal(err)

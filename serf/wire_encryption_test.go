@@ -169,17 +169,11 @@ func TestCreateChoosesWhereToEncrypt(t *testing.T) {
 		{"no key", true, nil, "", false},
 		{"label", true, key, "lbl", false},
 	} {
-		conf := DefaultConfig()
-		conf.NodeName = "a"
-		conf.Logger = log.New(io.Discard, "", 0)
+		conf := loopbackConfig()
 		conf.TransportEncryption = tc.asked
 		conf.TransportCompression = true
-		ml := memberlist.DefaultLocalConfig()
-		ml.BindAddr, ml.BindPort = "127.0.0.1", 0
-		ml.Logger = conf.Logger
-		ml.SecretKey = tc.key
-		ml.Label = tc.label
-		conf.MemberlistConfig = ml
+		conf.MemberlistConfig.SecretKey = tc.key
+		conf.MemberlistConfig.Label = tc.label
 		s, err := Create(conf)
 		if err != nil {
 			t.Fatal(err)
@@ -202,15 +196,9 @@ func TestCreateChoosesWhereToEncrypt(t *testing.T) {
 	}
 
 	for _, asked := range []bool{false, true} {
-		conf := DefaultConfig()
-		conf.NodeName = "a"
-		conf.Logger = log.New(io.Discard, "", 0)
+		conf := loopbackConfig()
 		conf.TransportEncryption = asked
-		ml := memberlist.DefaultLocalConfig()
-		ml.BindAddr, ml.BindPort = "127.0.0.1", 0
-		ml.Logger = conf.Logger
-		ml.SecretKey = []byte("short")
-		conf.MemberlistConfig = ml
+		conf.MemberlistConfig.SecretKey = []byte("short")
 		_, err := Create(conf)
 		if want := "Failed to create memberlist: key size must be 16, 24 or 32 bytes"; err == nil || err.Error() != want {
 			t.Errorf("asked %v: bad key gave %v, want %q", asked, err, want)

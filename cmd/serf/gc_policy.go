@@ -8,9 +8,10 @@ import (
 
 // The agent's garbage collection policy, used unless GOGC is set.
 //
-// An idle agent allocates 10–20 KiB/s (its transport compresses and
-// encrypts in memberlist's place, with reused coders) and keeps under 1
-// MiB live: a low GOGC there only trims resident memory (agentRuntime). In a join
+// An idle agent without an encryption key allocates 10–20 KiB/s (its
+// transport compresses, and with a key also encrypts, in memberlist's
+// place with reused coders) and keeps under 1 MiB live: a low GOGC there
+// only trims resident memory (agentRuntime). In a join
 // storm or a wave of failures the same agent allocates megabytes a
 // second, and at GOGC=50 it then collects several times a second, each
 // time with assists that slow the very probes and acks that decide
