@@ -59,8 +59,8 @@ const (
 	maxSealedStream = 20 * 1024 * 1024
 )
 
-// errNoKeyOpens is memberlist's error for a message no key decrypts.
-var errNoKeyOpens = errors.New("no installed keys could decrypt the message")
+// noKeyOpens is memberlist's error for a message no key decrypts.
+const noKeyOpens = "no installed keys could decrypt the message"
 
 // wireCipher seals what memberlist sends and opens what it receives, with
 // the keys of keyring. It is safe for concurrent use.
@@ -157,14 +157,14 @@ func (c *wireCipher) open(sealed, aad []byte) ([]byte, error) {
 		}
 		return plain, nil
 	}
-	return nil, errNoKeyOpens
+	return nil, errors.New(noKeyOpens)
 }
 
 // unpad strips version 0's PKCS#7 padding.
 func unpad(plain []byte) ([]byte, error) {
 	n := int(plain[len(plain)-1])
 	if n == 0 || n > aes.BlockSize || n > len(plain) {
-		return nil, errNoKeyOpens
+		return nil, errors.New(noKeyOpens)
 	}
 	return plain[:len(plain)-n], nil
 }

@@ -65,7 +65,7 @@ func TestWireCipherRoundTrips(t *testing.T) {
 	if got, err := readAll(receiver, two); err != nil || !bytes.Equal(got, append(bytes.Clone(msg), msg...)) {
 		t.Fatalf("two stream messages read as %q, %v", got, err)
 	}
-	if _, err := readAll(stranger, stream); err == nil || err.Error() != errNoKeyOpens.Error() {
+	if _, err := readAll(stranger, stream); err == nil || err.Error() != noKeyOpens {
 		t.Fatalf("stranger reading the stream: %v", err)
 	}
 	// The header is authenticated: a stream message whose length says
