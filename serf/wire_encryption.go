@@ -258,11 +258,16 @@ func (o *streamOpener) next() error {
 	if size > maxSealedStream {
 		return fmt.Errorf("remote node state is larger than limit (%d)", size)
 	}
-	sealed := make([]byte, size)
-	if _, err := io.ReadFull(o.r, sealed); err != nil {
+	// Grown as the bytes arrive, not allocated from the claimed size: a
+	// peer that sends only a header must not cost 20 MiB.
+	var sealed bytes.Buffer
+	if _, err := io.CopyN(&sealed, o.r, int64(size)); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return err
 	}
-	plain, err := o.c.open(sealed, header[:])
+	plain, err := o.c.open(sealed.Bytes(), header[:])
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -123,6 +124,20 @@ func TestWireCipherRefusesOrPassesOn(t *testing.T) {
 	binary.BigEndian.PutUint32(huge[1:], maxSealedStream+1)
 	if _, err := readAll(strict, huge); err == nil || !strings.Contains(err.Error(), "larger than limit") {
 		t.Fatalf("oversized stream message: %v", err)
+	}
+	// A header claiming the most that is allowed, then ten bytes and the
+	// end: refused without allocating what the header claimed.
+	claim := []byte{mlEncryptMsg, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(claim[1:], maxSealedStream)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := readAll(strict, append(claim, make([]byte, 10)...))
+	runtime.ReadMemStats(&after)
+	if err != io.ErrUnexpectedEOF {
+		t.Fatalf("stream cut short after its header: %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > maxSealedStream/2 {
+		t.Fatalf("a 10-byte stream message cost %d bytes", grew)
 	}
 	sealed, _ := strict.sealStream(plain)
 	if _, err := readAll(strict, sealed[:len(sealed)-1]); err != io.ErrUnexpectedEOF {
