@@ -44,8 +44,7 @@ func startRealAgent(t *testing.T, name string, o realAgentOpts) *cluster.Agent {
 // moving numbers). It returns our result.
 func compareCLI(t *testing.T, env []string, normalize func(string) string, args ...string) cluster.Result {
 	t.Helper()
-	real := cluster.Run(t, env, realBin, args...)
-	our := cluster.Run(t, env, ours(t), args...)
+	real, our := runBoth(t, env, args...)
 	a, b := real.Stdout, our.Stdout
 	if normalize != nil {
 		a, b = normalize(a), normalize(b)
@@ -55,6 +54,12 @@ func compareCLI(t *testing.T, env []string, normalize func(string) string, args 
 			strings.Join(args, " "), real.Code, real.Stdout, our.Code, our.Stdout)
 	}
 	return our
+}
+
+// runBoth runs the real CLI and then ours with the same arguments.
+func runBoth(t *testing.T, env []string, args ...string) (real, our cluster.Result) {
+	t.Helper()
+	return cluster.Run(t, env, realBin, args...), cluster.Run(t, env, ours(t), args...)
 }
 
 // sameOutput is compareCLI without environment.
@@ -70,9 +75,7 @@ func sameOutput(t *testing.T, normalize func(string) string, args ...string) clu
 func sameOutputOfMovingState(t *testing.T, tries int, args ...string) cluster.Result {
 	t.Helper()
 	for range tries - 1 {
-		real := cluster.Run(t, nil, realBin, args...)
-		our := cluster.Run(t, nil, ours(t), args...)
-		if real.Stdout == our.Stdout && real.Code == our.Code {
+		if real, our := runBoth(t, nil, args...); real.Stdout == our.Stdout && real.Code == our.Code {
 			return our
 		}
 	}

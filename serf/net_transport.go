@@ -349,8 +349,8 @@ func (t *netTransport) readPackets() {
 		metrics.IncrCounterWithLabels([]string{"memberlist", "udp", "received"}, float32(n), t.labels)
 		packet := append([]byte(nil), buf[:n]...)
 		if t.wire.cipher != nil {
-			var ok bool
-			if packet, ok = t.wire.cipher.openPacket(packet, from); !ok {
+			if packet, err = t.wire.cipher.openPacket(packet); err != nil {
+				t.logger.Printf("[ERR] memberlist: Decrypt packet failed: %v %s", err, memberlist.LogAddress(from))
 				continue
 			}
 		}

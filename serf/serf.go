@@ -262,7 +262,7 @@ func Create(conf *Config) (*Serf, error) {
 			if err := foldSecretKey(mlConf); err != nil {
 				return fail(fmt.Errorf("Failed to create memberlist: %v", memberlistError(err)))
 			}
-			wire.cipher = newWireCipher(mlConf, memberlistLogger(mlConf))
+			wire.cipher = newWireCipher(mlConf)
 		}
 		if conf.TransportCompression {
 			wire.countSent = s.metrics.wireSent

@@ -6,21 +6,19 @@ import (
 )
 
 // wireConn is a stream as memberlist sees it when Serf's transport
-// compresses (z), encrypts (cipher) or counts (countSent) what memberlist
-// sends. memberlist writes each stream message with a single Write, and a
-// label header, which must stay as it is and is not counted, with a Write
-// of its own. With a cipher, what memberlist reads is the plaintext of the
-// encrypted messages that arrive (streamOpener).
+// compresses, encrypts or counts (wire) what memberlist sends. memberlist
+// writes each stream message with a single Write, and a label header,
+// which must stay as it is and is not counted, with a Write of its own.
+// With a cipher, what memberlist reads is the plaintext of the encrypted
+// messages that arrive (streamOpener).
 type wireConn struct {
 	net.Conn
-	z         *wireCompressor
-	cipher    *wireCipher
-	countSent func(proto string, n int)
-	in        io.Reader // the stream's plaintext, or Conn itself
+	wire wireOptions
+	in   io.Reader // the stream's plaintext, or Conn itself
 }
 
 func newWireConn(conn net.Conn, wire wireOptions) *wireConn {
-	c := &wireConn{Conn: conn, z: wire.compressor, cipher: wire.cipher, countSent: wire.countSent, in: conn}
+	c := &wireConn{Conn: conn, wire: wire, in: conn}
 	if wire.cipher != nil {
 		c.in = &streamOpener{c: wire.cipher, r: conn}
 	}
@@ -34,20 +32,20 @@ func (c *wireConn) Write(b []byte) (int, error) {
 		return c.Conn.Write(b)
 	}
 	out := b
-	if c.z != nil && plainMessage(b[0]) {
-		if packed, err := c.z.compress(b); err == nil {
+	if c.wire.compressor != nil && plainMessage(b[0]) {
+		if packed, err := c.wire.compressor.compress(b); err == nil {
 			out = packed
 		}
 	}
-	if c.cipher != nil {
-		sealed, err := c.cipher.sealStream(out)
+	if c.wire.cipher != nil {
+		sealed, err := c.wire.cipher.sealStream(out)
 		if err != nil {
 			return 0, err
 		}
 		out = sealed
 	}
-	if c.countSent != nil {
-		c.countSent("tcp", len(out))
+	if c.wire.countSent != nil {
+		c.wire.countSent("tcp", len(out))
 	}
 	if _, err := c.Conn.Write(out); err != nil {
 		return 0, err

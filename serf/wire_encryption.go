@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"sync"
 
 	"github.com/hashicorp/memberlist"
@@ -68,7 +67,6 @@ type wireCipher struct {
 	keyring        *memberlist.Keyring
 	verifyIncoming bool // drop what does not decrypt (else take it as plain)
 	verifyOutgoing bool // encrypt what is sent (else send it plain)
-	logger         *log.Logger
 
 	mu    sync.Mutex
 	aeads map[string]cipher.AEAD // by key
@@ -78,12 +76,11 @@ type wireCipher struct {
 // and ones removed from it are dropped when the cache is rebuilt.
 const maxCachedKeys = 16
 
-func newWireCipher(c *memberlist.Config, logger *log.Logger) *wireCipher {
+func newWireCipher(c *memberlist.Config) *wireCipher {
 	return &wireCipher{
 		keyring:        c.Keyring,
 		verifyIncoming: c.GossipVerifyIncoming,
 		verifyOutgoing: c.GossipVerifyOutgoing,
-		logger:         logger,
 		aeads:          make(map[string]cipher.AEAD),
 	}
 }
@@ -177,23 +174,19 @@ func (c *wireCipher) sealPacket(p []byte) ([]byte, error) {
 	return c.seal(make([]byte, 0, len(p)+mlEncryptOverhead), p, nil)
 }
 
-// openPacket returns the plaintext of a received packet, or false when it
-// is to be dropped (it does not decrypt and GossipVerifyIncoming is on).
-// A packet with a label header is handed on as it came, for memberlist
-// (which has no label here) to refuse.
-func (c *wireCipher) openPacket(p []byte, from net.Addr) ([]byte, bool) {
+// openPacket returns the plaintext of a received packet, or the error for
+// which it is to be dropped (it does not decrypt and GossipVerifyIncoming
+// is on). A packet with a label header is handed on as it came, for
+// memberlist (which has no label here) to refuse.
+func (c *wireCipher) openPacket(p []byte) ([]byte, error) {
 	if p[0] == mlHasLabelMsg {
-		return p, true
+		return p, nil
 	}
 	plain, err := c.open(p, nil)
-	if err == nil {
-		return plain, true
+	if err != nil && !c.verifyIncoming {
+		return p, nil
 	}
-	if !c.verifyIncoming {
-		return p, true
-	}
-	c.logger.Printf("[ERR] memberlist: Decrypt packet failed: %v %s", err, memberlist.LogAddress(from))
-	return nil, false
+	return plain, err
 }
 
 // sealStream returns the stream message to write for msg.
@@ -280,10 +273,11 @@ func (o *streamOpener) next() error {
 
 // transportCanEncrypt reports whether Serf's transport can encrypt in
 // memberlist's place for c: gossip is encrypted, with no label (whose
-// header and authenticated data stay memberlist's business), and on a
-// memberlist protocol that writes encryption version 1.
+// header and authenticated data stay memberlist's business). Serf runs
+// memberlist protocol 2, which writes encryption version 1, as the
+// transport does.
 func transportCanEncrypt(c *memberlist.Config) bool {
-	return gossipEncrypted(c) && c.Label == "" && c.ProtocolVersion >= 2
+	return gossipEncrypted(c) && c.Label == ""
 }
 
 // foldSecretKey does to c what memberlist.Create would: SecretKey becomes

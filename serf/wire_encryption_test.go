@@ -11,11 +11,12 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/memberlist"
 )
 
-func testCipher(t *testing.T, verify bool, logs io.Writer, keys ...[]byte) *wireCipher {
+func testCipher(t *testing.T, verify bool, keys ...[]byte) *wireCipher {
 	t.Helper()
 	kr, err := memberlist.NewKeyring(keys, keys[0])
 	if err != nil {
@@ -24,7 +25,7 @@ func testCipher(t *testing.T, verify bool, logs io.Writer, keys ...[]byte) *wire
 	c := memberlist.DefaultLANConfig()
 	c.Keyring = kr
 	c.GossipVerifyIncoming, c.GossipVerifyOutgoing = verify, verify
-	return newWireCipher(c, log.New(logs, "", 0))
+	return newWireCipher(c)
 }
 
 // readAll reads a stream through a streamOpener of c.
@@ -36,9 +37,9 @@ func readAll(c *wireCipher, stream []byte) ([]byte, error) {
 // keyring, the sender's primary among them, and not without it.
 func TestWireCipherRoundTrips(t *testing.T) {
 	k1, k2 := bytes.Repeat([]byte{1}, 16), bytes.Repeat([]byte{2}, 24)
-	sender := testCipher(t, true, io.Discard, k1)
-	receiver := testCipher(t, true, io.Discard, k2, k1)
-	stranger := testCipher(t, true, io.Discard, k2)
+	sender := testCipher(t, true, k1)
+	receiver := testCipher(t, true, k2, k1)
+	stranger := testCipher(t, true, k2)
 	msg := []byte("\x02some memberlist message")
 
 	packet, err := sender.sealPacket(msg)
@@ -48,11 +49,11 @@ func TestWireCipherRoundTrips(t *testing.T) {
 	if len(packet) != len(msg)+mlEncryptOverhead || packet[0] != mlEncryptionVersion {
 		t.Fatalf("sealed packet % x", packet)
 	}
-	if got, ok := receiver.openPacket(packet, nil); !ok || !bytes.Equal(got, msg) {
-		t.Fatalf("opened %q %v", got, ok)
+	if got, err := receiver.openPacket(packet); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("opened %q %v", got, err)
 	}
-	if _, ok := stranger.openPacket(packet, &net.UDPAddr{}); ok {
-		t.Fatal("a keyring without the key opened the packet")
+	if _, err := stranger.openPacket(packet); err == nil || err.Error() != noKeyOpens {
+		t.Fatalf("a keyring without the key opening the packet: %v", err)
 	}
 
 	stream, err := sender.sealStream(msg)
@@ -78,30 +79,25 @@ func TestWireCipherRoundTrips(t *testing.T) {
 	}
 }
 
-// What cannot be opened is dropped and logged with memberlist's words, or
-// with GossipVerifyIncoming off handed on as it came; a stream that is
-// not encrypted is refused with memberlist's error unless verification is
+// What cannot be opened is refused with memberlist's error, or with
+// GossipVerifyIncoming off handed on as it came; a stream that is not
+// encrypted is refused with memberlist's error unless verification is
 // off or it starts with a label header, which memberlist refuses itself.
 func TestWireCipherRefusesOrPassesOn(t *testing.T) {
 	key := bytes.Repeat([]byte{1}, 16)
-	var logs bytes.Buffer
-	strict := testCipher(t, true, &logs, key)
-	lenient := testCipher(t, false, io.Discard, key)
+	strict := testCipher(t, true, key)
+	lenient := testCipher(t, false, key)
 	plain := []byte("\x02plain packet of some length, not encrypted")
-	from := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7946}
 
-	if _, ok := strict.openPacket(plain, from); ok {
-		t.Fatal("a plain packet was taken")
+	if _, err := strict.openPacket(plain); err == nil || err.Error() != "unsupported encryption version 2" {
+		t.Fatalf("a plain packet: %v", err)
 	}
-	if want := "[ERR] memberlist: Decrypt packet failed: unsupported encryption version 2 from=127.0.0.1:7946\n"; logs.String() != want {
-		t.Fatalf("logged %q\nwant   %q", logs.String(), want)
-	}
-	if got, ok := lenient.openPacket(plain, from); !ok || !bytes.Equal(got, plain) {
-		t.Fatalf("lenient: %q %v", got, ok)
+	if got, err := lenient.openPacket(plain); err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("lenient: %q %v", got, err)
 	}
 	labelled := append([]byte{mlHasLabelMsg, 1, 'x'}, plain...)
-	if got, ok := strict.openPacket(labelled, from); !ok || !bytes.Equal(got, labelled) {
-		t.Fatalf("labelled packet: %q %v", got, ok)
+	if got, err := strict.openPacket(labelled); err != nil || !bytes.Equal(got, labelled) {
+		t.Fatalf("labelled packet: %q %v", got, err)
 	}
 
 	if _, err := readAll(strict, plain); err == nil || err.Error() != "encryption is configured but remote state is not encrypted" {
@@ -150,11 +146,46 @@ func TestWireCipherRefusesOrPassesOn(t *testing.T) {
 	}
 }
 
+// Through the transport: a packet that does not decrypt is dropped and
+// logged in memberlist's words, and one sealed with the key reaches
+// memberlist as its plaintext.
+func TestNetTransportDecryptsOrDrops(t *testing.T) {
+	var logs syncBuffer
+	c := testCipher(t, true, bytes.Repeat([]byte{1}, 16))
+	receiver, _ := testTransportWith(t, &logs, wireOptions{cipher: c})
+	wire, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wire.Close()
+
+	msg := []byte("\x02some memberlist message")
+	sealed, _ := c.sealPacket(msg)
+	unsealed := []byte("\x02a plain packet, to be dropped")
+	for _, p := range [][]byte{unsealed, sealed} {
+		if _, err := wire.WriteTo(p, receiver.udp.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case p := <-receiver.PacketCh():
+		if !bytes.Equal(p.Buf, msg) {
+			t.Fatalf("received %q; the plain packet should have been dropped", p.Buf)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("sealed packet not delivered")
+	}
+	want := "[ERR] memberlist: Decrypt packet failed: unsupported encryption version 2 from=" + wire.LocalAddr().String() + "\n"
+	if got := logs.String(); !strings.HasSuffix(got, want) || strings.Count(got, "[ERR]") != 1 {
+		t.Fatalf("logged %q\nwant   %q", got, want)
+	}
+}
+
 // Encryption version 0 (memberlist protocol 1) pads the plaintext to the
 // AES block with PKCS#7; it opens, padding removed.
 func TestWireCipherOpensVersionZero(t *testing.T) {
 	key := bytes.Repeat([]byte{3}, 16)
-	c := testCipher(t, true, io.Discard, key)
+	c := testCipher(t, true, key)
 	msg := []byte("\x02eleven b")
 	pad := aes.BlockSize - len(msg)%aes.BlockSize
 	padded := append(bytes.Clone(msg), bytes.Repeat([]byte{byte(pad)}, pad)...)
@@ -162,8 +193,8 @@ func TestWireCipherOpensVersionZero(t *testing.T) {
 	gcm, _ := cipher.NewGCM(block)
 	nonce := bytes.Repeat([]byte{4}, mlNonceLen)
 	sealed := append(append([]byte{0}, nonce...), gcm.Seal(nil, nonce, padded, nil)...)
-	if got, ok := c.openPacket(sealed, nil); !ok || !bytes.Equal(got, msg) {
-		t.Fatalf("opened %q %v", got, ok)
+	if got, err := c.openPacket(sealed); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("opened %q %v", got, err)
 	}
 }
 
