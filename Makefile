@@ -33,7 +33,7 @@ REAL_ENV      := SERF_REAL_BIN=$(REAL_BIN) SERF_REQUIRE_REAL_BIN=1
 # suite must then run (SERF_REQUIRE_NETNS turns its skip into a failure).
 NETNS_ENV := $(if $(filter 0,$(shell id -u)),SERF_REQUIRE_NETNS=1)
 
-.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster soak fuzz sim sim-upstream clean
+.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster bench-loss soak fuzz sim sim-upstream clean
 
 all: build
 
@@ -154,6 +154,14 @@ fuzz:
 # go test -run TestLargeCluster -bench BenchmarkCluster there).
 bench-cluster: real-serf
 	cd interop && SERF_BENCH_CLUSTER=1 $(REAL_ENV) $(GO) test -count=1 -timeout 0 -run '^TestBenchCluster$$' -v .
+
+# False failures under packet loss, A/B: a cluster of ours and one of the
+# real Serf v0.10.2 in network namespaces, losing the same share of every
+# packet side by side (interop/bench_loss_test.go); not part of `make
+# test`. Knobs: LOSS_PCT=30 LOSS_HOLD=10m LOSS_MEMBERS=5. The last line is
+# the summary.
+bench-loss: real-serf netns-deps
+	cd interop && SERF_BENCH_LOSS=1 $(REAL_ENV) $(NETNS_ENV) $(GO) test -count=1 -timeout 0 -run '^TestBenchLoss$$' -v .
 
 # Our agents on 127.0.0.1 under churn (kill -9, leaves, restarts), user
 # events, queries and hostile RPC clients for DURATION; fails if a stable

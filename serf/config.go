@@ -200,6 +200,16 @@ type Config struct {
 	// they do gossip. Default true. See gossip_relief.go.
 	GossipRelief bool
 
+	// PushRefutations: when memberlist refutes a suspicion or a death of
+	// this node, Serf also pushes its state in TCP push/pulls to the
+	// accuser and to GossipNodes-1 other random live members, so that the
+	// refutation reaches them even where the few gossip transmissions of
+	// memberlist's alive message are lost; on a lossy network that is what
+	// turns a live node into a failed one. At most one round per probe
+	// interval, none while memberlist's health score is high. Peers see
+	// push/pulls like a join's. Default true. See refutation.go.
+	PushRefutations bool
+
 	// ---- Optional behaviour ----
 
 	// EnableNameConflictResolution makes this node ask the cluster, when
@@ -326,7 +336,7 @@ func DefaultConfig() *Config {
 	c.AddressBookSize, c.RejoinReapedInterval, c.RejoinReapedCount = 256, time.Minute, 3
 	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
 	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
-	c.GossipRelief = true
+	c.GossipRelief, c.PushRefutations = true, true
 	c.JoinBusyRetries, c.JoinBusyBackoff = 2, time.Second
 	return c
 }

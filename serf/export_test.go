@@ -59,6 +59,12 @@ var (
 
 var AckSpreadWindow = ackSpreadWindow
 
+// RefutationPushes is how many push/pulls s started to tell an accuser
+// of its refutation (refutation.go).
+func RefutationPushes(s *Serf) uint64 { return s.refutation.pushes.Load() }
+
+var RefutationAccuser = refutationAccuser
+
 // ReliefSent is how many user events and queries s sent directly because
 // memberlist left its gossip no room (gossip_relief.go).
 func ReliefSent(s *Serf) uint64 { return s.relief.sent.Load() }

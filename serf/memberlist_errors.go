@@ -131,40 +131,53 @@ func phraseAt(s string) (from, to string, ok bool) {
 // rewordMemberlistLogs makes memberlist log through a writer that restores
 // the v0.5.2 wording of each line. Its log lines all read "[LEVEL]
 // memberlist: message", so the rewording anchors at message starts just as
-// for errors. A config with both Logger and LogOutput is left alone for
-// memberlist.Create to reject; an already reworded one is not wrapped again.
-func rewordMemberlistLogs(c *memberlist.Config) {
+// for errors. watch, when not nil, also sees each line as memberlist wrote
+// it: memberlist tells of some events only in its log (refutation.go). It
+// is called on memberlist's goroutine, at times under its locks, so it
+// must not block or call back into memberlist. A config with both Logger
+// and LogOutput is left alone for memberlist.Create to reject.
+func rewordMemberlistLogs(c *memberlist.Config, watch func(line string)) {
 	switch {
 	case c.Logger != nil && c.LogOutput != nil:
 	case c.Logger != nil:
-		if _, done := c.Logger.Writer().(*rewordToLogger); !done {
-			// Lines go through the given logger, which adds its own prefix
-			// and flags and serialises them with its other output.
-			c.Logger = log.New(&rewordToLogger{to: c.Logger}, "", 0)
-		}
+		// Lines go through the given logger, which adds its own prefix
+		// and flags and serialises them with its other output.
+		c.Logger = log.New(&rewordToLogger{to: c.Logger, watch: watch}, "", 0)
 	case c.LogOutput != nil:
-		if _, done := c.LogOutput.(*rewordWriter); !done {
-			c.LogOutput = &rewordWriter{to: c.LogOutput}
-		}
+		c.LogOutput = &rewordWriter{to: c.LogOutput, watch: watch}
 	}
 }
 
 // rewordWriter rewrites each line memberlist's logger writes (a
 // *log.Logger writes one whole line per call) and passes it on.
-type rewordWriter struct{ to io.Writer }
+type rewordWriter struct {
+	to    io.Writer
+	watch func(string)
+}
 
 func (w *rewordWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(w.to, restoreMemberlistWording(string(p))); err != nil {
+	line := string(p)
+	if w.watch != nil {
+		w.watch(line)
+	}
+	if _, err := io.WriteString(w.to, restoreMemberlistWording(line)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
 // rewordToLogger hands each reworded line to a logger.
-type rewordToLogger struct{ to *log.Logger }
+type rewordToLogger struct {
+	to    *log.Logger
+	watch func(string)
+}
 
 func (w *rewordToLogger) Write(p []byte) (int, error) {
-	if err := w.to.Output(2, restoreMemberlistWording(string(p))); err != nil {
+	line := string(p)
+	if w.watch != nil {
+		w.watch(line)
+	}
+	if err := w.to.Output(2, restoreMemberlistWording(line)); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -112,6 +112,7 @@ type Serf struct {
 
 	antiEntropy antiEntropyState // see anti_entropy.go
 	relief      reliefState      // see gossip_relief.go
+	refutation  refutationState  // see refutation.go
 
 	// book holds members reaped after failing (address_book.go).
 	bookLock sync.Mutex
@@ -170,6 +171,9 @@ func Create(conf *Config) (*Serf, error) {
 	if conf.GossipRelief {
 		s.relief.kickCh = make(chan struct{}, 1)
 		s.relief.roomAt.Store(time.Now().UnixNano())
+	}
+	if conf.PushRefutations {
+		s.refutation.accuserCh = make(chan string, 1)
 	}
 
 	if n := len(s.encodeTags(conf.Tags)); n > memberlist.MetaMaxSize {
@@ -249,7 +253,7 @@ func Create(conf *Config) (*Serf, error) {
 	if mlConf.Logger == nil && mlConf.LogOutput == nil {
 		mlConf.Logger = logger
 	}
-	rewordMemberlistLogs(mlConf)
+	rewordMemberlistLogs(mlConf, s.watchMemberlistLog)
 
 	// Our transport unless the caller brought one (net_transport.go says
 	// why). With both loggers set memberlist.Create refuses the config;
@@ -300,6 +304,9 @@ func Create(conf *Config) (*Serf, error) {
 	}
 	if s.relief.kickCh != nil {
 		s.startBackground(s.gossipReliefLoop)
+	}
+	if s.refutation.accuserCh != nil {
+		s.startBackground(s.refutationLoop)
 	}
 	if len(prev) > 0 {
 		s.startBackground(func() { s.rejoin(prev) })
