@@ -50,6 +50,23 @@
 // is put off, not counted, so the burst still runs once the node is
 // healthy again.
 //
+// # Refutations that are heard
+//
+// A member refutes a suspicion of itself by gossiping an alive message
+// with a higher incarnation, transmitted as few times as any other
+// gossip. On a lossy network an accuser sometimes hears none of them and,
+// when its suspicion timer runs out, declares a live member failed (with
+// 20 % of packets lost among five agents, about once in ten minutes,
+// for real Serf as for memberlist alone). So after each refutation Serf
+// also pushes its state in TCP push/pulls to the accuser and to
+// GossipNodes-1 other random live members, which merge the new
+// incarnation and gossip it on. memberlist tells of a refutation only in
+// its log, so Serf watches the log writer it gives memberlist. At most one
+// round per probe interval, and none while Lifeguard's health score is
+// high, as it is on an overloaded machine, where full-state exchanges
+// would add to the load that causes false suspicions.
+// Config.PushRefutations (on by default) turns it off.
+//
 // # User events and queries go out at once, and are never starved
 //
 // memberlist gossips every GossipInterval (200 ms), so an event that
@@ -108,6 +125,7 @@
 //	address_book.go        recovery: rejoin at start-up with backoff, address book of reaped members
 //	broadcast.go           outgoing gossip queues and their depth checks
 //	anti_entropy.go        extra push/pulls after a change (convergence without a tail)
+//	refutation.go          pushing memberlist's refutation of a suspicion to the accuser (heard despite loss)
 //	gossip_relief.go       sending events and queries directly: at once, and while memberlist's queue starves Serf's
 //	ack_spread.go          spreading a big cluster's query acks over time
 //	delegate.go            memberlist.Delegate: messages, push/pull, meta
@@ -125,8 +143,9 @@
 //	conflict.go            name-conflict resolution
 //	keymanager.go          cluster-wide keyring changes
 //	keyring_file.go        the keyring file format, read and written
-//	memberlist_errors.go   restoring memberlist v0.5.2's wording in errors and logs
+//	memberlist_errors.go   restoring memberlist v0.5.2's wording in errors and logs (and watching its log lines)
 //	net_transport.go       the UDP/TCP transport given to memberlist: its own, minus a 64 KiB buffer per packet
+//	udp_socket.go          how that transport reads and writes datagrams (udp_socket_linux.go: raw system calls)
 //	wire_compression.go    memberlist's compression, done in that transport with one reused LZW coder
 //	wire_encryption.go     memberlist's encryption, done in that transport with one AEAD per key
 //	wire_conn.go           a stream as memberlist sees it through that transport

@@ -24,7 +24,9 @@ import (
 // an idle agent that gets a few pings a second allocates a few hundred
 // KiB a second and runs the garbage collector every few seconds, most of
 // its idle CPU. Here one read buffer is reused and each packet is copied
-// out at its own size.
+// out at its own size; and on Linux datagrams are read and written with
+// raw system calls, which do not keep waking the runtime's sysmon thread
+// (udp_socket_linux.go).
 //
 // It also keeps memberlist from refusing a join storm. memberlist closes,
 // unanswered, every push/pull beyond 128 in progress, so when hundreds of
@@ -43,6 +45,7 @@ type netTransport struct {
 	labels   []metrics.Label
 	tcp      *net.TCPListener
 	udp      *net.UDPConn
+	sock     udpSocket // reads and writes udp (udp_socket.go)
 	packetCh chan *memberlist.Packet
 	streamCh chan net.Conn
 	stopping atomic.Bool
@@ -155,6 +158,7 @@ func listenNetTransport(addr string, port int, logger *log.Logger, labels []metr
 		labels:   labels,
 		tcp:      tcp,
 		udp:      udp,
+		sock:     newUDPSocket(udp),
 		packetCh: make(chan *memberlist.Packet),
 		streamCh: make(chan net.Conn),
 		stopCh:   make(chan struct{}),
@@ -234,7 +238,7 @@ func (t *netTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time
 		label, _, _ := splitLabel(b)
 		t.wire.countSent("udp", len(b)-len(label))
 	}
-	_, err = t.udp.WriteTo(b, to)
+	err = t.sock.writeTo(b, to)
 	return time.Now(), err
 }
 
@@ -333,7 +337,7 @@ func (t *netTransport) readPackets() {
 	defer t.wg.Done()
 	buf := make([]byte, maxPacketSize)
 	for {
-		n, from, err := t.udp.ReadFrom(buf)
+		n, from, err := t.sock.readFrom(buf)
 		at := time.Now()
 		if err != nil {
 			if t.stopping.Load() {
