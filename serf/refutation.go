@@ -50,7 +50,6 @@ var refutationLines = [...]string{
 type refutationState struct {
 	accuserCh chan string
 	pushes    atomic.Uint64 // push/pulls started
-	braked    atomic.Uint64 // refutations left to gossip by the brake
 }
 
 // refutationAccuser returns who this node refuted, if line is memberlist's
@@ -88,8 +87,9 @@ func (s *Serf) watchMemberlistLog(line string) {
 // refutationBrakeScore is the memberlist health score from which a
 // refutation is left to gossip alone: half of Lifeguard's maximum
 // (AwarenessMaxMultiplier 8). One refutation adds 1 and an unanswered probe
-// up to 3, while every answered probe takes 1 off, so on a lossy network a
-// member's score stays low; on an overloaded machine it stays near the top.
+// up to 3, while every answered probe takes 1 off, so a member on a lossy
+// network keeps a low score most of the time, and one too loaded to get
+// its probes answered in time climbs toward the top.
 const refutationBrakeScore = 4
 
 // refutationLoop pushes this node's state to each accuser it is handed,
@@ -106,7 +106,6 @@ func (s *Serf) refutationLoop() {
 				continue
 			}
 			if score := s.memberlist.GetHealthScore(); score >= refutationBrakeScore {
-				s.refutation.braked.Add(1)
 				s.logger.Printf("[DEBUG] serf: refutation left to gossip: health score %d", score)
 				continue
 			}
