@@ -31,9 +31,9 @@ import (
 // memberlist anyway (rewordMemberlistLogs).
 //
 // The cost is bounded: one round of pushes at a time, at least a probe
-// interval after the last; a refutation that comes sooner is left to
-// gossip alone, and so is every refutation while this node's Lifeguard
-// health score is high (refutationBrakeScore). An overloaded cluster
+// interval after the last (a refutation that comes sooner waits, and one
+// that comes while another waits is left to gossip alone), and none while
+// this node's Lifeguard health score is high (refutationBrakeScore). An overloaded cluster
 // refutes false suspicions by the thousand, and full-state exchanges
 // would only add to the load that causes them.
 
@@ -94,6 +94,8 @@ const refutationBrakeScore = 4
 
 // refutationLoop pushes this node's state to each accuser it is handed,
 // one round at a time and at least a probe interval apart, until shutdown.
+// While it waits or pushes, the channel holds one more accuser; later ones
+// are left to gossip.
 func (s *Serf) refutationLoop() {
 	gap := s.config.MemberlistConfig.ProbeInterval
 	var last time.Time
@@ -102,8 +104,14 @@ func (s *Serf) refutationLoop() {
 		case <-s.shutdownCh:
 			return
 		case accuser := <-s.refutation.accuserCh:
-			if time.Since(last) < gap {
-				continue
+			// Too soon after the last round: wait for the gap rather than
+			// drop it, since this may be a new accuser's suspicion.
+			if wait := gap - time.Since(last); wait > 0 {
+				select {
+				case <-s.shutdownCh:
+					return
+				case <-time.After(wait):
+				}
 			}
 			if score := s.memberlist.GetHealthScore(); score >= refutationBrakeScore {
 				s.logger.Printf("[DEBUG] serf: refutation left to gossip: health score %d", score)

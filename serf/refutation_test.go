@@ -24,8 +24,10 @@ func deafCluster(t *testing.T, push bool) *serftest.Cluster {
 		conf.MemberlistConfig.PushPullInterval = 0
 		if i == 0 {
 			conf.MemberlistConfig.DisableTcpPings = true
-			// A suspicion of n0's runs 400 ms (four probe intervals).
-			conf.MemberlistConfig.SuspicionMult = 4
+			// A suspicion of n0's runs 600 ms (six probe intervals): time
+			// for a refutation, and a push that waits out the gap, on a
+			// loaded machine.
+			conf.MemberlistConfig.SuspicionMult = 6
 		}
 	})
 	c.JoinAll()
