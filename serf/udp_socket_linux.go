@@ -33,6 +33,36 @@ type rawUDPSocket struct {
 	conn   *net.UDPConn
 	rc     syscall.RawConn
 	family uint16
+	read   rawRead
+}
+
+// rawRead is the state of the one read in progress, kept with the socket,
+// with its poller callback made once, so that a datagram read allocates
+// only the sender's address: the transport reads from one goroutine.
+type rawRead struct {
+	buf   []byte
+	from  syscall.RawSockaddrAny
+	n     uintptr
+	errno syscall.Errno
+	fn    func(fd uintptr) bool
+}
+
+// recvfrom is rawRead.fn: one datagram into buf, false when there is none
+// yet, so that the poller waits for the socket.
+func (r *rawRead) recvfrom(fd uintptr) bool {
+	for {
+		fromLen := uint32(syscall.SizeofSockaddrAny)
+		r.n, _, r.errno = syscall.RawSyscall6(syscall.SYS_RECVFROM, fd,
+			uintptr(unsafe.Pointer(&r.buf[0])), uintptr(len(r.buf)), 0,
+			uintptr(unsafe.Pointer(&r.from)), uintptr(unsafe.Pointer(&fromLen)))
+		switch r.errno {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		return true
+	}
 }
 
 // newUDPSocket is the raw socket of c, or c's own methods when its
@@ -44,56 +74,42 @@ func newUDPSocket(c *net.UDPConn) udpSocket {
 	}
 	var family uint16
 	err = rc.Control(func(fd uintptr) {
-		switch sa, err := syscall.Getsockname(int(fd)); sa.(type) {
+		sa, _ := syscall.Getsockname(int(fd))
+		switch sa.(type) {
 		case *syscall.SockaddrInet4:
 			family = syscall.AF_INET
 		case *syscall.SockaddrInet6:
-			if err == nil {
-				family = syscall.AF_INET6
-			}
+			family = syscall.AF_INET6
 		}
 	})
 	if err != nil || family == 0 {
 		return stdUDPSocket{c}
 	}
-	return &rawUDPSocket{conn: c, rc: rc, family: family}
+	s := &rawUDPSocket{conn: c, rc: rc, family: family}
+	s.read.fn = s.read.recvfrom
+	return s
 }
 
+// readFrom must not be called from two goroutines at once (rawRead).
 func (s *rawUDPSocket) readFrom(b []byte) (int, *net.UDPAddr, error) {
 	if len(b) == 0 {
 		return 0, nil, s.opError("read", nil, errors.New("empty buffer"))
 	}
-	var (
-		from  syscall.RawSockaddrAny
-		n     uintptr
-		errno syscall.Errno
-	)
-	err := s.rc.Read(func(fd uintptr) bool {
-		for {
-			fromLen := uint32(syscall.SizeofSockaddrAny)
-			n, _, errno = syscall.RawSyscall6(syscall.SYS_RECVFROM, fd,
-				uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0,
-				uintptr(unsafe.Pointer(&from)), uintptr(unsafe.Pointer(&fromLen)))
-			switch errno {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // nothing yet: the poller waits for the socket
-			}
-			return true
-		}
-	})
+	r := &s.read
+	r.buf = b
+	err := s.rc.Read(r.fn)
+	r.buf = nil // the caller's buffer is not ours to keep
 	if err != nil {
 		return 0, nil, s.opError("read", nil, err)
 	}
-	if errno != 0 {
-		return 0, nil, s.opError("read", nil, os.NewSyscallError("recvfrom", errno))
+	if r.errno != 0 {
+		return 0, nil, s.opError("read", nil, os.NewSyscallError("recvfrom", r.errno))
 	}
-	addr, err := udpAddrFromRaw(&from)
+	addr, err := udpAddrFromRaw(&r.from)
 	if err != nil {
 		return 0, nil, s.opError("read", nil, err)
 	}
-	return int(n), addr, nil
+	return int(r.n), addr, nil
 }
 
 func (s *rawUDPSocket) writeTo(b []byte, to *net.UDPAddr) error {
