@@ -63,6 +63,12 @@ var AckSpreadWindow = ackSpreadWindow
 // of its refutation (refutation.go).
 func RefutationPushes(s *Serf) uint64 { return s.refutation.pushes.Load() }
 
+// RefutationsBraked is how many of s's refutations were left to gossip
+// because its health score was at refutationBrakeScore or above.
+func RefutationsBraked(s *Serf) uint64 { return s.refutation.braked.Load() }
+
+const RefutationBrakeScore = refutationBrakeScore
+
 var RefutationAccuser = refutationAccuser
 
 // ReliefSent is how many user events and queries s sent directly because

@@ -50,6 +50,7 @@ var refutationLines = [...]string{
 type refutationState struct {
 	accuserCh chan string
 	pushes    atomic.Uint64 // push/pulls started
+	braked    atomic.Uint64 // refutations left to gossip for the health score
 }
 
 // refutationAccuser returns who this node refuted, if line is memberlist's
@@ -114,6 +115,7 @@ func (s *Serf) refutationLoop() {
 				}
 			}
 			if score := s.memberlist.GetHealthScore(); score >= refutationBrakeScore {
+				s.refutation.braked.Add(1)
 				s.logger.Printf("[DEBUG] serf: refutation left to gossip: health score %d", score)
 				continue
 			}

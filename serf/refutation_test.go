@@ -85,6 +85,60 @@ func TestRefutationLostWithoutThePush(t *testing.T) {
 	}
 }
 
+// A member too unhealthy to get its own probes answered leaves its
+// refutations to gossip. Everything n1 sends by UDP is lost and TCP pings
+// are off (one that got through would count as an answered probe, or
+// clear a suspicion), so every probe of n1's fails with no nack and its
+// Lifeguard health score only climbs, while n0 and n2, who cannot hear
+// n1's acks, keep accusing it. n1's own suspicions of them run out only
+// after 100 s, so they stay live members to push to.
+func TestRefutationLeftToGossipWhileUnhealthy(t *testing.T) {
+	c := serftest.NewCluster(t, 3, func(i int, conf *serf.Config) {
+		conf.PushRefutations = true
+		conf.AntiEntropyRounds = 0
+		conf.MemberlistConfig.PushPullInterval = 0
+		conf.MemberlistConfig.DisableTcpPings = true
+		if i == 1 {
+			conf.MemberlistConfig.SuspicionMult = 1000
+		}
+	})
+	c.JoinAll()
+	for _, to := range []string{"n0", "n2"} {
+		c.Net.SetLink("n1", to, serftest.LinkConfig{Loss: 1})
+	}
+	n0, n1 := c.Members[0], c.Members[1]
+	serftest.Eventually(t, serftest.MembersTimeout, func() error {
+		if serf.RefutationsBraked(n1.Serf) == 0 {
+			return fmt.Errorf("n1 braked no refutation yet (health score %d, %d pushes)",
+				serf.HealthScore(n1.Serf), serf.RefutationPushes(n1.Serf))
+		}
+		return nil
+	})
+	// The push loop is one goroutine, so every push round before the
+	// braked refutation is counted by now; the score cannot fall, since
+	// nothing n1 sends is answered.
+	pushed := serf.RefutationPushes(n1.Serf)
+	if score := serf.HealthScore(n1.Serf); score < serf.RefutationBrakeScore {
+		t.Fatalf("n1's health score is %d after a braked refutation; want at least %d", score, serf.RefutationBrakeScore)
+	}
+	// With nothing pushed, n1's refutations no longer reach n0, which ends
+	// up holding n1 failed; watch for a second (ten probe intervals) in
+	// which a push would have brought n1 back and drawn new accusations.
+	watchUntil := time.Now().Add(time.Second)
+	serftest.Eventually(t, serftest.MembersTimeout, func() error {
+		if m, _ := serftest.FindMember(n0.Serf, "n1"); m.Status != serf.StatusFailed {
+			return fmt.Errorf("n0 holds n1 %v, not failed", m.Status)
+		}
+		if time.Now().Before(watchUntil) {
+			return fmt.Errorf("still watching")
+		}
+		return nil
+	})
+	if got := serf.RefutationPushes(n1.Serf); got != pushed {
+		t.Errorf("n1 started %d push/pulls while its health score was at the brake; want none", got-pushed)
+	}
+}
+
 func TestRefutationAccuserFromLogLine(t *testing.T) {
 	for _, tc := range []struct {
 		line, accuser string
