@@ -23,10 +23,29 @@ import (
 type gcPolicy struct {
 	quietPercent, busyPercent int
 	busyAbove, quietBelow     float64 // bytes allocated per second
+	// settle is how long the rate must stay below quietBelow before the
+	// agent counts as quiet again: only then does GOGC come back down and
+	// does the upkeep run (handing pages back, unmapping code). Both touch
+	// every free page, and each madvise flushes the TLB of every CPU, so
+	// done by hundreds of agents in the middle of a storm, whose rate dips
+	// for a moment, they took a sixth of a 2-core machine (BENCHMARKS.md,
+	// "session 14").
+	settle time.Duration
 	// returnEvery is how often, while quiet, the policy collects and hands
 	// free heap pages back to the system.
 	returnEvery time.Duration
 	current     int
+	belowSince  time.Time // since when the rate is below quietBelow; zero while it is not
+	upkeepAt    time.Time // when the last upkeep ran (run counts its start as one)
+	codeMapped  bool      // code pages to unmap at the next upkeep
+}
+
+// gcActions is what one reading of the allocation rate asks of the
+// runtime.
+type gcActions struct {
+	setPercent bool // GOGC is now current
+	freeMemory bool // collect and hand free pages back (debug.FreeOSMemory)
+	unmapCode  bool // and unmap code pages (releaseCodePages)
 }
 
 // gcPolicyPeriod is how often the allocation rate is read: often enough
@@ -40,6 +59,7 @@ func agentGCPolicy() *gcPolicy {
 		busyPercent:  agentBusyGCPercent,
 		busyAbove:    1 << 20,
 		quietBelow:   512 << 10,
+		settle:       3 * gcPolicyPeriod,
 		returnEvery:  quietReturnEvery,
 		current:      agentGCPercent,
 	}
@@ -59,15 +79,56 @@ const quietReturnEvery = 15 * time.Second
 // which a storm of a minute can afford and an idle agent never keeps.
 const agentBusyGCPercent = 400
 
-// next is the GOGC for an allocation rate of rate bytes per second.
-func (p *gcPolicy) next(rate float64) int {
+// next is the GOGC after a reading of rate bytes allocated per second at
+// now: busy at once above busyAbove, quiet again only after settle below
+// quietBelow, unchanged in between.
+func (p *gcPolicy) next(now time.Time, rate float64) int {
 	switch {
 	case rate > p.busyAbove:
+		p.belowSince = time.Time{}
 		p.current = p.busyPercent
 	case rate < p.quietBelow:
-		p.current = p.quietPercent
+		if p.belowSince.IsZero() {
+			p.belowSince = now
+		}
+		if p.settled(now) {
+			p.current = p.quietPercent
+		}
+	default:
+		p.belowSince = time.Time{}
 	}
 	return p.current
+}
+
+// settled reports whether the rate has been below quietBelow for settle.
+func (p *gcPolicy) settled(now time.Time) bool {
+	return !p.belowSince.IsZero() && now.Sub(p.belowSince) >= p.settle
+}
+
+// observe takes one reading of rate bytes allocated per second at now and
+// says what to do. Once the agent has settled, and again every
+// returnEvery while it stays quiet, it asks for the upkeep: collect and
+// hand free pages back. The first upkeep after start-up, and the first
+// after each busy spell, also unmaps the code that start-up or the storm
+// ran (code_pages_linux.go). So the first comes no sooner than returnEvery
+// after start, past config, bind and the first joins, whose code would
+// otherwise just be mapped back.
+func (p *gcPolicy) observe(now time.Time, rate float64) gcActions {
+	var do gcActions
+	before := p.current
+	if p.next(now, rate) != before {
+		do.setPercent = true
+		if p.current < before {
+			// Calm after a storm: hand its garbage pages and the code it
+			// ran back now, not at the scavenger's pace.
+			p.upkeepAt, p.codeMapped = time.Time{}, true
+		}
+	}
+	if p.current == p.quietPercent && p.settled(now) && now.Sub(p.upkeepAt) >= p.returnEvery {
+		do.freeMemory, do.unmapCode = true, p.codeMapped
+		p.upkeepAt, p.codeMapped = now, false
+	}
+	return do
 }
 
 // run applies the policy until stop is closed: it sets GOGC to the quiet
@@ -80,7 +141,7 @@ func (p *gcPolicy) run(period time.Duration, stop <-chan struct{}) {
 		return sample[0].Value.Uint64()
 	}
 	last, lastAt := read(), time.Now()
-	returned := lastAt // when free heap pages were last handed back
+	p.upkeepAt, p.codeMapped = lastAt, true
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
@@ -91,25 +152,16 @@ func (p *gcPolicy) run(period time.Duration, stop <-chan struct{}) {
 			allocated := read()
 			rate := float64(allocated-last) / now.Sub(lastAt).Seconds()
 			last, lastAt = allocated, now
-			before := p.current
-			if p.next(rate) == before {
-				if p.current == p.quietPercent && now.Sub(returned) >= p.returnEvery {
-					// Still quiet: hand back now what the scavenger would
-					// at its own pace.
-					debug.FreeOSMemory()
-					returned = now
-				}
-				continue
+			do := p.observe(now, rate)
+			if do.setPercent {
+				debug.SetGCPercent(p.current)
 			}
-			debug.SetGCPercent(p.current)
-			if p.current < before {
-				// Back to quiet: collect now and hand the storm's
-				// garbage pages back, instead of keeping them resident
-				// until the next collection and the scavenger's pace,
-				// and unmap the code the storm ran (code_pages_linux.go).
+			if do.freeMemory {
 				debug.FreeOSMemory()
+			}
+			if do.unmapCode {
+				// An error (no /proc) only leaves the pages mapped.
 				_, _ = releaseCodePages()
-				returned = now
 			}
 		}
 	}

@@ -7,21 +7,68 @@ import (
 	"time"
 )
 
-// The policy switches at the thresholds and holds between them.
+// The policy turns busy at once above its upper threshold, holds between
+// the thresholds, and turns quiet only after settle below the lower one
+// (a dip of one reading in a storm is not calm).
 func TestGCPolicySwitchesWithHysteresis(t *testing.T) {
 	p := agentGCPolicy()
-	for _, step := range []struct {
-		rate float64
-		want int
+	at := time.Unix(1000, 0)
+	for i, step := range []struct {
+		after time.Duration // since the previous reading
+		rate  float64
+		want  int
 	}{
-		{100 << 10, agentGCPercent},
-		{800 << 10, agentGCPercent}, // between: stays quiet
-		{2 << 20, agentBusyGCPercent},
-		{800 << 10, agentBusyGCPercent}, // between: stays busy
-		{300 << 10, agentGCPercent},
+		{0, 100 << 10, agentGCPercent},
+		{gcPolicyPeriod, 800 << 10, agentGCPercent}, // between: stays quiet
+		{gcPolicyPeriod, 2 << 20, agentBusyGCPercent},
+		{gcPolicyPeriod, 800 << 10, agentBusyGCPercent}, // between: stays busy
+		{gcPolicyPeriod, 300 << 10, agentBusyGCPercent}, // below, not yet settled
+		{p.settle - time.Millisecond, 300 << 10, agentBusyGCPercent},
+		{gcPolicyPeriod, 2 << 20, agentBusyGCPercent}, // the dip ends
+		{gcPolicyPeriod, 300 << 10, agentBusyGCPercent},
+		{p.settle, 300 << 10, agentGCPercent}, // settled
 	} {
-		if got := p.next(step.rate); got != step.want {
-			t.Fatalf("rate %.0f B/s: GOGC %d, want %d", step.rate, got, step.want)
+		at = at.Add(step.after)
+		if got := p.next(at, step.rate); got != step.want {
+			t.Fatalf("reading %d, rate %.0f B/s: GOGC %d, want %d", i, step.rate, got, step.want)
+		}
+	}
+}
+
+// The upkeep (hand pages back, and the first time also unmap code) runs
+// only once the agent has settled: not before returnEvery after start,
+// not during a storm, not on a one-reading dip in one, and once at once
+// when a storm has calmed.
+func TestGCPolicyUpkeepWaitsForCalm(t *testing.T) {
+	p := agentGCPolicy()
+	start := time.Unix(1000, 0)
+	p.upkeepAt, p.codeMapped = start, true // as run starts
+	quiet, mid, busy := float64(100<<10), float64(800<<10), float64(4<<20)
+	for i, step := range []struct {
+		at   time.Duration // since start
+		rate float64
+		want gcActions
+	}{
+		{2 * time.Second, quiet, gcActions{}},
+		{p.returnEvery - time.Second, quiet, gcActions{}}, // settled, but too soon after start
+		{p.returnEvery, quiet, gcActions{freeMemory: true, unmapCode: true}},
+		{p.returnEvery + 2*time.Second, quiet, gcActions{}},
+		{2 * p.returnEvery, quiet, gcActions{freeMemory: true}}, // periodic: no code to unmap
+		{2*p.returnEvery + 2*time.Second, busy, gcActions{setPercent: true}},
+		{3 * p.returnEvery, busy, gcActions{}},
+		{3*p.returnEvery + 2*time.Second, quiet, gcActions{}}, // a dip in the storm
+		{3*p.returnEvery + 4*time.Second, busy, gcActions{}},
+		{3*p.returnEvery + 6*time.Second, quiet, gcActions{}},
+		{3*p.returnEvery + 6*time.Second + p.settle, quiet, gcActions{setPercent: true, freeMemory: true, unmapCode: true}},
+		{3*p.returnEvery + 8*time.Second + p.settle, quiet, gcActions{}},
+		// Quiet, but allocating between the thresholds when the next
+		// upkeep falls due: it waits until the rate has settled again.
+		{4*p.returnEvery + 6*time.Second + p.settle, mid, gcActions{}},
+		{4*p.returnEvery + 8*time.Second + p.settle, quiet, gcActions{}},
+		{4*p.returnEvery + 8*time.Second + 2*p.settle, quiet, gcActions{freeMemory: true}},
+	} {
+		if got := p.observe(start.Add(step.at), step.rate); got != step.want {
+			t.Fatalf("reading %d (%v after start, %.0f B/s): %+v, want %+v", i, step.at, step.rate, got, step.want)
 		}
 	}
 }
@@ -35,7 +82,9 @@ func TestGCPolicyFollowsTheAllocationRate(t *testing.T) {
 	stop, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(exited)
-		agentGCPolicy().run(20*time.Millisecond, stop)
+		p := agentGCPolicy()
+		p.settle = 60 * time.Millisecond
+		p.run(20*time.Millisecond, stop)
 	}()
 	defer func() { close(stop); <-exited }()
 
@@ -56,6 +105,7 @@ func TestGCPolicyHandsPagesBackWhileQuiet(t *testing.T) {
 	gc := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(gc) })
 	p := agentGCPolicy()
+	p.settle = 30 * time.Millisecond
 	p.returnEvery = 50 * time.Millisecond
 
 	forced := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}

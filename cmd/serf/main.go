@@ -66,10 +66,12 @@ func run(args []string) int {
 // While the agent allocates fast, the GC policy (gc_policy.go) raises
 // it.
 //
-// Once start-up is over (startupSettle), the pages of the binary that only
-// start-up needed are unmapped (code_pages_linux.go): about 5 MiB less
-// resident per idle agent, still in the page cache for whoever touches
-// them again.
+// Once start-up is over, the pages of the binary that only start-up
+// needed are unmapped (code_pages_linux.go): about 5 MiB less resident
+// per idle agent, still in the page cache for whoever touches them again.
+// The GC policy does it once the agent is quiet, no sooner than
+// quietReturnEvery after start; with GOGC set, a timer does it after
+// startupSettle.
 //
 // The returned function stops what agentRuntime started.
 func agentRuntime() (stop func()) {
@@ -79,22 +81,23 @@ func agentRuntime() (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		settled := time.NewTimer(startupSettle)
-		defer settled.Stop()
-		select {
-		case <-settled.C:
-			// An error (no /proc) only leaves the pages mapped.
-			_, _ = releaseCodePages()
-		case <-done:
-		}
-	}()
 	if os.Getenv("GOGC") == "" {
-		wg.Add(1)
+		// The policy also unmaps start-up's code, once the agent is quiet.
 		go func() {
 			defer wg.Done()
 			agentGCPolicy().run(gcPolicyPeriod, done)
+		}()
+	} else {
+		go func() {
+			defer wg.Done()
+			settled := time.NewTimer(startupSettle)
+			defer settled.Stop()
+			select {
+			case <-settled.C:
+				// An error (no /proc) only leaves the pages mapped.
+				_, _ = releaseCodePages()
+			case <-done:
+			}
 		}()
 	}
 	return func() {
@@ -103,9 +106,10 @@ func agentRuntime() (stop func()) {
 	}
 }
 
-// startupSettle is how long after its start the agent unmaps the code
-// pages start-up touched: past config, bind, the first joins and the first
-// rounds of gossip, whose code would otherwise just be mapped back.
+// startupSettle is how long after its start an agent with GOGC set (no GC
+// policy) unmaps the code pages start-up touched: past config, bind, the
+// first joins and the first rounds of gossip, whose code would otherwise
+// just be mapped back.
 const startupSettle = 15 * time.Second
 
 // agentGCPercent is the agent's GOGC when the environment sets none.
