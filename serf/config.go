@@ -320,7 +320,7 @@ func DefaultConfig() *Config {
 		NodeName:         hostname,
 		Tags:             make(map[string]string),
 		ProtocolVersion:  4,
-		MemberlistConfig: memberlist.DefaultLANConfig(),
+		MemberlistConfig: withDeepHandoffQueue(memberlist.DefaultLANConfig()),
 		LogOutput:        os.Stderr,
 
 		EnableNameConflictResolution: true,
@@ -342,18 +342,42 @@ func DefaultConfig() *Config {
 }
 
 // MemberlistProfile returns memberlist's defaults for the agent's -profile
-// names "lan", "wan" and "local".
+// names "lan", "wan" and "local", with a deeper handoff queue.
 func MemberlistProfile(name string) (*memberlist.Config, error) {
 	switch name {
 	case "lan":
-		return memberlist.DefaultLANConfig(), nil
+		return withDeepHandoffQueue(memberlist.DefaultLANConfig()), nil
 	case "wan":
-		return memberlist.DefaultWANConfig(), nil
+		return withDeepHandoffQueue(memberlist.DefaultWANConfig()), nil
 	case "local":
-		return memberlist.DefaultLocalConfig(), nil
+		return withDeepHandoffQueue(memberlist.DefaultLocalConfig()), nil
 	default:
 		return nil, fmt.Errorf("Unknown profile: %s", name)
 	}
+}
+
+// handoffQueueDepth replaces memberlist's 1,024 as the depth of each of
+// its two queues of received gossip (alive messages; suspect, dead and
+// user messages) waiting for its one handler goroutine.
+//
+// A member that the machine did not schedule for a moment finds its
+// socket buffer full of packets, and its reader queues their messages
+// faster than the handler, on the same thread, takes them off. Past the
+// depth memberlist drops them, alive messages too: in a storm of 160
+// joins on two cores about a thousand alive messages were dropped within
+// three seconds, each a member that some agent then missed until the next
+// push/pull, and in worse runs suspicions of the very member that would
+// have refuted them. 8,192 dropped none (BENCHMARKS.md, "session 14").
+// The queues hold slices of received packets (at most 1,400 bytes of
+// which a packet's several messages share) and are empty except in such
+// bursts; nothing of it shows on the wire.
+const handoffQueueDepth = 8192
+
+// withDeepHandoffQueue sets memberlist's handoff queue depth to
+// handoffQueueDepth and returns c.
+func withDeepHandoffQueue(c *memberlist.Config) *memberlist.Config {
+	c.HandoffQueueDepth = handoffQueueDepth
+	return c
 }
 
 // private returns the copy of c that a Serf instance keeps: the struct,

@@ -121,6 +121,31 @@ func TestDefaultConfigUpstreamFields(t *testing.T) {
 	}
 }
 
+// Every memberlist profile Serf hands out keeps memberlist's settings but
+// one: a handoff queue deep enough for a starved member's backlog of
+// received gossip (config.go, handoffQueueDepth).
+func TestMemberlistProfilesHaveADeepHandoffQueue(t *testing.T) {
+	check := func(name string, got, want *memberlist.Config) {
+		t.Helper()
+		if got.HandoffQueueDepth != 8192 {
+			t.Errorf("%s: HandoffQueueDepth %d, want 8192", name, got.HandoffQueueDepth)
+		}
+		if got.ProbeInterval != want.ProbeInterval || got.GossipInterval != want.GossipInterval || got.PushPullInterval != want.PushPullInterval {
+			t.Errorf("%s: intervals differ from memberlist's profile", name)
+		}
+	}
+	check("DefaultConfig", serf.DefaultConfig().MemberlistConfig, memberlist.DefaultLANConfig())
+	for name, want := range map[string]*memberlist.Config{
+		"lan": memberlist.DefaultLANConfig(), "wan": memberlist.DefaultWANConfig(), "local": memberlist.DefaultLocalConfig(),
+	} {
+		got, err := serf.MemberlistProfile(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		check(name, got, want)
+	}
+}
+
 // Without a Logger, Serf logs to LogOutput.
 func TestLogOutputWithoutLogger(t *testing.T) {
 	logs := &serftest.SyncBuffer{}
