@@ -100,58 +100,46 @@ func antiEntropyDelay(interval time.Duration, round int) time.Duration {
 	return d + rand.N(d/4+1)
 }
 
-// antiEntropyHoldOff is how many intervals at most a stream of changes
-// puts the next exchange off (see antiEntropyLoop).
-const antiEntropyHoldOff = 4
-
 // antiEntropyLoop runs the bursts until shutdown. round counts the
 // exchanges since the last change; the timer runs only inside a burst.
-//
-// Every change puts the next exchange off to an interval after it, so
-// while a storm of joins is still arriving, and gossip is carrying it,
-// members do not add full-state exchanges to its load: the burst begins
-// once the changes stop, when what gossip missed is what is left to
-// repair. A stream of changes that never stops still gets an exchange
-// every antiEntropyHoldOff intervals, counted from the first change the
-// last exchange did not cover. (Starting the burst at the first change
-// instead kept every member of a 160-member storm exchanging every 3 s
-// for as long as the joins came in: BENCHMARKS.md, "session 14".)
 func (s *Serf) antiEntropyLoop() {
 	base, rounds := s.config.AntiEntropyInterval, s.config.AntiEntropyRounds
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	var firstChange time.Time // first change since the last exchange; zero if none
+	var due time.Time // zero: no exchange pending
 	round := 0
+	schedule := func() {
+		interval := antiEntropyScaled(base, s.memberlist.NumMembers())
+		due = time.Now().Add(antiEntropyDelay(interval, round))
+		timer.Reset(time.Until(due))
+	}
 	for {
 		select {
 		case <-s.shutdownCh:
 			return
 		case <-s.antiEntropy.kickCh:
 			round = 0
-			now := time.Now()
-			if firstChange.IsZero() {
-				firstChange = now
-			}
 			interval := antiEntropyScaled(base, s.memberlist.NumMembers())
-			due := now.Add(antiEntropyDelay(interval, 0))
-			if latest := firstChange.Add(antiEntropyHoldOff * interval); due.After(latest) {
-				due = latest
+			// A change starts the burst over: the next exchange comes
+			// within one interval, not after a long back-off wait.
+			next := time.Now().Add(antiEntropyDelay(interval, 0))
+			if due.IsZero() || next.Before(due) {
+				due = next
+				timer.Reset(time.Until(due))
 			}
-			timer.Reset(time.Until(due))
 		case <-timer.C:
-			interval := antiEntropyScaled(base, s.memberlist.NumMembers())
+			due = time.Time{}
 			if s.antiEntropyBraked() {
 				// Not a round: the burst waits for this member to be
 				// healthy again, so it still closes the tail afterwards.
-				timer.Reset(antiEntropyDelay(interval, round))
+				schedule()
 				continue
 			}
-			firstChange = time.Time{}
 			s.antiEntropyExchange()
 			round++
 			if round < rounds {
-				timer.Reset(antiEntropyDelay(interval, round))
+				schedule()
 			}
 		}
 	}

@@ -168,41 +168,6 @@ func TestAntiEntropyStopsWhenQuiet(t *testing.T) {
 	}
 }
 
-// While changes keep coming, the burst waits for them to stop, but no
-// longer than four intervals from the first change an exchange has not
-// covered: a storm of joins gets one exchange per member every four
-// intervals, not one every interval.
-func TestAntiEntropyWaitsForChangesToStop(t *testing.T) {
-	const interval = 200 * time.Millisecond
-	c := serftest.NewCluster(t, 3, func(_ int, conf *serf.Config) {
-		conf.MemberlistConfig.PushPullInterval = 0
-		conf.AntiEntropyInterval = interval
-		conf.AntiEntropyRounds = 2
-	})
-	joinStorm(t, c)
-	serftest.Eventually(t, serftest.MembersTimeout, func() error { return converged(c) })
-	quiet(t, c, 3*interval)
-
-	n1 := c.Members[1].Serf
-	before := serf.AntiEntropyExchanges(n1)
-	// A change every 20 ms for 2 s (ten intervals): one exchange per
-	// interval would be ten; held off, there are two or three.
-	for end := time.Now().Add(10 * interval); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		serf.KickAntiEntropy(n1)
-	}
-	during := serf.AntiEntropyExchanges(n1) - before
-	if during < 1 || during > 4 {
-		t.Fatalf("%d exchanges during 10 intervals of changes, want 1 to 4", during)
-	}
-	// Once the changes stop, the burst runs.
-	serftest.Eventually(t, serftest.MembersTimeout, func() error {
-		if got := serf.AntiEntropyExchanges(n1) - before; got < during+2 {
-			return fmt.Errorf("%d exchanges after the changes stopped, want the burst's 2", got-during)
-		}
-		return nil
-	})
-}
-
 func TestAntiEntropyDelayBacksOff(t *testing.T) {
 	const d = 100 * time.Millisecond
 	for round := 0; round < 4; round++ {

@@ -22,11 +22,7 @@
 // push/pulls with one random live member each: AntiEntropyInterval after
 // the change, then after 2×, 4× and 8× that
 // (plus up to a quarter at random), AntiEntropyRounds exchanges in all; a
-// new change during the burst starts it over. The burst waits for the
-// changes to stop: each one puts the next exchange off to an interval
-// after it (but no more than four intervals after the first change not
-// yet covered), so a storm of joins that gossip is still carrying does
-// not also carry full-state exchanges. A member that missed a node
+// new change during the burst starts it over. A member that missed a node
 // or an event gets it from its own exchanges or from a peer's, well before
 // the periodic push/pull. Above 64 members the interval grows by one step
 // per doubling of the cluster (3 s at 256, 6 s at 2,000, 9 s at 10,000):
