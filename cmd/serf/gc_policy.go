@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math/rand/v2"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -36,8 +37,14 @@ type gcPolicy struct {
 	returnEvery time.Duration
 	current     int
 	belowSince  time.Time // since when the rate is below quietBelow; zero while it is not
-	upkeepAt    time.Time // when the last upkeep ran (run counts its start as one)
+	upkeepDue   time.Time // when the next upkeep may run
 	codeMapped  bool      // code pages to unmap at the next upkeep
+	// spread gives the share of returnEvery, at random in [0, 1), added
+	// to the first upkeep after start and after a storm (nil: none). Agents started together,
+	// or calmed by the same storm, would otherwise all do it within the
+	// same second; 160 of them doing it within five seconds after a storm
+	// were followed by a wave of suspicions (BENCHMARKS.md, "session 14").
+	spread func() float64
 }
 
 // gcActions is what one reading of the allocation rate asks of the
@@ -62,6 +69,7 @@ func agentGCPolicy() *gcPolicy {
 		settle:       3 * gcPolicyPeriod,
 		returnEvery:  quietReturnEvery,
 		current:      agentGCPercent,
+		spread:       rand.Float64,
 	}
 }
 
@@ -110,9 +118,10 @@ func (p *gcPolicy) settled(now time.Time) bool {
 // returnEvery while it stays quiet, it asks for the upkeep: collect and
 // hand free pages back. The first upkeep after start-up, and the first
 // after each busy spell, also unmaps the code that start-up or the storm
-// ran (code_pages_linux.go). So the first comes no sooner than returnEvery
-// after start, past config, bind and the first joins, whose code would
-// otherwise just be mapped back.
+// ran (code_pages_linux.go). The first comes no sooner than returnEvery
+// after start (plus spread), past config, bind and the first joins, whose
+// code would otherwise just be mapped back; the first after a storm comes
+// once the agent has settled, plus spread.
 func (p *gcPolicy) observe(now time.Time, rate float64) gcActions {
 	var do gcActions
 	before := p.current
@@ -120,15 +129,23 @@ func (p *gcPolicy) observe(now time.Time, rate float64) gcActions {
 		do.setPercent = true
 		if p.current < before {
 			// Calm after a storm: hand its garbage pages and the code it
-			// ran back now, not at the scavenger's pace.
-			p.upkeepAt, p.codeMapped = time.Time{}, true
+			// ran back soon, not at the scavenger's pace.
+			p.upkeepDue, p.codeMapped = now.Add(p.spreadDelay()), true
 		}
 	}
-	if p.current == p.quietPercent && p.settled(now) && now.Sub(p.upkeepAt) >= p.returnEvery {
+	if p.current == p.quietPercent && p.settled(now) && !now.Before(p.upkeepDue) {
 		do.freeMemory, do.unmapCode = true, p.codeMapped
-		p.upkeepAt, p.codeMapped = now, false
+		p.upkeepDue, p.codeMapped = now.Add(p.returnEvery), false
 	}
 	return do
+}
+
+// spreadDelay is spread's share of returnEvery, or none without spread.
+func (p *gcPolicy) spreadDelay() time.Duration {
+	if p.spread == nil {
+		return 0
+	}
+	return time.Duration(p.spread() * float64(p.returnEvery))
 }
 
 // run applies the policy until stop is closed: it sets GOGC to the quiet
@@ -141,7 +158,7 @@ func (p *gcPolicy) run(period time.Duration, stop <-chan struct{}) {
 		return sample[0].Value.Uint64()
 	}
 	last, lastAt := read(), time.Now()
-	p.upkeepAt, p.codeMapped = lastAt, true
+	p.upkeepDue, p.codeMapped = lastAt.Add(p.returnEvery+p.spreadDelay()), true
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {

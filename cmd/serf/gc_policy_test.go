@@ -41,8 +41,9 @@ func TestGCPolicySwitchesWithHysteresis(t *testing.T) {
 // when a storm has calmed.
 func TestGCPolicyUpkeepWaitsForCalm(t *testing.T) {
 	p := agentGCPolicy()
+	p.spread = nil
 	start := time.Unix(1000, 0)
-	p.upkeepAt, p.codeMapped = start, true // as run starts
+	p.upkeepDue, p.codeMapped = start.Add(p.returnEvery), true // as run starts
 	quiet, mid, busy := float64(100<<10), float64(800<<10), float64(4<<20)
 	for i, step := range []struct {
 		at   time.Duration // since start
@@ -70,6 +71,30 @@ func TestGCPolicyUpkeepWaitsForCalm(t *testing.T) {
 		if got := p.observe(start.Add(step.at), step.rate); got != step.want {
 			t.Fatalf("reading %d (%v after start, %.0f B/s): %+v, want %+v", i, step.at, step.rate, got, step.want)
 		}
+	}
+}
+
+// Agents calmed by the same storm spread their upkeeps: the first after
+// calm waits for spread's share of returnEvery.
+func TestGCPolicySpreadsTheUpkeepAfterAStorm(t *testing.T) {
+	p := agentGCPolicy()
+	p.spread = func() float64 { return 1.0 / 3 } // 5 s of 15
+	at := time.Unix(1000, 0)
+	p.upkeepDue = at
+	p.observe(at, 4<<20) // busy
+	at = at.Add(gcPolicyPeriod)
+	p.observe(at, 100<<10)
+	at = at.Add(p.settle)
+	if got := p.observe(at, 100<<10); got != (gcActions{setPercent: true}) {
+		t.Fatalf("at calm: %+v, want GOGC set and no upkeep yet", got)
+	}
+	at = at.Add(5*time.Second - time.Millisecond)
+	if got := p.observe(at, 100<<10); got != (gcActions{}) {
+		t.Fatalf("before the spread delay: %+v, want nothing", got)
+	}
+	at = at.Add(time.Millisecond)
+	if got := p.observe(at, 100<<10); got != (gcActions{freeMemory: true, unmapCode: true}) {
+		t.Fatalf("after the spread delay: %+v, want the upkeep", got)
 	}
 }
 
