@@ -40,10 +40,11 @@ type gcPolicy struct {
 	upkeepDue   time.Time // when the next upkeep may run
 	codeMapped  bool      // code pages to unmap at the next upkeep
 	// spread gives the share of returnEvery, at random in [0, 1), added
-	// to the first upkeep after start and after a storm (nil: none). Agents started together,
-	// or calmed by the same storm, would otherwise all do it within the
-	// same second; 160 of them doing it within five seconds after a storm
-	// were followed by a wave of suspicions (BENCHMARKS.md, "session 14").
+	// to the first upkeep after start and after a storm (nil: none).
+	// Agents started together, or calmed by the same storm, would
+	// otherwise all do it within the same second; 160 of them doing it
+	// within five seconds after a storm were followed by a wave of
+	// suspicions (BENCHMARKS.md, "session 14").
 	spread func() float64
 }
 
