@@ -37,8 +37,8 @@ func TestGCPolicySwitchesWithHysteresis(t *testing.T) {
 
 // The upkeep (hand pages back, and the first time also unmap code) runs
 // only once the agent has settled: not before returnEvery after start,
-// not during a storm, not on a one-reading dip in one, and once at once
-// when a storm has calmed.
+// not during a storm, not on a one-reading dip in one, and as soon as a
+// storm has calmed (spread, tested below, is off here).
 func TestGCPolicyUpkeepWaitsForCalm(t *testing.T) {
 	p := agentGCPolicy()
 	p.spread = nil
