@@ -344,16 +344,18 @@ func DefaultConfig() *Config {
 // MemberlistProfile returns memberlist's defaults for the agent's -profile
 // names "lan", "wan" and "local", with a deeper handoff queue.
 func MemberlistProfile(name string) (*memberlist.Config, error) {
+	var c *memberlist.Config
 	switch name {
 	case "lan":
-		return withDeepHandoffQueue(memberlist.DefaultLANConfig()), nil
+		c = memberlist.DefaultLANConfig()
 	case "wan":
-		return withDeepHandoffQueue(memberlist.DefaultWANConfig()), nil
+		c = memberlist.DefaultWANConfig()
 	case "local":
-		return withDeepHandoffQueue(memberlist.DefaultLocalConfig()), nil
+		c = memberlist.DefaultLocalConfig()
 	default:
 		return nil, fmt.Errorf("Unknown profile: %s", name)
 	}
+	return withDeepHandoffQueue(c), nil
 }
 
 // handoffQueueDepth replaces memberlist's 1,024 as the depth of each of

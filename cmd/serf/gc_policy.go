@@ -128,7 +128,7 @@ func (p *gcPolicy) observe(now time.Time, rate float64) gcActions {
 	before := p.current
 	if p.next(now, rate) != before {
 		do.setPercent = true
-		if p.current < before {
+		if p.current == p.quietPercent {
 			// Calm after a storm: hand its garbage pages and the code it
 			// ran back soon, not at the scavenger's pace.
 			p.upkeepDue, p.codeMapped = now.Add(p.spreadDelay()), true
