@@ -210,6 +210,18 @@ type Config struct {
 	// push/pulls like a join's. Default true. See refutation.go.
 	PushRefutations bool
 
+	// DropGossipCopies drops, in Serf's own transport, each received
+	// gossip message (memberlist's alive, suspect and dead messages and
+	// Serf's user messages) that repeats, byte for byte, one memberlist
+	// was handed in the last seconds, before memberlist decodes it: it
+	// would change nothing, and in a join storm the copies delay this
+	// node's refutations of suspicions (gossip_copies.go says how). It
+	// applies only where Serf brings the transport and the transport sees
+	// the messages: gossip not encrypted, or encrypted by the transport
+	// (TransportEncryption), and compressed by it (TransportCompression)
+	// or not at all. Invisible on the wire. Default true.
+	DropGossipCopies bool
+
 	// ---- Optional behaviour ----
 
 	// EnableNameConflictResolution makes this node ask the cluster, when
@@ -336,7 +348,7 @@ func DefaultConfig() *Config {
 	c.AddressBookSize, c.RejoinReapedInterval, c.RejoinReapedCount = 256, time.Minute, 3
 	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
 	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
-	c.GossipRelief, c.PushRefutations = true, true
+	c.GossipRelief, c.PushRefutations, c.DropGossipCopies = true, true, true
 	c.JoinBusyRetries, c.JoinBusyBackoff = 2, time.Second
 	return c
 }

@@ -67,6 +67,24 @@
 // would add to the load that causes false suspicions.
 // Config.PushRefutations (on by default) turns it off.
 //
+// # Copies of gossip cost nothing
+//
+// Every member receives each piece of gossip about as often as it is
+// retransmitted: 12 copies of each alive message and join intent at 256
+// members. memberlist decodes every copy and takes its node lock for it
+// before it finds nothing new, and it hands received gossip to one
+// goroutine alive messages first, so in a join storm a suspicion of this
+// node waited behind copies of alive messages and was refuted after the
+// suspicion timeout (5–20 s late in storms of 256 agents on two cores)
+// and live members were declared failed by the thousand. Serf's transport
+// therefore drops a received alive, suspect, dead or Serf user message
+// whose bytes equal one it handed memberlist in the last seconds: the
+// same bytes say the same thing, and neither memberlist nor Serf acts on
+// a repeat. When memberlist drops received gossip for a full queue the
+// transport forgets what it handed on, so the next copy goes through.
+// Invisible on the wire; Config.DropGossipCopies (on by default) turns it
+// off.
+//
 // # User events and queries go out at once, and are never starved
 //
 // memberlist gossips every GossipInterval (200 ms), so an event that
@@ -126,6 +144,7 @@
 //	broadcast.go           outgoing gossip queues and their depth checks
 //	anti_entropy.go        extra push/pulls after a change (convergence without a tail)
 //	refutation.go          pushing memberlist's refutation of a suspicion to the accuser (heard despite loss)
+//	gossip_copies.go       dropping received copies of gossip memberlist has already been handed
 //	gossip_relief.go       sending events and queries directly: at once, and while memberlist's queue starves Serf's
 //	ack_spread.go          spreading a big cluster's query acks over time
 //	delegate.go            memberlist.Delegate: messages, push/pull, meta
@@ -143,7 +162,7 @@
 //	conflict.go            name-conflict resolution
 //	keymanager.go          cluster-wide keyring changes
 //	keyring_file.go        the keyring file format, read and written
-//	memberlist_errors.go   restoring memberlist v0.5.2's wording in errors and logs (and watching its log lines)
+//	memberlist_errors.go   restoring memberlist v0.5.2's wording in errors and logs, and watching its log lines
 //	net_transport.go       the UDP/TCP transport given to memberlist: its own, minus a 64 KiB buffer per packet
 //	udp_socket.go          how that transport reads and writes datagrams (udp_socket_linux.go: raw system calls)
 //	wire_compression.go    memberlist's compression, done in that transport with one reused LZW coder

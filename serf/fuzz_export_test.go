@@ -7,6 +7,7 @@ package serf
 import (
 	"bytes"
 	"net"
+	"time"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 	"github.com/serf-clone/serf/serf/coordinate"
@@ -101,3 +102,13 @@ func (c WireCompressor) Unpack(p []byte) []byte { return c.z.unpackPacket(p) }
 
 // MaxUnpacked bounds what one received packet unpacks to.
 const MaxUnpacked = maxUnpacked
+
+// GossipCopies is the transport's filter of gossip copies
+// (gossip_copies.go).
+type GossipCopies struct{ c *gossipCopies }
+
+func NewGossipCopies() GossipCopies { return GossipCopies{newGossipCopies(0)} }
+
+// Filter is what the transport hands memberlist of packet p received at
+// now (nil: nothing).
+func (g GossipCopies) Filter(p []byte, now time.Time) []byte { return g.c.filter(p, now) }

@@ -395,6 +395,86 @@ func FuzzUnpackPacket(f *testing.F) {
 	})
 }
 
+// FuzzDropGossipCopies hands the transport's filter of gossip copies a
+// datagram twice. The first time what comes out is nothing, the packet as
+// it came or a shorter one. The second time no gossip message (types 3,
+// 4, 5 and 8) is left of it, alone or in a compound, unless it cannot be
+// read and so goes on as it came.
+func FuzzDropGossipCopies(f *testing.F) {
+	now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > fuzzMaxInput {
+			return
+		}
+		g := serf.NewGossipCopies()
+		first := g.Filter(data, now)
+		if len(first) > len(data) || (len(first) == len(data) && !bytes.Equal(first, data)) {
+			t.Fatalf("%x filtered to %x", data, first)
+		}
+		again := g.Filter(bytes.Clone(data), now)
+		if again == nil {
+			return
+		}
+		msg := fuzzUnlabelled(again)
+		if len(msg) == 0 {
+			return
+		}
+		if fuzzGossipMessage(msg[0]) {
+			t.Fatalf("copy %x handed on as %x", data, again)
+		}
+		if parts, ok := fuzzCompoundParts(msg); ok {
+			for _, part := range parts {
+				if len(part) > 0 && fuzzGossipMessage(part[0]) {
+					t.Fatalf("copy %x handed on as %x", data, again)
+				}
+			}
+		}
+	})
+}
+
+// fuzzUnlabelled is p without memberlist's label header, if it has one.
+func fuzzUnlabelled(p []byte) []byte {
+	if len(p) >= 2 && p[0] == 244 && len(p) >= 2+int(p[1]) {
+		return p[2+int(p[1]):]
+	}
+	return p
+}
+
+// fuzzGossipMessage reports whether t is a message type memberlist hands
+// its gossip queue: suspect, alive, dead or user.
+func fuzzGossipMessage(t byte) bool { return t == 3 || t == 4 || t == 5 || t == 8 }
+
+// fuzzCompoundParts splits memberlist's compound message m (type 7, a
+// count, big-endian uint16 lengths, the parts); ok is false when m is
+// none or its parts run past its end.
+func fuzzCompoundParts(m []byte) (parts [][]byte, ok bool) {
+	if len(m) < 2 || m[0] != 7 || len(m) < 2+2*int(m[1]) {
+		return nil, false
+	}
+	n := int(m[1])
+	rest := m[2+2*n:]
+	for i := range n {
+		size := int(binary.BigEndian.Uint16(m[2+2*i:]))
+		if len(rest) < size {
+			return nil, false
+		}
+		parts, rest = append(parts, rest[:size]), rest[size:]
+	}
+	return parts, true
+}
+
+// fuzzCompound is memberlist's compound message of parts.
+func fuzzCompound(parts ...[]byte) []byte {
+	out := []byte{7, byte(len(parts))}
+	for _, p := range parts {
+		out = binary.BigEndian.AppendUint16(out, uint16(len(p)))
+	}
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
 // fuzzPlainMemberlistMessage reports whether t starts a memberlist message
 // that no header wraps: not compress (9), encrypt (10), CRC (12) or label
 // (244).
@@ -483,6 +563,9 @@ func TestFuzzSeedCorpus(t *testing.T) {
 		"FuzzUnpackPacket": seeds("compressed", packed, "compressed-crc", packedCRC, "compressed-label-crc", append([]byte{244, 3, 'd', 'c', '1'}, packedCRC...),
 			"bad-crc", badCRC, "bomb", bomb, "plain-user-message", userMsg, "not-msgpack", []byte{9, 0xc1}, "other-algorithm", []byte{9, 0x82, 0xa4, 'A', 'l', 'g', 'o', 1, 0xa3, 'B', 'u', 'f', 0xa0},
 			"empty", []byte{}),
+		"FuzzDropGossipCopies": seeds("alive", append([]byte{4}, join...), "compound", fuzzCompound([]byte{0, 0x80}, append([]byte{8}, join...), append([]byte{8}, leave...)),
+			"labelled-crc-compound", append([]byte{244, 3, 'd', 'c', '1'}, withCRC(fuzzCompound([]byte{4, 1}, []byte{2, 0x80}))...),
+			"truncated-compound", fuzzCompound([]byte{4, 1}, []byte{3, 2})[:7], "bad-crc", badCRC, "empty", []byte{}),
 		"FuzzNotifyLeave":     with([]interface{}{"leave", leave}, leave),
 		"FuzzNotifyJoin":      with([]interface{}{"join", join}, join),
 		"FuzzNotifyUserEvent": with([]interface{}{"user-event", event}, event),

@@ -128,11 +128,28 @@ func phraseAt(s string) (from, to string, ok bool) {
 	return "", "", false
 }
 
+// handlerQueueFullLine is in memberlist's log line for received gossip it
+// drops because its queue is full.
+const handlerQueueFullLine = "memberlist: handler queue full, dropping message"
+
+// watchMemberlistLog is the watch Create gives rewordMemberlistLogs, for
+// what memberlist tells only in its log: a refutation of a suspicion of
+// this node (refutation.go), and received gossip dropped for a full queue,
+// after which the transport forgets what it handed on so that the dropped
+// message's next copy is not taken for one memberlist has seen
+// (gossip_copies.go). It runs under memberlist's locks and never blocks.
+func (s *Serf) watchMemberlistLog(line string) {
+	if s.gossipCopies != nil && strings.Contains(line, handlerQueueFullLine) {
+		s.gossipCopies.forget()
+	}
+	s.noteRefutation(line)
+}
+
 // rewordMemberlistLogs makes memberlist log through a writer that restores
 // the v0.5.2 wording of each line. Its log lines all read "[LEVEL]
 // memberlist: message", so the rewording anchors at message starts just as
 // for errors. watch, when not nil, also sees each line as memberlist wrote
-// it: memberlist tells of some events only in its log (refutation.go). It
+// it: memberlist tells of some events only in its log (watchMemberlistLog). It
 // is called on memberlist's goroutine, at times under its locks, so it
 // must not block or call back into memberlist. A config with both Logger
 // and LogOutput is left alone for memberlist.Create to reject.

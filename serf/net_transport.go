@@ -36,6 +36,9 @@ import (
 // queue, and their push/pull is answered a little later instead of
 // refused.
 //
+// With Config.DropGossipCopies it drops the copies of gossip memberlist
+// has already been handed (gossip_copies.go).
+//
 // With Config.TransportCompression it also compresses what memberlist
 // sends, in memberlist's place (wire_compression.go), and counts it; with
 // Config.TransportEncryption it also encrypts it (wire_encryption.go).
@@ -71,6 +74,9 @@ type wireOptions struct {
 	// countSent, when set, counts the bytes sent over "udp" or "tcp" as
 	// memberlist's memberlist.udp.sent and memberlist.tcp.sent.
 	countSent func(proto string, n int)
+	// copies, when set, drops received copies of gossip memberlist has
+	// already been handed (gossip_copies.go).
+	copies *gossipCopies
 }
 
 // MaxStreamsInFlight bounds the accepted TCP connections Serf's own
@@ -360,6 +366,11 @@ func (t *netTransport) readPackets() {
 		}
 		if t.wire.compressor != nil {
 			packet = t.wire.compressor.unpackPacket(packet)
+		}
+		if t.wire.copies != nil {
+			if packet = t.wire.copies.filter(packet, at); packet == nil {
+				continue
+			}
 		}
 		select {
 		case t.packetCh <- &memberlist.Packet{Buf: packet, From: from, Timestamp: at}:

@@ -70,10 +70,11 @@ func refutationAccuser(line string) (string, bool) {
 	return "", false
 }
 
-// watchMemberlistLog is the watch of rewordMemberlistLogs. It runs under
-// memberlist's node lock, so it only hands the accuser over, never
-// blocking: while a push is pending, another refutation waits for gossip.
-func (s *Serf) watchMemberlistLog(line string) {
+// noteRefutation is watchMemberlistLog's part for refutations: it hands
+// the accuser of a refutation line over, never blocking, since it runs
+// under memberlist's node lock; while a push is pending, another
+// refutation waits for gossip.
+func (s *Serf) noteRefutation(line string) {
 	if s.refutation.accuserCh == nil {
 		return
 	}

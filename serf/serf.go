@@ -113,6 +113,9 @@ type Serf struct {
 	antiEntropy antiEntropyState // see anti_entropy.go
 	relief      reliefState      // see gossip_relief.go
 	refutation  refutationState  // see refutation.go
+	// gossipCopies is the transport's memory of handed-on gossip; nil
+	// when Config.DropGossipCopies is off or does not apply.
+	gossipCopies *gossipCopies
 
 	// book holds members reaped after failing (address_book.go).
 	bookLock sync.Mutex
@@ -274,6 +277,10 @@ func Create(conf *Config) (*Serf, error) {
 				wire.compressor = newWireCompressor(s.codec)
 				mlConf.EnableCompression = false
 			}
+		}
+		if conf.DropGossipCopies && (wire.cipher != nil || !gossipEncrypted(mlConf)) {
+			s.gossipCopies = newGossipCopies(mlConf.GossipToTheDeadTime)
+			wire.copies = s.gossipCopies
 		}
 		t, err := newNetTransport(mlConf, wire)
 		if err != nil {

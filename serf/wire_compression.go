@@ -41,8 +41,13 @@ import (
 // where memberlist encrypts, it compresses too.
 
 // memberlist's message types and compression constants that the
-// compressor reads and writes (memberlist's net.go, label.go and util.go).
+// transport reads and writes (memberlist's net.go, label.go and util.go).
 const (
+	mlSuspectMsg  = 3
+	mlAliveMsg    = 4
+	mlDeadMsg     = 5
+	mlCompoundMsg = 7
+	mlUserMsg     = 8
 	mlCompressMsg = 9
 	mlEncryptMsg  = 10
 	mlHasCrcMsg   = 12
@@ -201,6 +206,22 @@ func splitLabel(p []byte) (label, rest []byte, ok bool) {
 	return p[:n], p[n:], true
 }
 
+// receivedMessage splits a received packet into its label header (empty
+// when there is none) and the message it carries, with the CRC header,
+// when there is one, checked and taken off. ok is false for a truncated
+// label or a CRC that does not match.
+func receivedMessage(p []byte) (label, msg []byte, ok bool) {
+	label, msg, ok = splitLabel(p)
+	if !ok || len(msg) < mlCRCHeaderLen || msg[0] != mlHasCrcMsg {
+		return label, msg, ok
+	}
+	crc, body := binary.BigEndian.Uint32(msg[1:mlCRCHeaderLen]), msg[mlCRCHeaderLen:]
+	if crc32.ChecksumIEEE(body) != crc {
+		return nil, nil, false
+	}
+	return label, body, true
+}
+
 // packPacket returns what to send for the packet p memberlist handed the
 // transport: p with its message compressed when that is smaller, else p.
 func (z *wireCompressor) packPacket(p []byte) []byte {
@@ -233,18 +254,8 @@ func (z *wireCompressor) packPacket(p []byte) []byte {
 // replaced by the message inside it (and the CRC it was sent with,
 // checked, dropped); anything else is p as it came.
 func (z *wireCompressor) unpackPacket(p []byte) []byte {
-	label, rest, ok := splitLabel(p)
-	if !ok {
-		return p
-	}
-	msg := rest
-	if len(rest) >= mlCRCHeaderLen && rest[0] == mlHasCrcMsg {
-		msg = rest[mlCRCHeaderLen:]
-		if crc32.ChecksumIEEE(msg) != binary.BigEndian.Uint32(rest[1:mlCRCHeaderLen]) {
-			return p
-		}
-	}
-	if len(msg) == 0 || msg[0] != mlCompressMsg {
+	label, msg, ok := receivedMessage(p)
+	if !ok || len(msg) == 0 || msg[0] != mlCompressMsg {
 		return p
 	}
 	inner, err := z.uncompress(msg[1:])

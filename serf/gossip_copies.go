@@ -1,0 +1,203 @@
+package serf
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"sync/atomic"
+	"time"
+)
+
+// Copies of gossip dropped on arrival (see "Copies of gossip cost nothing"
+// in doc.go).
+//
+// Gossip reaches every member about as many times as it is retransmitted
+// (RetransmitMult·ceil(log10(N+1)): 12 copies of each message at 256
+// members), and memberlist decodes every copy it receives, by reflection,
+// and takes its node lock for it, only to find it knows it already. In a
+// join storm of 256 agents on two cores that was an eighth of the
+// machine. Worse, memberlist hands received gossip to one goroutine in
+// two queues, alive messages always first: while copies of alive
+// messages keep coming, a suspicion of this node waits in the other
+// queue, so this node refuted seconds late (5–20 s after the suspicion
+// reached its socket, against a suspicion timeout of 10 s at that size)
+// and live members were declared failed by the thousand.
+//
+// So Serf's transport drops a received gossip message (alive, suspect,
+// dead, or one of Serf's own user messages) whose bytes equal one it
+// handed memberlist within the last gossipCopyWindow. Nothing that would
+// have happened is lost: the same bytes say the same thing, and
+// memberlist acts on an alive, suspect or dead message only when it raises
+// or confirms what it already knows from the first copy (a suspicion's
+// confirmation names its accuser, so another accuser's is other bytes),
+// while Serf ignores a join or leave intent, user event or query it has
+// seen. Two things could make the first copy not count, and both are
+// covered. memberlist drops received gossip when its queue is full; it
+// logs that, and Serf then forgets every message (forget), so the next
+// copies go through. And memberlist forgets a dead member after
+// GossipToTheDeadTime, after which an old copy would bring it back: a
+// message is remembered for at most twice the window, under a quarter of
+// that time, so such a copy is dropped now and could only be passed
+// later, as before.
+type gossipCopies struct {
+	window time.Duration
+	seed   maphash.Seed
+	// recent holds the hashes of messages handed on since rotatedAt, and
+	// older those of the window before: a message is remembered for one
+	// to two windows, and the memory is two maps' worth of a window.
+	recent, older map[uint64]struct{}
+	rotatedAt     time.Time
+	forgetAll     atomic.Bool // set by forget; taken by the next filter
+	parts         [][]byte    // scratch for one compound message's parts
+	dropped       atomic.Uint64
+}
+
+// gossipCopyWindow is how long a handed-on message is remembered at least:
+// in a storm the copies of one message arrive over several seconds, as
+// members work through their retransmission queues.
+const gossipCopyWindow = 5 * time.Second
+
+// maxGossipCopies bounds the messages remembered in one window; at the
+// bound the window is cut short (and copies pass again sooner).
+const maxGossipCopies = 1 << 16
+
+// newGossipCopies remembers messages for a window of gossipCopyWindow, cut
+// to a quarter of deadTime (memberlist's GossipToTheDeadTime) where that
+// is shorter.
+func newGossipCopies(deadTime time.Duration) *gossipCopies {
+	window := gossipCopyWindow
+	if deadTime > 0 && deadTime/4 < window {
+		window = deadTime / 4
+	}
+	return &gossipCopies{
+		window: window,
+		seed:   maphash.MakeSeed(),
+		recent: make(map[uint64]struct{}),
+		older:  make(map[uint64]struct{}),
+	}
+}
+
+// forget makes every message count as new again. It is safe to call from
+// any goroutine; filter applies it to the next packet.
+func (c *gossipCopies) forget() { c.forgetAll.Store(true) }
+
+// gossipMessage reports whether t is a message type memberlist passes to
+// its gossip handler (mlSuspectMsg, mlAliveMsg, mlDeadMsg, mlUserMsg), the
+// only ones filter drops copies of.
+func gossipMessage(t byte) bool {
+	switch t {
+	case mlSuspectMsg, mlAliveMsg, mlDeadMsg, mlUserMsg:
+		return true
+	}
+	return false
+}
+
+// filter returns what memberlist is to be handed of the packet p,
+// received at now: p as it came, p without its gossip messages memberlist
+// has already been handed, or nil when nothing is left. It is called by
+// the transport's one reading goroutine. A packet it cannot read (a
+// truncated header, a CRC that does not match, a compound message whose
+// parts run past its end) goes to memberlist as it came, to be rejected
+// and logged there.
+func (c *gossipCopies) filter(p []byte, now time.Time) []byte {
+	if c.forgetAll.Swap(false) {
+		clear(c.recent)
+		clear(c.older)
+	}
+	if now.Sub(c.rotatedAt) >= c.window || len(c.recent) >= maxGossipCopies {
+		c.recent, c.older = c.older, c.recent
+		clear(c.recent)
+		c.rotatedAt = now
+	}
+	label, msg, ok := receivedMessage(p)
+	switch {
+	case !ok || len(msg) == 0:
+		return p
+	case gossipMessage(msg[0]):
+		if c.handedOn(msg) {
+			c.dropped.Add(1)
+			return nil
+		}
+		return p
+	case msg[0] == mlCompoundMsg:
+		return c.filterCompound(p, label, msg[1:])
+	}
+	return p
+}
+
+// filterCompound filters the parts of a compound message (body is what
+// follows its type byte; the packet p carried it after label).
+func (c *gossipCopies) filterCompound(p, label, body []byte) []byte {
+	parts, ok := splitCompound(body, c.parts[:0])
+	c.parts = parts[:0]
+	if !ok {
+		return p
+	}
+	kept := parts[:0]
+	for _, part := range parts {
+		if len(part) > 0 && gossipMessage(part[0]) && c.handedOn(part) {
+			continue
+		}
+		kept = append(kept, part)
+	}
+	dropped := len(parts) - len(kept)
+	switch {
+	case dropped == 0:
+		return p
+	case len(kept) == 0:
+		c.dropped.Add(uint64(dropped))
+		return nil
+	}
+	c.dropped.Add(uint64(dropped))
+	return appendCompound(append(make([]byte, 0, len(p)), label...), kept)
+}
+
+// handedOn reports whether msg was handed on within the window, and
+// remembers it when it was not.
+func (c *gossipCopies) handedOn(msg []byte) bool {
+	h := maphash.Bytes(c.seed, msg)
+	if _, ok := c.recent[h]; ok {
+		return true
+	}
+	if _, ok := c.older[h]; ok {
+		return true
+	}
+	c.recent[h] = struct{}{}
+	return false
+}
+
+// splitCompound appends to parts the messages of memberlist's compound
+// message whose body (after the type byte) is b: a count byte, a
+// big-endian uint16 length per part, then the parts. ok is false when the
+// lengths run past the end; bytes after the last part are ignored, as
+// memberlist ignores them.
+func splitCompound(b []byte, parts [][]byte) (_ [][]byte, ok bool) {
+	if len(b) < 1 {
+		return parts, false
+	}
+	n := int(b[0])
+	if len(b) < 1+2*n {
+		return parts, false
+	}
+	lengths, rest := b[1:1+2*n], b[1+2*n:]
+	for i := range n {
+		size := int(binary.BigEndian.Uint16(lengths[2*i:]))
+		if len(rest) < size {
+			return parts, false
+		}
+		parts, rest = append(parts, rest[:size]), rest[size:]
+	}
+	return parts, true
+}
+
+// appendCompound appends memberlist's compound message of parts (at most
+// 255) to out.
+func appendCompound(out []byte, parts [][]byte) []byte {
+	out = append(out, mlCompoundMsg, byte(len(parts)))
+	for _, part := range parts {
+		out = binary.BigEndian.AppendUint16(out, uint16(len(part)))
+	}
+	for _, part := range parts {
+		out = append(out, part...)
+	}
+	return out
+}
