@@ -25,19 +25,18 @@ import (
 // So Serf's transport drops a received gossip message (alive, suspect,
 // dead, or one of Serf's own user messages) whose bytes equal one it
 // handed memberlist within the last gossipCopyWindow. Nothing that would
-// have happened is lost: the same bytes say the same thing, and
-// memberlist acts on an alive, suspect or dead message only when it raises
-// or confirms what it already knows from the first copy (a suspicion's
-// confirmation names its accuser, so another accuser's is other bytes),
-// while Serf ignores a join or leave intent, user event or query it has
-// seen. Two things could make the first copy not count, and both are
+// have happened is lost: the same bytes say the same thing, memberlist
+// acts on an alive, suspect or dead message only when it tells more than
+// memberlist knows, which after the first copy it does not (a suspicion
+// confirmed by another accuser names that accuser, so it is other
+// bytes), and Serf ignores a join or leave intent, user event or query it
+// has seen. Two things could make the first copy not count, and both are
 // covered. memberlist drops received gossip when its queue is full; it
 // logs that, and Serf then forgets every message (forget), so the next
-// copies go through. And memberlist forgets a dead member after
-// GossipToTheDeadTime, after which an old copy would bring it back: a
-// message is remembered for at most twice the window, under a quarter of
-// that time, so such a copy is dropped now and could only be passed
-// later, as before.
+// copies go through. And memberlist forgets a dead member
+// GossipToTheDeadTime after its death, after which a copy is news to it
+// again; a message is remembered for at most two windows, at most half
+// that time, so such a copy reaches memberlist as it always did.
 type gossipCopies struct {
 	window time.Duration
 	seed   maphash.Seed
@@ -46,9 +45,9 @@ type gossipCopies struct {
 	// to two windows, and the memory is two maps' worth of a window.
 	recent, older map[uint64]struct{}
 	rotatedAt     time.Time
-	forgetAll     atomic.Bool // set by forget; taken by the next filter
-	parts         [][]byte    // scratch for one compound message's parts
-	dropped       atomic.Uint64
+	forgetAll     atomic.Bool   // set by forget; taken by the next filter
+	parts         [][]byte      // scratch for one compound message's parts
+	dropped       atomic.Uint64 // messages dropped, for tests
 }
 
 // gossipCopyWindow is how long a handed-on message is remembered at least:
@@ -140,14 +139,13 @@ func (c *gossipCopies) filterCompound(p, label, body []byte) []byte {
 		kept = append(kept, part)
 	}
 	dropped := len(parts) - len(kept)
-	switch {
-	case dropped == 0:
+	if dropped == 0 {
 		return p
-	case len(kept) == 0:
-		c.dropped.Add(uint64(dropped))
-		return nil
 	}
 	c.dropped.Add(uint64(dropped))
+	if len(kept) == 0 {
+		return nil
+	}
 	return appendCompound(append(make([]byte, 0, len(p)), label...), kept)
 }
 
