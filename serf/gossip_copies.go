@@ -112,7 +112,7 @@ func (c *gossipCopies) filter(p []byte, now time.Time) []byte {
 	case !ok || len(msg) == 0:
 		return p
 	case gossipMessage(msg[0]):
-		if c.handedOn(msg) {
+		if c.handedOn(label, msg) {
 			c.dropped.Add(1)
 			return nil
 		}
@@ -133,7 +133,7 @@ func (c *gossipCopies) filterCompound(p, label, body []byte) []byte {
 	}
 	kept := parts[:0]
 	for _, part := range parts {
-		if len(part) > 0 && gossipMessage(part[0]) && c.handedOn(part) {
+		if len(part) > 0 && gossipMessage(part[0]) && c.handedOn(label, part) {
 			continue
 		}
 		kept = append(kept, part)
@@ -149,10 +149,16 @@ func (c *gossipCopies) filterCompound(p, label, body []byte) []byte {
 	return appendCompound(append(make([]byte, 0, len(p)), label...), kept)
 }
 
-// handedOn reports whether msg was handed on within the window, and
-// remembers it when it was not.
-func (c *gossipCopies) handedOn(msg []byte) bool {
-	h := maphash.Bytes(c.seed, msg)
+// handedOn reports whether msg was handed on within the window behind the
+// same label header, and remembers it when it was not. The label counts:
+// a copy that memberlist would reject for its label must not stand for
+// one it accepts.
+func (c *gossipCopies) handedOn(label, msg []byte) bool {
+	var hash maphash.Hash
+	hash.SetSeed(c.seed)
+	_, _ = hash.Write(label)
+	_, _ = hash.Write(msg)
+	h := hash.Sum64()
 	if _, ok := c.recent[h]; ok {
 		return true
 	}

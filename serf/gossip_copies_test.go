@@ -64,13 +64,15 @@ func TestGossipCopiesFiltersCompoundParts(t *testing.T) {
 	}
 }
 
-// A label stays in front of what is handed on; a CRC is checked and, when
-// parts are dropped, left off; what cannot be read goes on unchanged.
+// A label stays in front of what is handed on, and only a copy behind the
+// same label is one; a CRC is checked and, when parts are dropped, left
+// off; what cannot be read goes on unchanged.
 func TestGossipCopiesHeaders(t *testing.T) {
 	c := newGossipCopies(0)
 	now := copiesTestStart
 	label := []byte{mlHasLabelMsg, 3, 'd', 'c', '1'}
 	c.filter(aliveBytes("a"), now)
+	c.filter(append(bytes.Clone(label), aliveBytes("a")...), now)
 
 	labelled := append(bytes.Clone(label), compound(aliveBytes("a"), pingBytes(1))...)
 	if got, want := c.filter(labelled, now), append(bytes.Clone(label), compound(pingBytes(1))...); !bytes.Equal(got, want) {
@@ -82,6 +84,10 @@ func TestGossipCopiesHeaders(t *testing.T) {
 	withCRC := withCRCHeader(compound(aliveBytes("a"), pingBytes(2)))
 	if got, want := c.filter(withCRC, now), compound(pingBytes(2)); !bytes.Equal(got, want) {
 		t.Fatalf("with CRC: got %q, want %q", got, want)
+	}
+	otherLabel := append([]byte{mlHasLabelMsg, 3, 'd', 'c', '2'}, aliveBytes("a")...)
+	if got := c.filter(otherLabel, now); !bytes.Equal(got, otherLabel) {
+		t.Fatalf("copy behind another label dropped: %q", got)
 	}
 	badCRC := withCRCHeader(aliveBytes("a"))
 	badCRC[1] ^= 0xff
