@@ -222,6 +222,17 @@ type Config struct {
 	// or not at all. Invisible on the wire. Default true.
 	DropGossipCopies bool
 
+	// TellAccused sends each suspicion this node raises (its probe of a
+	// member failed) straight to the accused, as memberlist's suspect
+	// message in a packet of its own, besides gossiping it, so that the
+	// accused can refute it before the suspicion timeout; memberlist
+	// itself tells the accused only by chance or at its next probe of it.
+	// It applies where DropGossipCopies does, and where memberlist does
+	// not compress what it sends itself (TransportCompression on, as the
+	// agent sets it, or EnableCompression off). One packet per suspicion
+	// this node raises. Default true. See suspicion_notice.go.
+	TellAccused bool
+
 	// ---- Optional behaviour ----
 
 	// EnableNameConflictResolution makes this node ask the cluster, when
@@ -348,7 +359,7 @@ func DefaultConfig() *Config {
 	c.AddressBookSize, c.RejoinReapedInterval, c.RejoinReapedCount = 256, time.Minute, 3
 	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
 	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
-	c.GossipRelief, c.PushRefutations, c.DropGossipCopies = true, true, true
+	c.GossipRelief, c.PushRefutations, c.DropGossipCopies, c.TellAccused = true, true, true, true
 	c.JoinBusyRetries, c.JoinBusyBackoff = 2, time.Second
 	return c
 }

@@ -39,6 +39,9 @@ import (
 // With Config.DropGossipCopies it drops the copies of gossip memberlist
 // has already been handed (gossip_copies.go).
 //
+// With Config.TellAccused it sends each suspicion this node raises
+// straight to the accused too (suspicion_notice.go).
+//
 // With Config.TransportCompression it also compresses what memberlist
 // sends, in memberlist's place (wire_compression.go), and counts it; with
 // Config.TransportEncryption it also encrypts it (wire_encryption.go).
@@ -77,6 +80,9 @@ type wireOptions struct {
 	// copies, when set, drops received copies of gossip memberlist has
 	// already been handed (gossip_copies.go).
 	copies *gossipCopies
+	// notices, when set, sends each suspicion this node raises to its
+	// accused at once (suspicion_notice.go).
+	notices *suspicionNotices
 }
 
 // MaxStreamsInFlight bounds the accepted TCP connections Serf's own
@@ -174,6 +180,10 @@ func listenNetTransport(addr string, port int, logger *log.Logger, labels []metr
 	t.wg.Add(2)
 	go t.acceptStreams()
 	go t.readPackets()
+	if wire.notices != nil {
+		t.wg.Add(1)
+		go t.sendNotices()
+	}
 	return t, nil
 }
 
@@ -230,6 +240,16 @@ func (t *netTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time
 	if err != nil {
 		return time.Time{}, err
 	}
+	if t.wire.notices != nil {
+		t.wire.notices.scan(b)
+	}
+	return t.sendPacket(b, to)
+}
+
+// sendPacket compresses, encrypts and counts the packet b as the transport
+// is set to, and sends it to to.
+func (t *netTransport) sendPacket(b []byte, to *net.UDPAddr) (time.Time, error) {
+	var err error
 	if t.wire.compressor != nil {
 		b = t.wire.compressor.packPacket(b)
 	}
@@ -376,6 +396,31 @@ func (t *netTransport) readPackets() {
 		case t.packetCh <- &memberlist.Packet{Buf: packet, From: from, Timestamp: at}:
 		case <-t.stopCh:
 			return
+		}
+	}
+}
+
+// sendNotices sends the suspicions the transport saw this node raise to
+// their accused (suspicion_notice.go), until Shutdown. It resolves the
+// accused's address here, away from memberlist's goroutines and locks; an
+// accused Serf does not know (yet) is left to gossip.
+func (t *netTransport) sendNotices() {
+	defer t.wg.Done()
+	notices := t.wire.notices
+	for {
+		select {
+		case <-t.stopCh:
+			return
+		case n := <-notices.pending:
+			to, ok := notices.addrOf(n.accused)
+			if !ok {
+				continue
+			}
+			if _, err := t.sendPacket(n.packet, to); err != nil {
+				t.logger.Printf("[DEBUG] serf: suspicion not sent to %s: %v", n.accused, err)
+				continue
+			}
+			notices.sent.Add(1)
 		}
 	}
 }

@@ -282,6 +282,11 @@ func Create(conf *Config) (*Serf, error) {
 			s.gossipCopies = newGossipCopies(mlConf.GossipToTheDeadTime)
 			wire.copies = s.gossipCopies
 		}
+		// Outgoing suspicions are read where memberlist neither encrypts
+		// nor compresses what it hands the transport.
+		if conf.TellAccused && !mlConf.EnableCompression && (wire.cipher != nil || !gossipEncrypted(mlConf)) {
+			wire.notices = newSuspicionNotices(conf.NodeName, s.codec, s.memberUDPAddr)
+		}
 		t, err := newNetTransport(mlConf, wire)
 		if err != nil {
 			return fail(fmt.Errorf("Failed to create memberlist: %v", memberlistError(err)))

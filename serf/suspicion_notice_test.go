@@ -1,0 +1,210 @@
+package serf
+
+import (
+	"bytes"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// suspectMsg encodes memberlist's suspect message as memberlist does.
+func suspectMsg(t *testing.T, node, from string, inc uint32) []byte {
+	t.Helper()
+	msg, err := newWireCodec(false).encodeMessage(messageType(mlSuspectMsg), suspectBody{Incarnation: inc, Node: node, From: from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// noAddr is a member table that knows nobody.
+func noAddr(string) (*net.UDPAddr, bool) { return nil, false }
+
+// queued takes what scan queued so far.
+func queued(n *suspicionNotices) []suspicionNotice {
+	var out []suspicionNotice
+	for {
+		select {
+		case notice := <-n.pending:
+			out = append(out, notice)
+		default:
+			return out
+		}
+	}
+}
+
+// Only a suspicion this node raised about another member is told, once
+// per incarnation; older incarnations and others' suspicions are not.
+func TestSuspicionNoticesTellOwnNewSuspicionsOnce(t *testing.T) {
+	n := newSuspicionNotices("a", newWireCodec(false), noAddr)
+	mine := suspectMsg(t, "b", "a", 3)
+	n.scan(mine)
+	got := queued(n)
+	if len(got) != 1 || got[0].accused != "b" || !bytes.Equal(got[0].packet, mine) {
+		t.Fatalf("first suspicion of b: queued %q", got)
+	}
+	for _, p := range [][]byte{
+		mine,                          // a retransmission
+		suspectMsg(t, "b", "a", 2),    // an older incarnation
+		suspectMsg(t, "b", "c", 9),    // raised by another member
+		suspectMsg(t, "a", "a", 9),    // about this node
+		aliveBytes("b"),               // not a suspicion
+		{mlSuspectMsg, 0xc1},          // not msgpack
+		append([]byte{}, mine[:5]...), // truncated
+	} {
+		n.scan(p)
+	}
+	if got := queued(n); len(got) != 0 {
+		t.Fatalf("queued %q", got)
+	}
+	n.scan(suspectMsg(t, "b", "a", 4))
+	if got := queued(n); len(got) != 1 || got[0].accused != "b" {
+		t.Fatalf("suspicion of a new incarnation: queued %q", got)
+	}
+}
+
+// In a compound message each suspicion is found; the notice carries the
+// suspect message alone, behind the same label header, and with a CRC
+// header of its own when the packet had one.
+func TestSuspicionNoticesReadCompoundLabelAndCRC(t *testing.T) {
+	n := newSuspicionNotices("a", newWireCodec(false), noAddr)
+	label := []byte{mlHasLabelMsg, 3, 'd', 'c', '1'}
+	ofB, ofC := suspectMsg(t, "b", "a", 1), suspectMsg(t, "c", "a", 1)
+	packet := append(bytes.Clone(label), withCRCHeader(compound(pingBytes(1), ofB, aliveBytes("d"), ofC))...)
+	n.scan(packet)
+	got := queued(n)
+	want := []suspicionNotice{
+		{accused: "b", packet: append(bytes.Clone(label), withCRCHeader(ofB)...)},
+		{accused: "c", packet: append(bytes.Clone(label), withCRCHeader(ofC)...)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("queued %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i].accused != want[i].accused || !bytes.Equal(got[i].packet, want[i].packet) {
+			t.Fatalf("notice %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+	// A CRC that does not match, or a compound that runs past its end:
+	// nothing is read from it.
+	bad := withCRCHeader(suspectMsg(t, "e", "a", 1))
+	bad[1] ^= 0xff
+	n.scan(bad)
+	n.scan(compound(suspectMsg(t, "f", "a", 1))[:6])
+	if got := queued(n); len(got) != 0 {
+		t.Fatalf("queued %q from unreadable packets", got)
+	}
+}
+
+// Over real sockets: a packet memberlist sends to one member that carries
+// a suspicion of another also reaches the accused, as the suspect message
+// alone, once.
+func TestNetTransportTellsTheAccused(t *testing.T) {
+	accused, _ := testTransport(t, &strings.Builder{})
+	other, _ := testTransport(t, &strings.Builder{})
+	accusedAddr := accused.udp.LocalAddr().(*net.UDPAddr)
+	notices := newSuspicionNotices("a", newWireCodec(false), func(name string) (*net.UDPAddr, bool) {
+		return accusedAddr, name == "b"
+	})
+	sender, _ := testTransportWith(t, &strings.Builder{}, wireOptions{notices: notices})
+
+	suspicion := suspectMsg(t, "b", "a", 7)
+	gossip := compound(aliveBytes("x"), suspicion)
+	for range 2 {
+		if _, err := sender.WriteTo(gossip, other.udp.LocalAddr().String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case p := <-accused.PacketCh():
+		if !bytes.Equal(p.Buf, suspicion) {
+			t.Fatalf("accused received %q, want the suspect message %q", p.Buf, suspicion)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the accused was not told")
+	}
+	for range 2 {
+		select {
+		case p := <-other.PacketCh():
+			if !bytes.Equal(p.Buf, gossip) {
+				t.Fatalf("the gossip's addressee received %q", p.Buf)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the gossip did not arrive")
+		}
+	}
+	select {
+	case p := <-accused.PacketCh():
+		t.Fatalf("the accused was told twice: %q", p.Buf)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if got := notices.sent.Load(); got != 1 {
+		t.Fatalf("sent %d notices, want 1", got)
+	}
+}
+
+// Create reads outgoing suspicions where the transport sees them in the
+// clear, and not where memberlist encrypts or compresses them itself.
+func TestCreateTellsTheAccusedWhereTheTransportReadsGossip(t *testing.T) {
+	key := bytes.Repeat([]byte{1}, 16)
+	for _, tc := range []struct {
+		name                     string
+		asked, encrypts, packs   bool
+		key                      []byte
+		transportTellsTheAccused bool
+	}{
+		{"transport compresses", true, false, true, nil, true},
+		{"off", false, false, true, nil, false},
+		{"memberlist encrypts", true, false, true, key, false},
+		{"transport encrypts", true, true, true, key, true},
+		{"memberlist compresses (the library's default)", true, false, false, nil, false},
+	} {
+		conf := loopbackConfig()
+		conf.TellAccused = tc.asked
+		conf.TransportEncryption = tc.encrypts
+		conf.TransportCompression = tc.packs
+		conf.MemberlistConfig.SecretKey = tc.key
+		conf.MemberlistConfig.EnableCompression = true
+		s, err := Create(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := s.config.MemberlistConfig.Transport.(*netTransport)
+		if got := tr.wire.notices != nil; got != tc.transportTellsTheAccused {
+			t.Errorf("%s: transport tells the accused %v", tc.name, got)
+		}
+		_ = s.Shutdown()
+	}
+}
+
+// The notices find an accused through Serf's member table: another
+// member at the address it gossips from, never this node.
+func TestSuspicionNoticesFindTheAccusedInTheMemberTable(t *testing.T) {
+	confA, confB := loopbackConfig(), loopbackConfig()
+	confB.NodeName = "b"
+	confA.TransportCompression, confB.TransportCompression = true, true
+	a, err := Create(confA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = a.Shutdown() }()
+	b, err := Create(confB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = b.Shutdown() }()
+	bAddr := b.config.MemberlistConfig.Transport.(*netTransport).udp.LocalAddr().String()
+	if _, err := a.Join([]string{bAddr}, false); err != nil {
+		t.Fatal(err)
+	}
+	notices := a.config.MemberlistConfig.Transport.(*netTransport).wire.notices
+	if got, ok := notices.addrOf("b"); !ok || got.String() != bAddr {
+		t.Fatalf("address of b: %v %v, want %s", got, ok, bAddr)
+	}
+	for _, name := range []string{"a", "nobody"} {
+		if got, ok := notices.addrOf(name); ok {
+			t.Fatalf("address of %s: %v", name, got)
+		}
+	}
+}
