@@ -1,15 +1,11 @@
 package interop
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -52,11 +48,16 @@ import (
 //   - idle, over the hold: RSS (VmRSS), CPU (utime+stime from
 //     /proc/PID/stat) and gossip bytes sent per agent per second, from the
 //     agents' own memberlist counters (memberlist.udp.sent and
-//     memberlist.tcp.sent) which each agent reports to a statsd listener of
-//     the bench (statsd_addr in a config file; both binaries pay the same
-//     small cost for it). No RPC call is made during the hold;
-//   - false failures during the hold: EventMemberFailed and memberlist
-//     "Suspect ... has failed" lines in the agents' logs;
+//     memberlist.tcp.sent) in the in-memory metrics each agent dumps on
+//     SIGUSR1 at the end of the hold (both Serf's agent and ours keep 10 s
+//     intervals for a minute), over the whole intervals within the hold.
+//     No RPC call is made during the hold, and no metrics sink is
+//     configured: a statsd sink, used before, cost every agent a few
+//     percent of its CPU in the join storm, which at N=256 was enough to
+//     make the seed turn away joins;
+//   - false failures during the hold: member-failed events on the
+//     agents' streams, and suspicions (memberlist.msg.suspect in the same
+//     dump);
 //   - failure detection: one agent is SIGKILLed; time until every other
 //     agent's stream showed member-failed. Leave visibility: one agent
 //     leaves over RPC; time until every other agent showed member-leave.
@@ -181,14 +182,11 @@ type streamEvent struct {
 	at         time.Time
 }
 
-// benchAgent is one agent process with its RPC client, event stream and
-// statsd counter.
+// benchAgent is one agent process with its RPC client and event stream.
 type benchAgent struct {
 	*cluster.Agent
-	rpc        *client.RPCClient
-	calls      sync.WaitGroup // RPC calls in flight (call)
-	sentBytes  atomic.Uint64  // memberlist udp+tcp bytes sent, from statsd
-	suspicions atomic.Uint64  // memberlist.msg.suspect, from statsd
+	rpc   *client.RPCClient
+	calls sync.WaitGroup // RPC calls in flight (call)
 
 	mu     sync.Mutex
 	events []streamEvent
@@ -339,23 +337,14 @@ func prioritizeBench(t *testing.T) {
 	})
 }
 
-// startBenchAgents starts n agents of bin, each reporting its metrics to
-// its own statsd listener and started with extraArgs, with an RPC client
-// and an event stream.
+// startBenchAgents starts n agents of bin with extraArgs, each with an RPC
+// client and an event stream.
 func startBenchAgents(t *testing.T, bin string, n int, extraArgs []string) []*benchAgent {
-	dir := t.TempDir()
 	agents := make([]*benchAgent, n)
 	opts := make([]cluster.Options, n)
 	for i := range agents {
 		agents[i] = &benchAgent{}
-		addr := listenStatsd(t, agents[i])
-		conf := filepath.Join(dir, fmt.Sprintf("a%d.json", i))
-		body, _ := json.Marshal(map[string]string{"statsd_addr": addr})
-		if err := os.WriteFile(conf, body, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		args := append([]string{"-config-file", conf}, extraArgs...)
-		opts[i] = cluster.Options{Name: fmt.Sprintf("b%03d", i), Args: args}
+		opts[i] = cluster.Options{Name: fmt.Sprintf("b%03d", i), Args: extraArgs}
 	}
 	procs := cluster.StartAgents(t, bin, opts)
 	for i, p := range procs {
@@ -418,51 +407,6 @@ func str(v interface{}) string {
 		return string(v)
 	}
 	return ""
-}
-
-// listenStatsd opens a statsd listener on 127.0.0.1 that adds the
-// memberlist counters the bench reads to a's: bytes sent and suspicions.
-func listenStatsd(t *testing.T, a *benchAgent) string {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { pc.Close(); <-done })
-	counters := []struct {
-		name string
-		into *atomic.Uint64
-	}{
-		{"memberlist.udp.sent", &a.sentBytes},
-		{"memberlist.tcp.sent", &a.sentBytes},
-		{"memberlist.msg.suspect", &a.suspicions},
-	}
-	go func() {
-		defer close(done)
-		buf := make([]byte, 64*1024)
-		for {
-			m, _, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			for _, line := range bytes.Split(buf[:m], []byte("\n")) {
-				name, rest, ok := bytes.Cut(line, []byte(":"))
-				if !ok {
-					continue
-				}
-				for _, c := range counters {
-					if !bytes.Contains(name, []byte(c.name)) {
-						continue
-					}
-					val, _, _ := bytes.Cut(rest, []byte("|"))
-					if f, err := strconv.ParseFloat(string(val), 64); err == nil && f > 0 {
-						c.into.Add(uint64(f))
-					}
-				}
-			}
-		}
-	}()
-	return pc.LocalAddr().String()
 }
 
 // waitConverged polls every agent's member list until it holds all agents
@@ -556,25 +500,23 @@ func waitAll(agents []*benchAgent, kind, name string, since time.Time, timeout t
 // holdIdle measures the agents over a quiet hold of d, without RPC calls,
 // into res: mean RSS and PSS (KiB; PSS of a sample) at the end, mean CPU
 // (ms per s), mean gossip bytes sent per second, and the failures the
-// streams delivered and the suspicions memberlist counted meanwhile. Nothing here reads the
-// agents' logs: a collapsing cluster of hundreds writes gigabytes of them,
-// and the bench, starved of CPU like everything else, took longer than 20
-// minutes to search them.
+// streams delivered and the suspicions memberlist counted meanwhile. Of
+// the agents' output only the metrics dump at the end is read: a
+// collapsing cluster of hundreds writes gigabytes of logs, and the bench,
+// starved of CPU like everything else, took longer than 20 minutes to
+// search them.
 func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration, res *benchResult) {
 	ticks0 := make([]int64, len(agents))
-	bytes0 := make([]uint64, len(agents))
-	suspicions0 := make([]uint64, len(agents))
 	for i, a := range agents {
 		ticks0[i] = cpuTicks(t, a.Pid())
-		bytes0[i] = a.sentBytes.Load()
-		suspicions0[i] = a.suspicions.Load()
 	}
 	start := time.Now()
 	time.Sleep(d)
 	end := time.Now()
 	secs := end.Sub(start).Seconds()
+	counted := dumpHoldCounters(t, agents, start, end)
 	var ticks int64
-	var sent uint64
+	var sentPerSec float64
 	var rssSum, pssSum int64
 	// PSS comes from a sample of at most pssSample agents, evenly spread:
 	// the kernel walks an agent's page tables under its memory-map lock
@@ -584,7 +526,7 @@ func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration, res *benchRes
 	pssEvery, pssCount := max(1, len(agents)/pssSample), 0
 	for i, a := range agents {
 		ticks += cpuTicks(t, a.Pid()) - ticks0[i]
-		sent += a.sentBytes.Load() - bytes0[i]
+		sentPerSec += counted[i].sentBytes / counted[i].covered.Seconds()
 		kib, err := a.RSSKiB()
 		if err != nil {
 			t.Fatal(err)
@@ -595,13 +537,13 @@ func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration, res *benchRes
 			pssCount++
 		}
 		res.falseFailures += a.count("member-failed", start, end)
-		res.suspects += int(a.suspicions.Load() - suspicions0[i])
+		res.suspects += int(counted[i].suspicions)
 	}
 	n := float64(len(agents))
 	const clkTck = 100 // USER_HZ on Linux
 	res.rssKiB, res.pssKiB = float64(rssSum)/n, float64(pssSum)/float64(pssCount)
 	res.cpuMsPerSec = float64(ticks) * 1000 / clkTck / secs / n
-	res.bytesPerSec = float64(sent) / secs / n
+	res.bytesPerSec = sentPerSec / n
 }
 
 // pssKiB is pid's proportional set size, from /proc/PID/smaps_rollup:

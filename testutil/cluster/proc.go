@@ -39,6 +39,25 @@ func (b *SyncBuffer) Contains(s string) bool {
 	return strings.Contains(b.String(), s)
 }
 
+// Len is how many bytes were written so far.
+func (b *SyncBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
+// Since returns what was written after the first off bytes, without
+// copying what came before (a big cluster's agents write megabytes).
+func (b *SyncBuffer) Since(off int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	all := b.buf.Bytes()
+	if off >= len(all) {
+		return ""
+	}
+	return string(all[max(off, 0):])
+}
+
 // Proc is a long-running child process (an agent, `serf monitor`, ...) whose
 // stdout and stderr are collected into one buffer. It runs in its own process
 // group so that Kill also reaches the handler scripts it started.
@@ -84,6 +103,12 @@ func startProc(env []string, bin string, args ...string) (*Proc, error) {
 
 // Output returns everything the process wrote so far (stdout and stderr).
 func (p *Proc) Output() string { return p.out.String() }
+
+// OutputLen is how many bytes of output the process wrote so far.
+func (p *Proc) OutputLen() int { return p.out.Len() }
+
+// OutputSince returns the output after its first off bytes.
+func (p *Proc) OutputSince(off int) string { return p.out.Since(off) }
 
 // Pid is the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
