@@ -23,9 +23,17 @@ type holdCounters struct {
 // ours (10 s intervals, kept for a minute).
 const metricsInterval = 10 * time.Second
 
-// dumpLine is one counter line of go-metrics' SIGUSR1 dump:
-// "[<interval start>][C] '<name>': Count: <n> ... Sum: <sum> ...".
-var dumpLine = regexp.MustCompile(`^\[([^\]]+)\]\[C\] '([^']+)': Count: \d+(?: .*)? Sum: ([0-9.eE+-]+)`)
+// dumpLine is one line of go-metrics' SIGUSR1 dump: "[<interval
+// start>][<kind>] '<name>': <value>", where kind is G (gauge), P (point),
+// C (counter) or S (sample); a counter's value is "Count: <n> ... Sum:
+// <sum> ...".
+var dumpLine = regexp.MustCompile(`^\[([^\]]+)\]\[([GPCS])\] '([^']+)': (.*)$`)
+
+// counterSum is the Sum of a counter line's value (none when Count is 0).
+var counterSum = regexp.MustCompile(`\bSum: ([0-9.eE+-]+)`)
+
+// dumpMark is in every line of a dump, and in nothing an agent logs.
+var dumpMark = regexp.MustCompile(`\]\[[GPCS]\] '`)
 
 // dumpHoldCounters has every agent dump its in-memory metrics (SIGUSR1)
 // and returns, per agent, its counters summed over the whole intervals
@@ -41,9 +49,9 @@ func dumpHoldCounters(t *testing.T, agents []*benchAgent, from, to time.Time) []
 		}
 	}
 	// A dump is one write, which the pipe may deliver in pieces: an agent
-	// is done once its output holds counter lines and did not grow over
+	// is done once its output holds dump lines and did not grow over
 	// one poll. One still writing after a minute (a cluster that keeps
-	// logging) is read as it is; one with no counter line by then fails.
+	// logging) is read as it is; one with no dump line by then fails.
 	deadline := time.Now().Add(time.Minute)
 	lens := slices.Clone(offsets)
 	done := make([]bool, len(agents))
@@ -55,7 +63,7 @@ func dumpHoldCounters(t *testing.T, agents []*benchAgent, from, to time.Time) []
 				continue
 			}
 			n := a.OutputLen()
-			dumped := n > offsets[i] && strings.Contains(a.OutputSince(offsets[i]), "][C] '")
+			dumped := n > offsets[i] && dumpMark.MatchString(a.OutputSince(offsets[i]))
 			if dumped && (n == lens[i] || late) {
 				done[i] = true
 				pending--
@@ -79,8 +87,10 @@ func dumpHoldCounters(t *testing.T, agents []*benchAgent, from, to time.Time) []
 }
 
 // parseHoldCounters sums the counters of a SIGUSR1 dump over the intervals
-// that start at or after from and end by to. Lines that are not counter
-// lines of the dump (log lines written meanwhile) are skipped.
+// that start at or after from and end by to; an interval counts as
+// covered when any line of the dump (gauges too: a member alone counts
+// nothing) is in it. Lines that are not dump lines (log lines written
+// meanwhile) are skipped.
 func parseHoldCounters(dump string, from, to time.Time) (holdCounters, error) {
 	var c holdCounters
 	intervals := map[time.Time]bool{}
@@ -97,17 +107,21 @@ func parseHoldCounters(dump string, from, to time.Time) (holdCounters, error) {
 			continue
 		}
 		intervals[at] = true
-		sum, err := strconv.ParseFloat(m[3], 64)
+		sum := counterSum.FindStringSubmatch(m[4])
+		if m[2] != "C" || sum == nil {
+			continue
+		}
+		v, err := strconv.ParseFloat(sum[1], 64)
 		if err != nil {
 			return c, fmt.Errorf("metrics dump: %q: %v", line, err)
 		}
 		// Names may carry a prefix (service, host) and labels (";k=v").
-		name, _, _ := strings.Cut(m[2], ";")
+		name, _, _ := strings.Cut(m[3], ";")
 		switch {
 		case strings.HasSuffix(name, "memberlist.udp.sent"), strings.HasSuffix(name, "memberlist.tcp.sent"):
-			c.sentBytes += sum
+			c.sentBytes += v
 		case strings.HasSuffix(name, "memberlist.msg.suspect"):
-			c.suspicions += sum
+			c.suspicions += v
 		}
 	}
 	c.covered = time.Duration(len(intervals)) * metricsInterval
@@ -142,5 +156,14 @@ func TestParseHoldCounters(t *testing.T) {
 	}
 	if _, err := parseHoldCounters(dump, to, to.Add(time.Second)); err == nil {
 		t.Fatal("a dump with no whole interval of the hold was accepted")
+	}
+	// A member alone counts nothing; its gauges still show the intervals.
+	alone := "[2026-12-07 05:40:00 +0000 UTC][G] 'serf-agent.host.runtime.alloc_bytes': 1234.000\n" +
+		"[2026-12-07 05:40:00 +0000 UTC][C] 'serf-agent.memberlist.udp.sent': Count: 0\n"
+	if c, err := parseHoldCounters(alone, from, to); err != nil || c != (holdCounters{covered: metricsInterval}) {
+		t.Fatalf("alone: %+v, %v", c, err)
+	}
+	if !dumpMark.MatchString(alone) || dumpMark.MatchString("    2026/12/07 05:40:01 [INFO] agent: Received event: member-join\n") {
+		t.Fatal("dumpMark does not tell a dump from a log line")
 	}
 }
