@@ -149,13 +149,7 @@ func TestNetTransportDropsGossipCopies(t *testing.T) {
 	}
 	receive := func() []byte {
 		t.Helper()
-		select {
-		case p := <-tr.PacketCh():
-			return p.Buf
-		case <-time.After(5 * time.Second):
-			t.Fatal("packet not delivered")
-			return nil
-		}
+		return receivePacket(t, tr, "the packet")
 	}
 	gossip := compound(aliveBytes("a"), userBytes("join a"))
 	send(gossip)

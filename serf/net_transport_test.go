@@ -30,6 +30,19 @@ func testTransportWith(t *testing.T, logs io.Writer, wire wireOptions) (*netTran
 	return tr, c
 }
 
+// receivePacket waits up to 5 s for the next packet tr hands memberlist,
+// failing the test, which names what did not arrive, when none comes.
+func receivePacket(t *testing.T, tr *netTransport, what string) []byte {
+	t.Helper()
+	select {
+	case p := <-tr.PacketCh():
+		return p.Buf
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s did not arrive", what)
+		return nil
+	}
+}
+
 // A received packet is handed on in a buffer of its own size, not in the
 // 64 KiB read buffer memberlist's transport allocates for every datagram.
 func TestNetTransportPacketsAreTheirOwnSize(t *testing.T) {

@@ -116,22 +116,12 @@ func TestNetTransportTellsTheAccused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	select {
-	case p := <-accused.PacketCh():
-		if !bytes.Equal(p.Buf, suspicion) {
-			t.Fatalf("accused received %q, want the suspect message %q", p.Buf, suspicion)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the accused was not told")
+	if got := receivePacket(t, accused, "the accused's notice"); !bytes.Equal(got, suspicion) {
+		t.Fatalf("accused received %q, want the suspect message %q", got, suspicion)
 	}
 	for range 2 {
-		select {
-		case p := <-other.PacketCh():
-			if !bytes.Equal(p.Buf, gossip) {
-				t.Fatalf("the gossip's addressee received %q", p.Buf)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("the gossip did not arrive")
+		if got := receivePacket(t, other, "the gossip"); !bytes.Equal(got, gossip) {
+			t.Fatalf("the gossip's addressee received %q", got)
 		}
 	}
 	select {
