@@ -166,34 +166,3 @@ func TestNetTransportDropsGossipCopies(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
-
-// Create gives its transport the filter when asked, and not where the
-// transport would see only memberlist's ciphertext.
-func TestCreateDropsGossipCopiesWhereTheTransportReadsGossip(t *testing.T) {
-	key := bytes.Repeat([]byte{1}, 16)
-	for _, tc := range []struct {
-		name                 string
-		asked, inTransport   bool
-		key                  []byte
-		transportDropsCopies bool
-	}{
-		{"default", true, false, nil, true},
-		{"off", false, false, nil, false},
-		{"memberlist encrypts", true, false, key, false},
-		{"transport encrypts", true, true, key, true},
-	} {
-		conf := loopbackConfig()
-		conf.DropGossipCopies = tc.asked
-		conf.TransportEncryption = tc.inTransport
-		conf.MemberlistConfig.SecretKey = tc.key
-		s, err := Create(conf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := s.config.MemberlistConfig.Transport.(*netTransport)
-		if got := tr.wire.copies != nil && tr.wire.copies == s.gossipCopies; got != tc.transportDropsCopies {
-			t.Errorf("%s: transport drops copies %v", tc.name, got)
-		}
-		_ = s.Shutdown()
-	}
-}

@@ -195,3 +195,43 @@ func TestNetTransportBoundsStreamsInMemberlistsHands(t *testing.T) {
 		_ = c.Close()
 	}
 }
+
+// Create gives its transport the readers of memberlist's messages when
+// asked, and only where the transport sees them in the clear: the copy
+// filter where memberlist does not encrypt, the suspicion notices where
+// it does not compress either.
+func TestCreateReadsGossipOnlyInTheClear(t *testing.T) {
+	key := bytes.Repeat([]byte{1}, 16)
+	for _, tc := range []struct {
+		name                 string
+		asked, encrypts      bool // Serf's options on; the transport encrypts
+		packs                bool // the transport compresses
+		key                  []byte
+		dropsCopies, notices bool
+	}{
+		{"transport compresses", true, false, true, nil, true, true},
+		{"off", false, false, true, nil, false, false},
+		{"memberlist encrypts", true, false, true, key, false, false},
+		{"transport encrypts", true, true, true, key, true, true},
+		{"memberlist compresses (the library's default)", true, false, false, nil, true, false},
+	} {
+		conf := loopbackConfig()
+		conf.DropGossipCopies, conf.TellAccused = tc.asked, tc.asked
+		conf.TransportEncryption = tc.encrypts
+		conf.TransportCompression = tc.packs
+		conf.MemberlistConfig.SecretKey = tc.key
+		conf.MemberlistConfig.EnableCompression = true
+		s, err := Create(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := s.config.MemberlistConfig.Transport.(*netTransport)
+		if got := tr.wire.copies != nil && tr.wire.copies == s.gossipCopies; got != tc.dropsCopies {
+			t.Errorf("%s: transport drops copies %v", tc.name, got)
+		}
+		if got := tr.wire.notices != nil; got != tc.notices {
+			t.Errorf("%s: transport tells the accused %v", tc.name, got)
+		}
+		_ = s.Shutdown()
+	}
+}

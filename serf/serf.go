@@ -271,20 +271,23 @@ func Create(conf *Config) (*Serf, error) {
 			}
 			wire.cipher = newWireCipher(mlConf)
 		}
+		// The transport reads and rewrites memberlist's messages only
+		// where memberlist does not encrypt them before handing them over.
+		plain := wire.cipher != nil || !gossipEncrypted(mlConf)
 		if conf.TransportCompression {
 			wire.countSent = s.metrics.wireSent
-			if mlConf.EnableCompression && (wire.cipher != nil || !gossipEncrypted(mlConf)) {
+			if mlConf.EnableCompression && plain {
 				wire.compressor = newWireCompressor(s.codec)
 				mlConf.EnableCompression = false
 			}
 		}
-		if conf.DropGossipCopies && (wire.cipher != nil || !gossipEncrypted(mlConf)) {
+		if conf.DropGossipCopies && plain {
 			s.gossipCopies = newGossipCopies(mlConf.GossipToTheDeadTime)
 			wire.copies = s.gossipCopies
 		}
-		// Outgoing suspicions are read where memberlist neither encrypts
-		// nor compresses what it hands the transport.
-		if conf.TellAccused && !mlConf.EnableCompression && (wire.cipher != nil || !gossipEncrypted(mlConf)) {
+		// Outgoing suspicions can be read only where memberlist does not
+		// compress what it hands the transport either.
+		if conf.TellAccused && plain && !mlConf.EnableCompression {
 			wire.notices = newSuspicionNotices(conf.NodeName, s.codec, s.memberUDPAddr)
 		}
 		t, err := newNetTransport(mlConf, wire)

@@ -74,15 +74,11 @@ func newSuspicionNotices(self string, wc *wireCodec, addrOf func(name string) (*
 // told yet. It never blocks and never changes p. Called concurrently, from
 // every goroutine of memberlist that sends.
 func (n *suspicionNotices) scan(p []byte) {
-	label, rest, ok := splitLabel(p)
-	if !ok {
-		return
-	}
-	withCRC := len(rest) >= mlCRCHeaderLen && rest[0] == mlHasCrcMsg
-	_, msg, ok := receivedMessage(p)
+	label, msg, ok := receivedMessage(p)
 	if !ok || len(msg) == 0 {
 		return
 	}
+	withCRC := len(label)+len(msg) < len(p) // a CRC header came off
 	switch msg[0] {
 	case mlSuspectMsg:
 		n.consider(label, withCRC, msg)

@@ -2,6 +2,7 @@ package serf
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -129,43 +130,12 @@ func TestNetTransportTellsTheAccused(t *testing.T) {
 		t.Fatalf("the accused was told twice: %q", p.Buf)
 	case <-time.After(200 * time.Millisecond):
 	}
-	if got := notices.sent.Load(); got != 1 {
-		t.Fatalf("sent %d notices, want 1", got)
-	}
-}
-
-// Create reads outgoing suspicions where the transport sees them in the
-// clear, and not where memberlist encrypts or compresses them itself.
-func TestCreateTellsTheAccusedWhereTheTransportReadsGossip(t *testing.T) {
-	key := bytes.Repeat([]byte{1}, 16)
-	for _, tc := range []struct {
-		name                     string
-		asked, encrypts, packs   bool
-		key                      []byte
-		transportTellsTheAccused bool
-	}{
-		{"transport compresses", true, false, true, nil, true},
-		{"off", false, false, true, nil, false},
-		{"memberlist encrypts", true, false, true, key, false},
-		{"transport encrypts", true, true, true, key, true},
-		{"memberlist compresses (the library's default)", true, false, false, nil, false},
-	} {
-		conf := loopbackConfig()
-		conf.TellAccused = tc.asked
-		conf.TransportEncryption = tc.encrypts
-		conf.TransportCompression = tc.packs
-		conf.MemberlistConfig.SecretKey = tc.key
-		conf.MemberlistConfig.EnableCompression = true
-		s, err := Create(conf)
-		if err != nil {
-			t.Fatal(err)
+	eventually(t, 5*time.Second, func() error {
+		if got := notices.sent.Load(); got != 1 {
+			return fmt.Errorf("sent %d notices, want 1", got)
 		}
-		tr := s.config.MemberlistConfig.Transport.(*netTransport)
-		if got := tr.wire.notices != nil; got != tc.transportTellsTheAccused {
-			t.Errorf("%s: transport tells the accused %v", tc.name, got)
-		}
-		_ = s.Shutdown()
-	}
+		return nil
+	})
 }
 
 // The notices find an accused through Serf's member table: another
