@@ -233,6 +233,15 @@ type Config struct {
 	// this node raises. Default true. See suspicion_notice.go.
 	TellAccused bool
 
+	// MembershipRetransmitMult, when above 0, is the RetransmitMult of
+	// membership gossip only: memberlist's own alive, suspect and dead
+	// messages and Serf's join intents, each sent MembershipRetransmitMult
+	// × ceil(log10(N+1)) times by each member. Leave intents, user events
+	// and queries keep MemberlistConfig.RetransmitMult (4), as in Serf.
+	// Default 0: memberlist's RetransmitMult for everything, as in Serf.
+	// See doc.go, "Membership gossip can be sent less often".
+	MembershipRetransmitMult int
+
 	// ---- Optional behaviour ----
 
 	// EnableNameConflictResolution makes this node ask the cluster, when
@@ -362,6 +371,27 @@ func DefaultConfig() *Config {
 	c.GossipRelief, c.PushRefutations, c.DropGossipCopies, c.TellAccused = true, true, true, true
 	c.JoinBusyRetries, c.JoinBusyBackoff = 2, time.Second
 	return c
+}
+
+// membershipRetransmitMult is MembershipRetransmitMult, or memberlist's
+// RetransmitMult where it is 0.
+func (c *Config) membershipRetransmitMult() int {
+	if c.MembershipRetransmitMult > 0 {
+		return c.MembershipRetransmitMult
+	}
+	return c.MemberlistConfig.RetransmitMult
+}
+
+// withRetransmitMult is c, or a copy of it with RetransmitMult mult: the
+// configuration memberlist gets, while Serf's own queues of leave intents,
+// user events and queries keep c's.
+func withRetransmitMult(c *memberlist.Config, mult int) *memberlist.Config {
+	if c.RetransmitMult == mult {
+		return c
+	}
+	cp := *c
+	cp.RetransmitMult = mult
+	return &cp
 }
 
 // MemberlistProfile returns memberlist's defaults for the agent's -profile

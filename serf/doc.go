@@ -85,6 +85,22 @@
 // Invisible on the wire; Config.DropGossipCopies (on by default) turns it
 // off.
 //
+// # Membership gossip can be sent less often
+//
+// Each member sends each alive, suspect and dead message, and each join
+// intent, RetransmitMult × ceil(log10(N+1)) times (12 at 256 members with
+// memberlist's 4), and memberlist gossips three packets every gossip
+// interval for as long as its queue holds anything: how many packets a
+// join storm makes, and how long it lasts, goes with the transmissions.
+// Config.MembershipRetransmitMult sets that count for membership gossip
+// alone; leave intents, user events and queries, which anti-entropy
+// carries late or not at all, keep memberlist's RetransmitMult. At 2, in
+// storms of 256 agents on two cores, the datagrams of the first minute
+// halved and every storm converged in 15–18 s; but at 64 members a leave
+// reached the last member in 3–5 s instead of 2 s, since memberlist
+// announces a leave by gossiping its dead message, so it is off (0) by
+// default (BENCHMARKS.md, session 17).
+//
 // # A suspicion reaches its accused at once
 //
 // A member refutes a suspicion only once the suspect message reaches it,

@@ -216,10 +216,11 @@ func Create(conf *Config) (*Serf, error) {
 	}
 
 	numNodes := func() int { return s.NumNodes() }
-	s.leaveBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
-	s.joinBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
-	s.eventBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
-	s.queryBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.MemberlistConfig.RetransmitMult}
+	mult := conf.MemberlistConfig.RetransmitMult
+	s.leaveBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: mult}
+	s.joinBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.membershipRetransmitMult()}
+	s.eventBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: mult}
+	s.queryBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: mult}
 
 	// Clocks start at 1 so that an intent with the zero LTime never wins,
 	// then move past whatever the snapshot remembers.
@@ -300,6 +301,7 @@ func Create(conf *Config) (*Serf, error) {
 		}
 	}
 
+	forMemberlist = withRetransmitMult(forMemberlist, conf.membershipRetransmitMult())
 	ml, err := memberlist.Create(forMemberlist)
 	if err != nil {
 		if ownTransport != nil {
