@@ -230,8 +230,16 @@ type Config struct {
 	// It applies where DropGossipCopies does, and where memberlist does
 	// not compress what it sends itself (TransportCompression on, as the
 	// agent sets it, or EnableCompression off). One packet per suspicion
-	// this node raises. Default true. See suspicion_notice.go.
+	// this node raises. Default true. See direct_notice.go.
 	TellAccused bool
+
+	// TellLeave sends this node's leave (memberlist's dead message about
+	// itself) straight to every other member Serf holds as alive or
+	// leaving, once, besides gossiping it, so that a graceful leave is
+	// seen everywhere at once instead of after several gossip rounds. It
+	// applies where TellAccused does. One packet per member per leave.
+	// Default true. See direct_notice.go.
+	TellLeave bool
 
 	// MembershipRetransmitMult, when above 0, is the RetransmitMult of
 	// membership gossip only: memberlist's own alive, suspect and dead
@@ -369,6 +377,7 @@ func DefaultConfig() *Config {
 	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
 	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
 	c.GossipRelief, c.PushRefutations, c.DropGossipCopies, c.TellAccused = true, true, true, true
+	c.TellLeave = true
 	c.JoinBusyRetries, c.JoinBusyBackoff = 2, time.Second
 	return c
 }

@@ -117,6 +117,17 @@
 // nobody but the accused receives it. Config.TellAccused (on by default)
 // turns it off.
 //
+// # A leave reaches every member at once
+//
+// memberlist announces a graceful leave by gossiping the leaver's dead
+// message about itself, which reaches the last members after several
+// gossip rounds, or from anti-entropy when gossip missed them. The first
+// time Serf's transport sees that message go out, it also sends it, alone,
+// to every other member Serf holds as alive or leaving: one packet per
+// member, once per leave, and each member sees the leave as soon as the
+// packet arrives (the leave intent went out before it, as in Serf).
+// Config.TellLeave (on by default) turns it off.
+//
 // # User events and queries go out at once, and are never starved
 //
 // memberlist gossips every GossipInterval (200 ms), so an event that
@@ -177,7 +188,7 @@
 //	anti_entropy.go        extra push/pulls after a change (convergence without a tail)
 //	refutation.go          pushing memberlist's refutation of a suspicion to the accuser (heard despite loss)
 //	gossip_copies.go       dropping received copies of gossip memberlist has already been handed
-//	suspicion_notice.go    sending each suspicion this node raises straight to the accused
+//	direct_notice.go       sending each suspicion this node raises straight to the accused, its leave to everyone
 //	gossip_relief.go       sending events and queries directly: at once, and while memberlist's queue starves Serf's
 //	ack_spread.go          spreading a big cluster's query acks over time
 //	delegate.go            memberlist.Delegate: messages, push/pull, meta

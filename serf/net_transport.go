@@ -40,7 +40,8 @@ import (
 // has already been handed (gossip_copies.go).
 //
 // With Config.TellAccused it sends each suspicion this node raises
-// straight to the accused too (suspicion_notice.go).
+// straight to the accused too, and with Config.TellLeave this node's
+// leave to every member (direct_notice.go).
 //
 // With Config.TransportCompression it also compresses what memberlist
 // sends, in memberlist's place (wire_compression.go), and counts it; with
@@ -81,8 +82,8 @@ type wireOptions struct {
 	// already been handed (gossip_copies.go).
 	copies *gossipCopies
 	// notices, when set, sends each suspicion this node raises to its
-	// accused at once (suspicion_notice.go).
-	notices *suspicionNotices
+	// accused at once, and its leave to every member (direct_notice.go).
+	notices *directNotices
 }
 
 // MaxStreamsInFlight bounds the accepted TCP connections Serf's own
@@ -401,9 +402,10 @@ func (t *netTransport) readPackets() {
 }
 
 // sendNotices sends the suspicions the transport saw this node raise to
-// their accused (suspicion_notice.go), until Shutdown. It resolves the
-// accused's address here, away from memberlist's goroutines and locks; an
-// accused Serf does not know (yet) is left to gossip.
+// their accused, and its leave to every other member (direct_notice.go),
+// until Shutdown. It resolves the addresses here, away from memberlist's
+// goroutines and locks; an accused Serf does not know (yet) is left to
+// gossip.
 func (t *netTransport) sendNotices() {
 	defer t.wg.Done()
 	notices := t.wire.notices
@@ -412,15 +414,19 @@ func (t *netTransport) sendNotices() {
 		case <-t.stopCh:
 			return
 		case n := <-notices.pending:
-			to, ok := notices.addrOf(n.accused)
-			if !ok {
-				continue
+			var to []*net.UDPAddr
+			if n.everyone {
+				to = notices.everyone()
+			} else if addr, ok := notices.addrOf(n.accused); ok {
+				to = append(to, addr)
 			}
-			if _, err := t.sendPacket(n.packet, to); err != nil {
-				t.logger.Printf("[DEBUG] serf: suspicion not sent to %s: %v", n.accused, err)
-				continue
+			for _, addr := range to {
+				if _, err := t.sendPacket(n.packet, addr); err != nil {
+					t.logger.Printf("[DEBUG] serf: notice not sent to %s: %v", addr, err)
+					continue
+				}
+				notices.sent.Add(1)
 			}
-			notices.sent.Add(1)
 		}
 	}
 }

@@ -216,7 +216,7 @@ func TestCreateReadsGossipOnlyInTheClear(t *testing.T) {
 		{"memberlist compresses (the library's default)", true, false, false, nil, true, false},
 	} {
 		conf := loopbackConfig()
-		conf.DropGossipCopies, conf.TellAccused = tc.asked, tc.asked
+		conf.DropGossipCopies, conf.TellAccused, conf.TellLeave = tc.asked, tc.asked, tc.asked
 		conf.TransportEncryption = tc.encrypts
 		conf.TransportCompression = tc.packs
 		conf.MemberlistConfig.SecretKey = tc.key

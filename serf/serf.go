@@ -286,10 +286,10 @@ func Create(conf *Config) (*Serf, error) {
 			s.gossipCopies = newGossipCopies(mlConf.GossipToTheDeadTime)
 			wire.copies = s.gossipCopies
 		}
-		// Outgoing suspicions can be read only where memberlist does not
-		// compress what it hands the transport either.
-		if conf.TellAccused && plain && !mlConf.EnableCompression {
-			wire.notices = newSuspicionNotices(conf.NodeName, s.codec, s.memberUDPAddr)
+		// Outgoing suspicions and leaves can be read only where memberlist
+		// does not compress what it hands the transport either.
+		if plain && !mlConf.EnableCompression {
+			wire.notices = s.directNoticesFor(conf)
 		}
 		t, err := newNetTransport(mlConf, wire)
 		if err != nil {

@@ -19,12 +19,22 @@ func suspectMsg(t *testing.T, node, from string, inc uint32) []byte {
 	return msg
 }
 
+// deadMsg encodes memberlist's dead message as memberlist does.
+func deadMsg(t *testing.T, node, from string, inc uint32) []byte {
+	t.Helper()
+	msg, err := newWireCodec(false).encodeMessage(messageType(mlDeadMsg), suspectBody{Incarnation: inc, Node: node, From: from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
 // noAddr is a member table that knows nobody.
 func noAddr(string) (*net.UDPAddr, bool) { return nil, false }
 
 // queued takes what scan queued so far.
-func queued(n *suspicionNotices) []suspicionNotice {
-	var out []suspicionNotice
+func queued(n *directNotices) []directNotice {
+	var out []directNotice
 	for {
 		select {
 		case notice := <-n.pending:
@@ -38,12 +48,12 @@ func queued(n *suspicionNotices) []suspicionNotice {
 // Only a suspicion this node raised about another member is told, once
 // per incarnation; older incarnations and others' suspicions are not.
 func TestSuspicionNoticesTellOwnNewSuspicionsOnce(t *testing.T) {
-	n := newSuspicionNotices("a", newWireCodec(false), noAddr)
+	n := newDirectNotices("a", newWireCodec(false), noAddr, nil)
 	mine := suspectMsg(t, "b", "a", 3)
 	n.scan(mine)
 	got := queued(n)
 	if len(got) != 1 || got[0].accused != "b" || !bytes.Equal(got[0].packet, mine) {
-		t.Fatalf("first suspicion of b: queued %q", got)
+		t.Fatalf("first suspicion of b: queued %+v", got)
 	}
 	for _, p := range [][]byte{
 		mine,                          // a retransmission
@@ -57,11 +67,11 @@ func TestSuspicionNoticesTellOwnNewSuspicionsOnce(t *testing.T) {
 		n.scan(p)
 	}
 	if got := queued(n); len(got) != 0 {
-		t.Fatalf("queued %q", got)
+		t.Fatalf("queued %+v", got)
 	}
 	n.scan(suspectMsg(t, "b", "a", 4))
 	if got := queued(n); len(got) != 1 || got[0].accused != "b" {
-		t.Fatalf("suspicion of a new incarnation: queued %q", got)
+		t.Fatalf("suspicion of a new incarnation: queued %+v", got)
 	}
 }
 
@@ -69,22 +79,22 @@ func TestSuspicionNoticesTellOwnNewSuspicionsOnce(t *testing.T) {
 // suspect message alone, behind the same label header, and with a CRC
 // header of its own when the packet had one.
 func TestSuspicionNoticesReadCompoundLabelAndCRC(t *testing.T) {
-	n := newSuspicionNotices("a", newWireCodec(false), noAddr)
+	n := newDirectNotices("a", newWireCodec(false), noAddr, nil)
 	label := []byte{mlHasLabelMsg, 3, 'd', 'c', '1'}
 	ofB, ofC := suspectMsg(t, "b", "a", 1), suspectMsg(t, "c", "a", 1)
 	packet := append(bytes.Clone(label), withCRCHeader(compound(pingBytes(1), ofB, aliveBytes("d"), ofC))...)
 	n.scan(packet)
 	got := queued(n)
-	want := []suspicionNotice{
+	want := []directNotice{
 		{accused: "b", packet: append(bytes.Clone(label), withCRCHeader(ofB)...)},
 		{accused: "c", packet: append(bytes.Clone(label), withCRCHeader(ofC)...)},
 	}
 	if len(got) != len(want) {
-		t.Fatalf("queued %q, want %q", got, want)
+		t.Fatalf("queued %+v, want %+v", got, want)
 	}
 	for i := range want {
 		if got[i].accused != want[i].accused || !bytes.Equal(got[i].packet, want[i].packet) {
-			t.Fatalf("notice %d: %q, want %q", i, got[i], want[i])
+			t.Fatalf("notice %d: %+v, want %+v", i, got[i], want[i])
 		}
 	}
 	// A CRC that does not match, or a compound that runs past its end:
@@ -94,7 +104,7 @@ func TestSuspicionNoticesReadCompoundLabelAndCRC(t *testing.T) {
 	n.scan(bad)
 	n.scan(compound(suspectMsg(t, "f", "a", 1))[:6])
 	if got := queued(n); len(got) != 0 {
-		t.Fatalf("queued %q from unreadable packets", got)
+		t.Fatalf("queued %+v from unreadable packets", got)
 	}
 }
 
@@ -105,9 +115,9 @@ func TestNetTransportTellsTheAccused(t *testing.T) {
 	accused, _ := testTransport(t, &strings.Builder{})
 	other, _ := testTransport(t, &strings.Builder{})
 	accusedAddr := accused.udp.LocalAddr().(*net.UDPAddr)
-	notices := newSuspicionNotices("a", newWireCodec(false), func(name string) (*net.UDPAddr, bool) {
+	notices := newDirectNotices("a", newWireCodec(false), func(name string) (*net.UDPAddr, bool) {
 		return accusedAddr, name == "b"
-	})
+	}, nil)
 	sender, _ := testTransportWith(t, &strings.Builder{}, wireOptions{notices: notices})
 
 	suspicion := suspectMsg(t, "b", "a", 7)
@@ -167,4 +177,93 @@ func TestSuspicionNoticesFindTheAccusedInTheMemberTable(t *testing.T) {
 			t.Fatalf("address of %s: %v", name, got)
 		}
 	}
+	if got := notices.everyone(); len(got) != 1 || got[0].String() != bAddr {
+		t.Fatalf("everyone else: %v, want [%s]", got, bAddr)
+	}
+}
+
+// This node's leave (its dead message about itself) is told to everyone,
+// once per incarnation; deaths it declares of others, or others declare
+// of it, are not, and neither kind of notice is told when it is off.
+func TestDirectNoticesTellOwnLeaveToEveryoneOnce(t *testing.T) {
+	everyone := func() []*net.UDPAddr { return nil }
+	n := newDirectNotices("a", newWireCodec(false), noAddr, everyone)
+	leave := deadMsg(t, "a", "a", 3)
+	n.scan(compound(pingBytes(1), leave))
+	got := queued(n)
+	if len(got) != 1 || !got[0].everyone || !bytes.Equal(got[0].packet, leave) {
+		t.Fatalf("leave: queued %+v", got)
+	}
+	for _, p := range [][]byte{
+		leave,                      // a retransmission
+		deadMsg(t, "b", "a", 1),    // a death this node declares
+		deadMsg(t, "a", "b", 5),    // its own death, declared by another
+		deadMsg(t, "a", "a", 2),    // an older incarnation
+		suspectMsg(t, "a", "a", 9), // a suspicion of itself
+	} {
+		n.scan(p)
+	}
+	if got := queued(n); len(got) != 0 {
+		t.Fatalf("queued %+v", got)
+	}
+	n.scan(deadMsg(t, "a", "a", 4))
+	if got := queued(n); len(got) != 1 || !got[0].everyone {
+		t.Fatalf("leave of a new incarnation: queued %+v", got)
+	}
+
+	leavesOnly := newDirectNotices("a", newWireCodec(false), nil, everyone)
+	leavesOnly.scan(suspectMsg(t, "b", "a", 1))
+	suspicionsOnly := newDirectNotices("a", newWireCodec(false), noAddr, nil)
+	suspicionsOnly.scan(leave)
+	if got := append(queued(leavesOnly), queued(suspicionsOnly)...); len(got) != 0 {
+		t.Fatalf("a notice that is off was queued: %+v", got)
+	}
+}
+
+// Over real sockets: the first packet that carries this node's leave also
+// sends the leave alone to every other member, once.
+func TestNetTransportTellsEveryoneOfTheLeave(t *testing.T) {
+	first, _ := testTransport(t, &strings.Builder{})
+	second, _ := testTransport(t, &strings.Builder{})
+	members := []*net.UDPAddr{first.udp.LocalAddr().(*net.UDPAddr), second.udp.LocalAddr().(*net.UDPAddr)}
+	notices := newDirectNotices("a", newWireCodec(false), noAddr, func() []*net.UDPAddr { return members })
+	leaver, _ := testTransportWith(t, &strings.Builder{}, wireOptions{notices: notices})
+
+	leave := deadMsg(t, "a", "a", 2)
+	gossip := compound(aliveBytes("x"), leave)
+	for range 2 {
+		if _, err := leaver.WriteTo(gossip, first.udp.LocalAddr().String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := receivePacket(t, second, "the leave"); !bytes.Equal(got, leave) {
+		t.Fatalf("received %q, want the dead message %q", got, leave)
+	}
+	var gossiped, told int
+	for range 3 {
+		switch got := receivePacket(t, first, "the gossip and the leave"); {
+		case bytes.Equal(got, gossip):
+			gossiped++
+		case bytes.Equal(got, leave):
+			told++
+		default:
+			t.Fatalf("received %q", got)
+		}
+	}
+	if gossiped != 2 || told != 1 {
+		t.Fatalf("the gossip's addressee got the gossip %d times and the leave %d", gossiped, told)
+	}
+	for _, tr := range []*netTransport{first, second} {
+		select {
+		case p := <-tr.PacketCh():
+			t.Fatalf("told twice: %q", p.Buf)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	eventually(t, 5*time.Second, func() error {
+		if got := notices.sent.Load(); got != 2 {
+			return fmt.Errorf("sent %d notices, want 2", got)
+		}
+		return nil
+	})
 }
