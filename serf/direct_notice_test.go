@@ -11,18 +11,19 @@ import (
 
 // suspectMsg encodes memberlist's suspect message as memberlist does.
 func suspectMsg(t *testing.T, node, from string, inc uint32) []byte {
-	t.Helper()
-	msg, err := newWireCodec(false).encodeMessage(messageType(mlSuspectMsg), suspectBody{Incarnation: inc, Node: node, From: from})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return msg
+	return accusation(t, mlSuspectMsg, node, from, inc)
 }
 
 // deadMsg encodes memberlist's dead message as memberlist does.
 func deadMsg(t *testing.T, node, from string, inc uint32) []byte {
+	return accusation(t, mlDeadMsg, node, from, inc)
+}
+
+// accusation encodes a suspect or dead message, which have the same
+// fields.
+func accusation(t *testing.T, kind byte, node, from string, inc uint32) []byte {
 	t.Helper()
-	msg, err := newWireCodec(false).encodeMessage(messageType(mlDeadMsg), suspectBody{Incarnation: inc, Node: node, From: from})
+	msg, err := newWireCodec(false).encodeMessage(messageType(kind), suspectBody{Incarnation: inc, Node: node, From: from})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,11 +123,7 @@ func TestNetTransportTellsTheAccused(t *testing.T) {
 
 	suspicion := suspectMsg(t, "b", "a", 7)
 	gossip := compound(aliveBytes("x"), suspicion)
-	for range 2 {
-		if _, err := sender.WriteTo(gossip, other.udp.LocalAddr().String()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTwice(t, sender, other, gossip)
 	if got := receivePacket(t, accused, "the accused's notice"); !bytes.Equal(got, suspicion) {
 		t.Fatalf("accused received %q, want the suspect message %q", got, suspicion)
 	}
@@ -135,17 +132,8 @@ func TestNetTransportTellsTheAccused(t *testing.T) {
 			t.Fatalf("the gossip's addressee received %q", got)
 		}
 	}
-	select {
-	case p := <-accused.PacketCh():
-		t.Fatalf("the accused was told twice: %q", p.Buf)
-	case <-time.After(200 * time.Millisecond):
-	}
-	eventually(t, 5*time.Second, func() error {
-		if got := notices.sent.Load(); got != 1 {
-			return fmt.Errorf("sent %d notices, want 1", got)
-		}
-		return nil
-	})
+	nothingMore(t, accused)
+	awaitSent(t, notices, 1)
 }
 
 // The notices find an accused through Serf's member table: another
@@ -231,11 +219,7 @@ func TestNetTransportTellsEveryoneOfTheLeave(t *testing.T) {
 
 	leave := deadMsg(t, "a", "a", 2)
 	gossip := compound(aliveBytes("x"), leave)
-	for range 2 {
-		if _, err := leaver.WriteTo(gossip, first.udp.LocalAddr().String()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTwice(t, leaver, first, gossip)
 	if got := receivePacket(t, second, "the leave"); !bytes.Equal(got, leave) {
 		t.Fatalf("received %q, want the dead message %q", got, leave)
 	}
@@ -253,16 +237,39 @@ func TestNetTransportTellsEveryoneOfTheLeave(t *testing.T) {
 	if gossiped != 2 || told != 1 {
 		t.Fatalf("the gossip's addressee got the gossip %d times and the leave %d", gossiped, told)
 	}
-	for _, tr := range []*netTransport{first, second} {
+	nothingMore(t, first, second)
+	awaitSent(t, notices, 2)
+}
+
+// writeTwice has tr send the packet p to the transport to twice, as
+// memberlist retransmits gossip.
+func writeTwice(t *testing.T, tr, to *netTransport, p []byte) {
+	t.Helper()
+	for range 2 {
+		if _, err := tr.WriteTo(p, to.udp.LocalAddr().String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// nothingMore fails if any of trs receives another packet soon.
+func nothingMore(t *testing.T, trs ...*netTransport) {
+	t.Helper()
+	for _, tr := range trs {
 		select {
 		case p := <-tr.PacketCh():
 			t.Fatalf("told twice: %q", p.Buf)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// awaitSent waits until n has sent want notices.
+func awaitSent(t *testing.T, n *directNotices, want uint64) {
+	t.Helper()
 	eventually(t, 5*time.Second, func() error {
-		if got := notices.sent.Load(); got != 2 {
-			return fmt.Errorf("sent %d notices, want 2", got)
+		if got := n.sent.Load(); got != want {
+			return fmt.Errorf("sent %d notices, want %d", got, want)
 		}
 		return nil
 	})
