@@ -41,8 +41,8 @@ import (
 type directNotices struct {
 	self  string
 	codec *wireCodec
-	// pending holds suspicions to tell, for the transport's notice loop;
-	// when it is full, a suspicion is left to gossip.
+	// pending holds notices to tell, for the transport's notice loop;
+	// when it is full, a suspicion or leave is left to gossip.
 	pending chan directNotice
 
 	// addrOf gives the UDP address of a member by name, from Serf's
@@ -53,7 +53,7 @@ type directNotices struct {
 	everyone func() []*net.UDPAddr
 
 	mu   sync.Mutex
-	told map[string]uint32 // per accused, 1 + the highest incarnation told
+	told map[string]uint32 // per accused (this node for its leave), 1 + the highest incarnation told
 
 	sent atomic.Uint64 // notices sent, for tests
 }
@@ -104,8 +104,8 @@ func newDirectNotices(self string, wc *wireCodec, addrOf func(name string) (*net
 
 // scan looks through the packet p that memberlist is sending for suspect
 // messages this node raised and for its leave, and queues a notice for
-// each one it has not told yet. It never blocks and never changes p. Called concurrently, from
-// every goroutine of memberlist that sends.
+// each one it has not told yet. It never blocks and never changes p.
+// Called concurrently, from every goroutine of memberlist that sends.
 func (n *directNotices) scan(p []byte) {
 	label, msg, ok := receivedMessage(p)
 	if !ok || len(msg) == 0 {
