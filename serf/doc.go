@@ -96,10 +96,13 @@
 // alone; leave intents, user events and queries, which anti-entropy
 // carries late or not at all, keep memberlist's RetransmitMult. At 2, in
 // storms of 256 agents on two cores, the datagrams of the first minute
-// halved and every storm converged in 15–18 s; but at 64 members a leave
-// reached the last member in 3–5 s instead of 2 s, since memberlist
-// announces a leave by gossiping its dead message, so it is off (0) by
-// default (BENCHMARKS.md, session 17).
+// fell to a third and every storm converged in 15–18 s; but at 64 members
+// a leave then reached the last member in 3–5 s instead of 2 s, as
+// memberlist's dead message was gossiped less (the leave notice below now
+// sends it to everyone), and small clusters get 2 transmissions of each
+// membership message instead of 4. It is off (0) by default until the
+// lossy-network bench says small clusters do not suffer (BENCHMARKS.md,
+// session 17).
 //
 // # A suspicion reaches its accused at once
 //
