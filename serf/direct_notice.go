@@ -128,9 +128,9 @@ func (n *directNotices) scan(p []byte) {
 	}
 }
 
-// suspectBody is memberlist's suspect message (its net.go), and its dead
-// message, which has the same fields.
-type suspectBody struct {
+// accusationBody is memberlist's suspect message and its dead message,
+// which have the same fields (its net.go).
+type accusationBody struct {
 	Incarnation uint32
 	Node        string
 	From        string
@@ -141,7 +141,7 @@ type suspectBody struct {
 // accused it has not told of this incarnation, or a later one; this
 // node's leave, if it has not told it for this incarnation.
 func (n *directNotices) consider(label []byte, withCRC bool, msg []byte) {
-	var s suspectBody
+	var s accusationBody
 	if err := n.codec.decode(msg[1:], &s); err != nil || s.From != n.self || s.Node == "" {
 		return
 	}

@@ -23,7 +23,7 @@ func deadMsg(t *testing.T, node, from string, inc uint32) []byte {
 // fields.
 func accusation(t *testing.T, kind byte, node, from string, inc uint32) []byte {
 	t.Helper()
-	msg, err := newWireCodec(false).encodeMessage(messageType(kind), suspectBody{Incarnation: inc, Node: node, From: from})
+	msg, err := newWireCodec(false).encodeMessage(messageType(kind), accusationBody{Incarnation: inc, Node: node, From: from})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,4 +273,26 @@ func awaitSent(t *testing.T, n *directNotices, want uint64) {
 		}
 		return nil
 	})
+}
+
+// Each notice is told only when its option asks for it, and none is made
+// when neither does.
+func TestDirectNoticesForFollowTheConfig(t *testing.T) {
+	s := &Serf{codec: newWireCodec(false)}
+	for _, tc := range []struct{ accused, leave bool }{{true, true}, {true, false}, {false, true}, {false, false}} {
+		conf := &Config{NodeName: "a", TellAccused: tc.accused, TellLeave: tc.leave}
+		n := s.directNoticesFor(conf)
+		if !tc.accused && !tc.leave {
+			if n != nil {
+				t.Errorf("notices made with both off")
+			}
+			continue
+		}
+		if got := n.addrOf != nil; got != tc.accused {
+			t.Errorf("TellAccused %v: suspicions told %v", tc.accused, got)
+		}
+		if got := n.everyone != nil; got != tc.leave {
+			t.Errorf("TellLeave %v: leaves told %v", tc.leave, got)
+		}
+	}
 }

@@ -198,8 +198,8 @@ func TestNetTransportBoundsStreamsInMemberlistsHands(t *testing.T) {
 
 // Create gives its transport the readers of memberlist's messages when
 // asked, and only where the transport sees them in the clear: the copy
-// filter where memberlist does not encrypt, the suspicion notices where
-// it does not compress either.
+// filter where memberlist does not encrypt, the notices of suspicions and
+// leaves where it does not compress either.
 func TestCreateReadsGossipOnlyInTheClear(t *testing.T) {
 	key := bytes.Repeat([]byte{1}, 16)
 	for _, tc := range []struct {
@@ -230,7 +230,7 @@ func TestCreateReadsGossipOnlyInTheClear(t *testing.T) {
 			t.Errorf("%s: transport drops copies %v", tc.name, got)
 		}
 		if got := tr.wire.notices != nil; got != tc.notices {
-			t.Errorf("%s: transport tells the accused %v", tc.name, got)
+			t.Errorf("%s: transport sends notices %v", tc.name, got)
 		}
 		_ = s.Shutdown()
 	}
