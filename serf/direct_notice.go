@@ -1,8 +1,6 @@
 package serf
 
 import (
-	"encoding/binary"
-	"hash/crc32"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -107,25 +105,11 @@ func newDirectNotices(self string, wc *wireCodec, addrOf func(name string) (*net
 // each one it has not told yet. It never blocks and never changes p.
 // Called concurrently, from every goroutine of memberlist that sends.
 func (n *directNotices) scan(p []byte) {
-	label, msg, ok := receivedMessage(p)
-	if !ok || len(msg) == 0 {
-		return
-	}
-	withCRC := len(label)+len(msg) < len(p) // a CRC header came off
-	switch msg[0] {
-	case mlSuspectMsg, mlDeadMsg:
-		n.consider(label, withCRC, msg)
-	case mlCompoundMsg:
-		parts, ok := splitCompound(msg[1:], nil)
-		if !ok {
-			return
+	eachSentMessage(p, func(label []byte, withCRC bool, msg []byte) {
+		if msg[0] == mlSuspectMsg || msg[0] == mlDeadMsg {
+			n.consider(label, withCRC, msg)
 		}
-		for _, part := range parts {
-			if len(part) > 0 && (part[0] == mlSuspectMsg || part[0] == mlDeadMsg) {
-				n.consider(label, withCRC, part)
-			}
-		}
-	}
+	})
 }
 
 // accusationBody is memberlist's suspect message and its dead message,
@@ -157,14 +141,8 @@ func (n *directNotices) consider(label []byte, withCRC bool, msg []byte) {
 	if !n.firstTelling(s.Node, s.Incarnation) {
 		return
 	}
-	packet := append(make([]byte, 0, len(label)+mlCRCHeaderLen+len(msg)), label...)
-	if withCRC {
-		packet = append(packet, mlHasCrcMsg)
-		packet = binary.BigEndian.AppendUint32(packet, crc32.ChecksumIEEE(msg))
-	}
-	packet = append(packet, msg...)
 	select {
-	case n.pending <- directNotice{accused: s.Node, everyone: leave, packet: packet}:
+	case n.pending <- directNotice{accused: s.Node, everyone: leave, packet: packetAlone(label, withCRC, msg)}:
 	default:
 	}
 }

@@ -83,12 +83,12 @@ func TestSuspicionNoticesReadCompoundLabelAndCRC(t *testing.T) {
 	n := newDirectNotices("a", newWireCodec(false), noAddr, nil)
 	label := []byte{mlHasLabelMsg, 3, 'd', 'c', '1'}
 	ofB, ofC := suspectMsg(t, "b", "a", 1), suspectMsg(t, "c", "a", 1)
-	packet := append(bytes.Clone(label), withCRCHeader(compound(pingBytes(1), ofB, aliveBytes("d"), ofC))...)
+	packet := append(bytes.Clone(label), withCRC(compound(pingBytes(1), ofB, aliveBytes("d"), ofC))...)
 	n.scan(packet)
 	got := queued(n)
 	want := []directNotice{
-		{accused: "b", packet: append(bytes.Clone(label), withCRCHeader(ofB)...)},
-		{accused: "c", packet: append(bytes.Clone(label), withCRCHeader(ofC)...)},
+		{accused: "b", packet: append(bytes.Clone(label), withCRC(ofB)...)},
+		{accused: "c", packet: append(bytes.Clone(label), withCRC(ofC)...)},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("queued %+v, want %+v", got, want)
@@ -100,7 +100,7 @@ func TestSuspicionNoticesReadCompoundLabelAndCRC(t *testing.T) {
 	}
 	// A CRC that does not match, or a compound that runs past its end:
 	// nothing is read from it.
-	bad := withCRCHeader(suspectMsg(t, "e", "a", 1))
+	bad := withCRC(suspectMsg(t, "e", "a", 1))
 	bad[1] ^= 0xff
 	n.scan(bad)
 	n.scan(compound(suspectMsg(t, "f", "a", 1))[:6])

@@ -1,8 +1,6 @@
 package serf
 
 import (
-	"encoding/binary"
-	"hash/maphash"
 	"sync/atomic"
 	"time"
 )
@@ -38,16 +36,10 @@ import (
 // again; a message is remembered for at most two windows, at most half
 // that time, so such a copy reaches memberlist as it always did.
 type gossipCopies struct {
-	window time.Duration
-	seed   maphash.Seed
-	// recent holds the hashes of messages handed on since rotatedAt, and
-	// older those of the window before: a message is remembered for one
-	// to two windows, and the memory is two maps' worth of a window.
-	recent, older map[uint64]struct{}
-	rotatedAt     time.Time
-	forgetAll     atomic.Bool   // set by forget; taken by the next filter
-	parts         [][]byte      // scratch for one compound message's parts
-	dropped       atomic.Uint64 // messages dropped, for tests
+	handedOn  *recentHashes // the messages handed memberlist
+	forgetAll atomic.Bool   // set by forget; taken by the next filter
+	parts     [][]byte      // scratch for one compound message's parts
+	dropped   atomic.Uint64 // messages dropped, for tests
 }
 
 // gossipCopyWindow is how long a handed-on message is remembered at least:
@@ -67,12 +59,7 @@ func newGossipCopies(deadTime time.Duration) *gossipCopies {
 	if deadTime > 0 && deadTime/4 < window {
 		window = deadTime / 4
 	}
-	return &gossipCopies{
-		window: window,
-		seed:   maphash.MakeSeed(),
-		recent: make(map[uint64]struct{}),
-		older:  make(map[uint64]struct{}),
-	}
+	return &gossipCopies{handedOn: newRecentHashes(window, maxGossipCopies)}
 }
 
 // forget makes every message count as new again. It is safe to call from
@@ -99,20 +86,15 @@ func gossipMessage(t byte) bool {
 // and logged there.
 func (c *gossipCopies) filter(p []byte, now time.Time) []byte {
 	if c.forgetAll.Swap(false) {
-		clear(c.recent)
-		clear(c.older)
+		c.handedOn.forgetAll()
 	}
-	if now.Sub(c.rotatedAt) >= c.window || len(c.recent) >= maxGossipCopies {
-		c.recent, c.older = c.older, c.recent
-		clear(c.recent)
-		c.rotatedAt = now
-	}
+	c.handedOn.rotate(now)
 	label, msg, ok := receivedMessage(p)
 	switch {
 	case !ok || len(msg) == 0:
 		return p
 	case gossipMessage(msg[0]):
-		if c.handedOn(label, msg) {
+		if c.handedOn.seenBefore(label, msg) {
 			c.dropped.Add(1)
 			return nil
 		}
@@ -133,7 +115,7 @@ func (c *gossipCopies) filterCompound(p, label, body []byte) []byte {
 	}
 	kept := parts[:0]
 	for _, part := range parts {
-		if len(part) > 0 && gossipMessage(part[0]) && c.handedOn(label, part) {
+		if len(part) > 0 && gossipMessage(part[0]) && c.handedOn.seenBefore(label, part) {
 			continue
 		}
 		kept = append(kept, part)
@@ -147,61 +129,4 @@ func (c *gossipCopies) filterCompound(p, label, body []byte) []byte {
 		return nil
 	}
 	return appendCompound(append(make([]byte, 0, len(p)), label...), kept)
-}
-
-// handedOn reports whether msg was handed on within the window behind the
-// same label header, and remembers it when it was not. The label counts:
-// a copy that memberlist would reject for its label must not stand for
-// one it accepts.
-func (c *gossipCopies) handedOn(label, msg []byte) bool {
-	var hash maphash.Hash
-	hash.SetSeed(c.seed)
-	_, _ = hash.Write(label)
-	_, _ = hash.Write(msg)
-	h := hash.Sum64()
-	if _, ok := c.recent[h]; ok {
-		return true
-	}
-	if _, ok := c.older[h]; ok {
-		return true
-	}
-	c.recent[h] = struct{}{}
-	return false
-}
-
-// splitCompound appends to parts the messages of memberlist's compound
-// message whose body (after the type byte) is b: a count byte, a
-// big-endian uint16 length per part, then the parts. ok is false when the
-// lengths run past the end; bytes after the last part are ignored, as
-// memberlist ignores them.
-func splitCompound(b []byte, parts [][]byte) (_ [][]byte, ok bool) {
-	if len(b) < 1 {
-		return parts, false
-	}
-	n := int(b[0])
-	if len(b) < 1+2*n {
-		return parts, false
-	}
-	lengths, rest := b[1:1+2*n], b[1+2*n:]
-	for i := range n {
-		size := int(binary.BigEndian.Uint16(lengths[2*i:]))
-		if len(rest) < size {
-			return parts, false
-		}
-		parts, rest = append(parts, rest[:size]), rest[size:]
-	}
-	return parts, true
-}
-
-// appendCompound appends memberlist's compound message of parts (at most
-// 255) to out.
-func appendCompound(out []byte, parts [][]byte) []byte {
-	out = append(out, mlCompoundMsg, byte(len(parts)))
-	for _, part := range parts {
-		out = binary.BigEndian.AppendUint16(out, uint16(len(part)))
-	}
-	for _, part := range parts {
-		out = append(out, part...)
-	}
-	return out
 }

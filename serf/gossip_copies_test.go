@@ -2,8 +2,6 @@ package serf
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +15,6 @@ func suspectBytes(node string) []byte { return append([]byte{mlSuspectMsg}, "sus
 func userBytes(body string) []byte    { return append([]byte{mlUserMsg}, body...) }
 func pingBytes(seq byte) []byte       { return []byte{0, 0x81, 0xa5, 'S', 'e', 'q', 'N', 'o', seq} }
 func compound(parts ...[]byte) []byte { return appendCompound(nil, parts) }
-func withCRCHeader(m []byte) []byte {
-	return append(binary.BigEndian.AppendUint32([]byte{mlHasCrcMsg}, crc32.ChecksumIEEE(m)), m...)
-}
 
 // The second copy of each gossip message is dropped; pings, acks and
 // other messages memberlist answers are always handed on.
@@ -78,18 +73,18 @@ func TestGossipCopiesHeaders(t *testing.T) {
 	if got, want := c.filter(labelled, now), append(bytes.Clone(label), compound(pingBytes(1))...); !bytes.Equal(got, want) {
 		t.Fatalf("labelled: got %q, want %q", got, want)
 	}
-	if got := c.filter(withCRCHeader(aliveBytes("a")), now); got != nil {
+	if got := c.filter(withCRC(aliveBytes("a")), now); got != nil {
 		t.Fatalf("copy behind a CRC handed on: %q", got)
 	}
-	withCRC := withCRCHeader(compound(aliveBytes("a"), pingBytes(2)))
-	if got, want := c.filter(withCRC, now), compound(pingBytes(2)); !bytes.Equal(got, want) {
+	crcFramed := withCRC(compound(aliveBytes("a"), pingBytes(2)))
+	if got, want := c.filter(crcFramed, now), compound(pingBytes(2)); !bytes.Equal(got, want) {
 		t.Fatalf("with CRC: got %q, want %q", got, want)
 	}
 	otherLabel := append([]byte{mlHasLabelMsg, 3, 'd', 'c', '2'}, aliveBytes("a")...)
 	if got := c.filter(otherLabel, now); !bytes.Equal(got, otherLabel) {
 		t.Fatalf("copy behind another label dropped: %q", got)
 	}
-	badCRC := withCRCHeader(aliveBytes("a"))
+	badCRC := withCRC(aliveBytes("a"))
 	badCRC[1] ^= 0xff
 	truncated := compound(aliveBytes("a"), aliveBytes("a"))
 	truncated = truncated[:len(truncated)-1]
@@ -104,8 +99,8 @@ func TestGossipCopiesHeaders(t *testing.T) {
 // after forget (memberlist dropped received gossip).
 func TestGossipCopiesWindowAndForget(t *testing.T) {
 	c := newGossipCopies(8 * time.Second) // a window of 2 s
-	if c.window != 2*time.Second {
-		t.Fatalf("window %v, want a quarter of GossipToTheDeadTime", c.window)
+	if c.handedOn.window != 2*time.Second {
+		t.Fatalf("window %v, want a quarter of GossipToTheDeadTime", c.handedOn.window)
 	}
 	msg := aliveBytes("a")
 	now := copiesTestStart
@@ -120,7 +115,7 @@ func TestGossipCopiesWindowAndForget(t *testing.T) {
 	if c.filter(msg, now.Add(5*time.Second)) == nil {
 		t.Fatal("copy after forget dropped")
 	}
-	if newGossipCopies(time.Hour).window != gossipCopyWindow {
+	if newGossipCopies(time.Hour).handedOn.window != gossipCopyWindow {
 		t.Fatal("window not capped at gossipCopyWindow")
 	}
 }

@@ -193,35 +193,6 @@ func plainMessage(t byte) bool {
 	return true
 }
 
-// splitLabel splits a packet into memberlist's label header (empty when
-// there is none) and the rest; ok is false for a truncated header.
-func splitLabel(p []byte) (label, rest []byte, ok bool) {
-	if len(p) == 0 || p[0] != mlHasLabelMsg {
-		return nil, p, true
-	}
-	if len(p) < 2 || len(p) < 2+int(p[1]) {
-		return nil, p, false
-	}
-	n := 2 + int(p[1])
-	return p[:n], p[n:], true
-}
-
-// receivedMessage splits a received packet into its label header (empty
-// when there is none) and the message it carries, with the CRC header,
-// when there is one, checked and taken off. ok is false for a truncated
-// label or a CRC that does not match.
-func receivedMessage(p []byte) (label, msg []byte, ok bool) {
-	label, msg, ok = splitLabel(p)
-	if !ok || len(msg) < mlCRCHeaderLen || msg[0] != mlHasCrcMsg {
-		return label, msg, ok
-	}
-	crc, body := binary.BigEndian.Uint32(msg[1:mlCRCHeaderLen]), msg[mlCRCHeaderLen:]
-	if crc32.ChecksumIEEE(body) != crc {
-		return nil, nil, false
-	}
-	return label, body, true
-}
-
 // packPacket returns what to send for the packet p memberlist handed the
 // transport: p with its message compressed when that is smaller, else p.
 func (z *wireCompressor) packPacket(p []byte) []byte {
