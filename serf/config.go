@@ -243,12 +243,27 @@ type Config struct {
 
 	// MembershipRetransmitMult, when above 0, is the RetransmitMult of
 	// membership gossip only: memberlist's own alive, suspect and dead
-	// messages and Serf's join intents, each sent MembershipRetransmitMult
-	// × ceil(log10(N+1)) times by each member. Leave intents, user events
-	// and queries keep MemberlistConfig.RetransmitMult (4), as in Serf.
-	// Default 0: memberlist's RetransmitMult for everything, as in Serf.
-	// See doc.go, "Membership gossip can be sent less often".
+	// messages and Serf's join intents, each gossiped
+	// MembershipRetransmitMult × ceil(log10(N+1)) times by each member.
+	// Leave intents, user events and queries keep
+	// MemberlistConfig.RetransmitMult (4), as in Serf. 0 means
+	// RetransmitMult. Default 2. Where FullRetransmitBelow is set, it
+	// applies only where Serf's transport can top small clusters up (it
+	// brings the transport and sees the messages, as for TellAccused);
+	// elsewhere membership gossip keeps RetransmitMult. See doc.go,
+	// "Membership gossip is sent less often, but not in small clusters".
 	MembershipRetransmitMult int
+
+	// FullRetransmitBelow: while Serf knows fewer members than this, each
+	// membership message still goes out RetransmitMult ×
+	// ceil(log10(N+1)) times from each member, as in Serf: the
+	// MembershipRetransmitMult share by memberlist's gossip and the rest
+	// by Serf's transport, which sends the message alone to that many more
+	// random live members the first time memberlist sends it. Small
+	// clusters have few transmissions to spare on a lossy network. 0
+	// turns the top-up off, and MembershipRetransmitMult then applies
+	// everywhere. Default 32. See membership_topup.go.
+	FullRetransmitBelow int
 
 	// ---- Optional behaviour ----
 
@@ -378,17 +393,22 @@ func DefaultConfig() *Config {
 	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
 	c.GossipRelief, c.PushRefutations, c.DropGossipCopies, c.TellAccused = true, true, true, true
 	c.TellLeave = true
+	c.MembershipRetransmitMult, c.FullRetransmitBelow = 2, 32
 	c.JoinBusyRetries, c.JoinBusyBackoff = 2, time.Second
 	return c
 }
 
-// membershipRetransmitMult is MembershipRetransmitMult, or memberlist's
-// RetransmitMult where it is 0.
-func (c *Config) membershipRetransmitMult() int {
-	if c.MembershipRetransmitMult > 0 {
-		return c.MembershipRetransmitMult
+// membershipRetransmitMult is the RetransmitMult of membership gossip:
+// MembershipRetransmitMult (RetransmitMult where it is 0), but never below
+// RetransmitMult where FullRetransmitBelow asks for a top-up that Serf's
+// transport cannot give (toppedUp false).
+func (c *Config) membershipRetransmitMult(toppedUp bool) int {
+	full := c.MemberlistConfig.RetransmitMult
+	lower := c.MembershipRetransmitMult > 0 && c.MembershipRetransmitMult < full
+	if c.MembershipRetransmitMult <= 0 || (lower && c.FullRetransmitBelow > 0 && !toppedUp) {
+		return full
 	}
-	return c.MemberlistConfig.RetransmitMult
+	return c.MembershipRetransmitMult
 }
 
 // withRetransmitMult is c, or a copy of it with RetransmitMult mult: the

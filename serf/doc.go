@@ -85,24 +85,32 @@
 // Invisible on the wire; Config.DropGossipCopies (on by default) turns it
 // off.
 //
-// # Membership gossip can be sent less often
+// # Membership gossip is sent less often, but not in small clusters
 //
 // Each member sends each alive, suspect and dead message, and each join
 // intent, RetransmitMult × ceil(log10(N+1)) times (12 at 256 members with
 // memberlist's 4), and memberlist gossips three packets every gossip
 // interval for as long as its queue holds anything: how many packets a
 // join storm makes, and how long it lasts, goes with the transmissions.
-// Config.MembershipRetransmitMult sets that count for membership gossip
-// alone; leave intents, user events and queries, which anti-entropy
-// carries late or not at all, keep memberlist's RetransmitMult. At 2, in
-// storms of 256 agents on two cores, the datagrams of the first minute
-// fell to a third and every storm converged in 15–18 s; but at 64 members
-// a leave then reached the last member in 3–5 s instead of 2 s, as
-// memberlist's dead message was gossiped less (the leave notice below now
-// sends it to everyone), and small clusters get 2 transmissions of each
-// membership message instead of 4: with 30 % packet loss, clusters of 5
-// then saw false failures where they saw none. So it is off (0) by
-// default (BENCHMARKS.md, session 17).
+// So membership gossip gets its own count, Config.MembershipRetransmitMult
+// (2 by default); leave intents, user events and queries, which
+// anti-entropy carries late or not at all, keep memberlist's
+// RetransmitMult. In storms of 256 agents on two cores that cut the
+// datagrams of the first minute to about a third and the time to
+// converge from 13–50 s to 15–18 s.
+//
+// Small clusters cannot spare the transmissions: at 2 each instead of 4,
+// 5 members losing 30 % of their packets declared live members failed.
+// memberlist fixes its count when it is created, whatever the cluster
+// grows to, so while Serf knows fewer than Config.FullRetransmitBelow
+// members (32) its transport makes up the difference: the first time it
+// sees memberlist send a membership message, it also sends that message
+// alone to as many more random live members as memberlist's full count
+// would have, so each member still sends it RetransmitMult ×
+// ceil(log10(N+1)) times. Peers take those copies as gossip. Where Serf
+// does not bring the transport, or cannot read what memberlist sends
+// (memberlist encrypts or compresses it), there is no top-up, and
+// membership gossip keeps RetransmitMult.
 //
 // # A suspicion reaches its accused at once
 //
@@ -192,6 +200,8 @@
 //	refutation.go          pushing memberlist's refutation of a suspicion to the accuser (heard despite loss)
 //	gossip_copies.go       dropping received copies of gossip memberlist has already been handed
 //	direct_notice.go       sending each suspicion this node raises straight to the accused, its leave to everyone
+//	membership_topup.go    sending membership gossip to more members in small clusters (the rest of RetransmitMult)
+//	recent_hashes.go       recentHashes: remembering which messages were seen in the last window
 //	gossip_relief.go       sending events and queries directly: at once, and while memberlist's queue starves Serf's
 //	ack_spread.go          spreading a big cluster's query acks over time
 //	delegate.go            memberlist.Delegate: messages, push/pull, meta
@@ -215,6 +225,7 @@
 //	wire_compression.go    memberlist's compression, done in that transport with one reused LZW coder
 //	wire_encryption.go     memberlist's encryption, done in that transport with one AEAD per key
 //	wire_conn.go           a stream as memberlist sees it through that transport
+//	packet_frame.go        memberlist's framing of a packet (label, CRC, compound), read and written
 //	metrics.go             the serf.* metrics: Serf's names, one emit helper each
 //	pipeline.go            the event pipeline: its stages, their order and shutdown
 //	stage.go               stage: one pipeline step's loop, flush and drain

@@ -84,6 +84,9 @@ type wireOptions struct {
 	// notices, when set, sends each suspicion this node raises to its
 	// accused at once, and its leave to every member (direct_notice.go).
 	notices *directNotices
+	// topUp, when set, sends membership gossip to more random members in
+	// small clusters (membership_topup.go).
+	topUp *membershipTopUp
 }
 
 // MaxStreamsInFlight bounds the accepted TCP connections Serf's own
@@ -181,9 +184,9 @@ func listenNetTransport(addr string, port int, logger *log.Logger, labels []metr
 	t.wg.Add(2)
 	go t.acceptStreams()
 	go t.readPackets()
-	if wire.notices != nil {
+	if wire.notices != nil || wire.topUp != nil {
 		t.wg.Add(1)
-		go t.sendNotices()
+		go t.sendAlone()
 	}
 	return t, nil
 }
@@ -243,6 +246,9 @@ func (t *netTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time
 	}
 	if t.wire.notices != nil {
 		t.wire.notices.scan(b)
+	}
+	if t.wire.topUp != nil {
+		t.wire.topUp.scan(b, to)
 	}
 	return t.sendPacket(b, to)
 }
@@ -401,32 +407,50 @@ func (t *netTransport) readPackets() {
 	}
 }
 
-// sendNotices sends the suspicions the transport saw this node raise to
-// their accused, and its leave to every other member (direct_notice.go),
-// until Shutdown. It resolves the addresses here, away from memberlist's
-// goroutines and locks; an accused Serf does not know (yet) is left to
-// gossip.
-func (t *netTransport) sendNotices() {
+// sendAlone sends, each in a packet of its own, the suspicions the
+// transport saw this node raise to their accused, its leave to every
+// other member (direct_notice.go), and the top-ups of membership gossip
+// to random members (membership_topup.go), until Shutdown. It resolves
+// the addresses here, away from memberlist's goroutines and locks; an
+// accused Serf does not know (yet) is left to gossip.
+func (t *netTransport) sendAlone() {
 	defer t.wg.Done()
-	notices := t.wire.notices
+	var noticeCh <-chan directNotice
+	var topUpCh <-chan topUp
+	if t.wire.notices != nil {
+		noticeCh = t.wire.notices.pending
+	}
+	if t.wire.topUp != nil {
+		topUpCh = t.wire.topUp.pending
+	}
 	for {
 		select {
 		case <-t.stopCh:
 			return
-		case n := <-notices.pending:
+		case n := <-noticeCh:
+			notices := t.wire.notices
 			var to []*net.UDPAddr
 			if n.everyone {
 				to = notices.everyone()
 			} else if addr, ok := notices.addrOf(n.accused); ok {
 				to = append(to, addr)
 			}
-			for _, addr := range to {
-				if _, err := t.sendPacket(n.packet, addr); err != nil {
-					t.logger.Printf("[DEBUG] serf: notice not sent to %s: %v", addr, err)
-					continue
-				}
-				notices.sent.Add(1)
-			}
+			notices.sent.Add(t.sendTo(n.packet, to))
+		case c := <-topUpCh:
+			t.wire.topUp.copies.Add(t.sendTo(c.packet, t.wire.topUp.recipients(c)))
 		}
 	}
+}
+
+// sendTo sends packet to each of to, and counts those it went to.
+func (t *netTransport) sendTo(packet []byte, to []*net.UDPAddr) uint64 {
+	var sent uint64
+	for _, addr := range to {
+		if _, err := t.sendPacket(packet, addr); err != nil {
+			t.logger.Printf("[DEBUG] serf: packet not sent to %s: %v", addr, err)
+			continue
+		}
+		sent++
+	}
+	return sent
 }

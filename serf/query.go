@@ -3,7 +3,6 @@ package serf
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"sync"
 	"time"
@@ -40,9 +39,8 @@ type QueryParam struct {
 // to cover N members, and each round is given QueryTimeoutMult gossip
 // intervals.
 func (s *Serf) DefaultQueryTimeout() time.Duration {
-	rounds := math.Ceil(math.Log10(float64(s.memberlist.NumMembers() + 1)))
 	perRound := s.config.MemberlistConfig.GossipInterval * time.Duration(s.config.QueryTimeoutMult)
-	return perRound * time.Duration(rounds)
+	return perRound * time.Duration(clusterScale(s.memberlist.NumMembers()))
 }
 
 // DefaultQueryParams returns parameters for an unfiltered query without

@@ -218,7 +218,6 @@ func Create(conf *Config) (*Serf, error) {
 	numNodes := func() int { return s.NumNodes() }
 	mult := conf.MemberlistConfig.RetransmitMult
 	s.leaveBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: mult}
-	s.joinBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: conf.membershipRetransmitMult()}
 	s.eventBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: mult}
 	s.queryBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: mult}
 
@@ -290,6 +289,7 @@ func Create(conf *Config) (*Serf, error) {
 		// does not compress what it hands the transport either.
 		if plain && !mlConf.EnableCompression {
 			wire.notices = s.directNoticesFor(conf)
+			wire.topUp = s.membershipTopUpFor(conf)
 		}
 		t, err := newNetTransport(mlConf, wire)
 		if err != nil {
@@ -301,7 +301,11 @@ func Create(conf *Config) (*Serf, error) {
 		}
 	}
 
-	forMemberlist = withRetransmitMult(forMemberlist, conf.membershipRetransmitMult())
+	// Membership gossip (memberlist's queue and Serf's join intents) may
+	// be retransmitted less, where small clusters are topped up.
+	membershipMult := conf.membershipRetransmitMult(ownTransport != nil && ownTransport.wire.topUp != nil)
+	s.joinBroadcasts = &memberlist.TransmitLimitedQueue{NumNodes: numNodes, RetransmitMult: membershipMult}
+	forMemberlist = withRetransmitMult(forMemberlist, membershipMult)
 	ml, err := memberlist.Create(forMemberlist)
 	if err != nil {
 		if ownTransport != nil {
