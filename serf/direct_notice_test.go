@@ -34,12 +34,15 @@ func accusation(t *testing.T, kind byte, node, from string, inc uint32) []byte {
 func noAddr(string) (*net.UDPAddr, bool) { return nil, false }
 
 // queued takes what scan queued so far.
-func queued(n *directNotices) []directNotice {
-	var out []directNotice
+func queued(n *directNotices) []directNotice { return drain(n.pending) }
+
+// drain takes what the channel holds, without waiting.
+func drain[T any](ch chan T) []T {
+	var out []T
 	for {
 		select {
-		case notice := <-n.pending:
-			out = append(out, notice)
+		case v := <-ch:
+			out = append(out, v)
 		default:
 			return out
 		}

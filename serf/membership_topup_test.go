@@ -10,17 +10,7 @@ import (
 )
 
 // takeTopUps takes what scan queued so far.
-func takeTopUps(u *membershipTopUp) []topUp {
-	var out []topUp
-	for {
-		select {
-		case c := <-u.pending:
-			out = append(out, c)
-		default:
-			return out
-		}
-	}
-}
+func takeTopUps(u *membershipTopUp) []topUp { return drain(u.pending) }
 
 // fixedSize is a member count that tests set.
 type fixedSize struct{ n int }
