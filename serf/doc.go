@@ -96,8 +96,9 @@
 // (2 by default); leave intents, user events and queries, which
 // anti-entropy carries late or not at all, keep memberlist's
 // RetransmitMult. In storms of 256 agents on two cores that cut the
-// datagrams of the first minute to about a third and the time to
-// converge from 13–50 s to 15–18 s.
+// datagrams of the first minute to about a third, and the time the last
+// agent took to converge from a median of 24 s to one of 18 s
+// (BENCHMARKS.md, sessions 17 and 18).
 //
 // Small clusters cannot spare the transmissions: at 2 each instead of 4,
 // 5 members losing 30 % of their packets declared live members failed.
