@@ -19,9 +19,9 @@ import (
 // agents those transmissions are the storm's packets, and halving them
 // (MembershipRetransmitMult 2) cut the packets to about a third and the
 // time the storm took to converge from a median of 24 s to 18 s. But a
-// small cluster has few
-// transmissions to spare: at 2 instead of 4 each, 5 members on a network
-// losing 30 % of packets declared live members failed.
+// small cluster has few transmissions to spare: at 2 instead of 4 each,
+// 5 members on a network losing 30 % of packets declared live members
+// failed.
 //
 // memberlist takes its count once, when it is created, for every
 // cluster size. So it gets the lower count, and while the cluster is
