@@ -1,6 +1,7 @@
 package serf
 
 import (
+	"math"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -93,4 +94,11 @@ func (s *Serf) maxQueueDepth() int {
 		limit = s.config.MinQueueDepth
 	}
 	return limit
+}
+
+// clusterScale is ceil(log10(n+1)) for a cluster of n members (at least
+// 1): memberlist's factor of RetransmitMult, and the rounds gossip needs
+// to reach everyone.
+func clusterScale(n int) int {
+	return max(1, int(math.Ceil(math.Log10(float64(n+1)))))
 }

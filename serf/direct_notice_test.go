@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -136,7 +137,7 @@ func TestNetTransportTellsTheAccused(t *testing.T) {
 		}
 	}
 	nothingMore(t, accused)
-	awaitSent(t, notices, 1)
+	awaitSent(t, &notices.sent, 1)
 }
 
 // The notices find an accused through Serf's member table: another
@@ -241,7 +242,7 @@ func TestNetTransportTellsEveryoneOfTheLeave(t *testing.T) {
 		t.Fatalf("the gossip's addressee got the gossip %d times and the leave %d", gossiped, told)
 	}
 	nothingMore(t, first, second)
-	awaitSent(t, notices, 2)
+	awaitSent(t, &notices.sent, 2)
 }
 
 // writeTwice has tr send the packet p to the transport to twice, as
@@ -267,12 +268,12 @@ func nothingMore(t *testing.T, trs ...*netTransport) {
 	}
 }
 
-// awaitSent waits until n has sent want notices.
-func awaitSent(t *testing.T, n *directNotices, want uint64) {
+// awaitSent waits until the counter sent reaches want packets.
+func awaitSent(t *testing.T, sent *atomic.Uint64, want uint64) {
 	t.Helper()
 	eventually(t, 5*time.Second, func() error {
-		if got := n.sent.Load(); got != want {
-			return fmt.Errorf("sent %d notices, want %d", got, want)
+		if got := sent.Load(); got != want {
+			return fmt.Errorf("sent %d packets, want %d", got, want)
 		}
 		return nil
 	})

@@ -196,7 +196,7 @@
 //	node_name.go           ValidateNodeNames: the node-name rules of Config.ValidateNodeNames
 //	reaper.go              reaping and reconnecting failed/left members
 //	address_book.go        recovery: rejoin at start-up with backoff, address book of reaped members
-//	broadcast.go           outgoing gossip queues and their depth checks
+//	broadcast.go           outgoing gossip queues, their depth checks, and memberlist's scaling with cluster size
 //	anti_entropy.go        extra push/pulls after a change (convergence without a tail)
 //	refutation.go          pushing memberlist's refutation of a suspicion to the accuser (heard despite loss)
 //	gossip_copies.go       dropping received copies of gossip memberlist has already been handed

@@ -1,7 +1,6 @@
 package serf
 
 import (
-	"math"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -146,11 +145,4 @@ func membershipMessage(msg []byte) bool {
 		return len(msg) > 1 && messageType(msg[1]) == messageJoinType
 	}
 	return false
-}
-
-// clusterScale is ceil(log10(n+1)) for a cluster of n members (at least
-// 1): memberlist's factor of RetransmitMult, and the rounds gossip needs
-// to reach everyone.
-func clusterScale(n int) int {
-	return max(1, int(math.Ceil(math.Log10(float64(n+1)))))
 }

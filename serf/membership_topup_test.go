@@ -2,11 +2,9 @@ package serf
 
 import (
 	"bytes"
-	"fmt"
 	"net"
 	"strings"
 	"testing"
-	"time"
 )
 
 // takeTopUps takes what scan queued so far.
@@ -126,12 +124,7 @@ func TestNetTransportTopsUpMembershipGossip(t *testing.T) {
 		}
 	}
 	nothingMore(t, gossipTo, second, third)
-	eventually(t, 5*time.Second, func() error {
-		if got := u.copies.Load(); got != 2 {
-			return fmt.Errorf("sent %d copies, want 2", got)
-		}
-		return nil
-	})
+	awaitSent(t, &u.copies, 2)
 }
 
 // A top-up is made only when FullRetransmitBelow asks for one and
