@@ -33,7 +33,7 @@ REAL_ENV      := SERF_REAL_BIN=$(REAL_BIN) SERF_REQUIRE_REAL_BIN=1
 # suite must then run (SERF_REQUIRE_NETNS turns its skip into a failure).
 NETNS_ENV := $(if $(filter 0,$(shell id -u)),SERF_REQUIRE_NETNS=1)
 
-.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster bench-loss soak fuzz sim sim-upstream clean
+.PHONY: all build real-serf netns-deps test fmt fmt-check vet lint tidy-check install-check race cover e2e interop fault testutil bench bench-cluster bench-storm bench-loss soak fuzz sim sim-upstream clean
 
 all: build
 
@@ -154,6 +154,15 @@ fuzz:
 # go test -run TestLargeCluster -bench BenchmarkCluster there).
 bench-cluster: real-serf
 	cd interop && SERF_BENCH_CLUSTER=1 $(REAL_ENV) $(GO) test -count=1 -timeout 0 -run '^TestBenchCluster$$' -v .
+
+# The join storm alone, A/B: STORM_N agents of ours and of the real Serf
+# v0.10.2 all join one at the same moment and are left alone for
+# STORM_WATCH; when each converged is read from its log afterwards
+# (interop/bench_storm_test.go); not part of `make test`. Knobs:
+# STORM_N=256 STORM_RUNS=4 STORM_SETTLE=15s STORM_WATCH=60s
+# STORM_ONLY=ours|real. The last line is the summary.
+bench-storm: real-serf
+	cd interop && SERF_BENCH_STORM=1 $(REAL_ENV) $(GO) test -count=1 -timeout 0 -run '^TestBenchStorm$$' -v .
 
 # False failures under packet loss, A/B: a cluster of ours and one of the
 # real Serf v0.10.2 in network namespaces, losing the same share of every

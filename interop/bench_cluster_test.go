@@ -84,19 +84,10 @@ func TestBenchCluster(t *testing.T) {
 		}
 		sizes = append(sizes, n)
 	}
-	bins := []benchBinary{{"ours", ourBin}, {"real", realBin}}
-	if only := envString("BENCH_ONLY", ""); only != "" {
-		bins = slices.DeleteFunc(bins, func(b benchBinary) bool { return b.name != only })
-		if len(bins) == 0 {
-			t.Fatalf("BENCH_ONLY: %q is neither ours nor real", only)
-		}
-	}
+	bins := benchBinaries(t, "BENCH_ONLY")
 	host, _ := os.Hostname()
 	out := os.Stdout
-	// Each run ends by killing its agents, and the upstream client logs
-	// the end of every connection, hundreds of lines per run.
-	log.SetOutput(dropLines{"Failed to decode response header: EOF", os.Stderr})
-	defer log.SetOutput(os.Stderr)
+	defer quietClientLog()()
 	fmt.Fprintf(out, "bench-cluster %s on %s (%d CPUs, %s/%s): N=%v runs=%d hold=%v settle=%v args=%q\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH,
 		sizes, cfg.runs, cfg.hold, cfg.settle, strings.Join(cfg.agentArgs, " "))
@@ -105,11 +96,7 @@ func TestBenchCluster(t *testing.T) {
 	for _, n := range sizes {
 		results := map[string][]benchResult{}
 		for r := 0; r < cfg.runs; r++ {
-			order := slices.Clone(bins)
-			if r%2 == 1 {
-				slices.Reverse(order)
-			}
-			for _, b := range order {
+			for _, b := range abOrder(bins, r) {
 				t.Run(fmt.Sprintf("N=%d/run=%d/%s", n, r+1, b.name), func(t *testing.T) {
 					res := benchOnce(t, b.path, n, cfg)
 					results[b.name] = append(results[b.name], res)
@@ -123,6 +110,38 @@ func TestBenchCluster(t *testing.T) {
 }
 
 type benchBinary struct{ name, path string }
+
+// benchBinaries is ours and the real Serf, or only the one the
+// environment variable key names ("ours" or "real").
+func benchBinaries(t *testing.T, key string) []benchBinary {
+	bins := []benchBinary{{"ours", ourBin}, {"real", realBin}}
+	if only := envString(key, ""); only != "" {
+		bins = slices.DeleteFunc(bins, func(b benchBinary) bool { return b.name != only })
+		if len(bins) == 0 {
+			t.Fatalf("%s: %q is neither ours nor real", key, only)
+		}
+	}
+	return bins
+}
+
+// abOrder is the order of the binaries in repetition r: as given, then
+// reversed, and so on, so that neither always goes first.
+func abOrder(bins []benchBinary, r int) []benchBinary {
+	order := slices.Clone(bins)
+	if r%2 == 1 {
+		slices.Reverse(order)
+	}
+	return order
+}
+
+// quietClientLog drops, until the returned function restores the
+// standard logger, the line the upstream client logs for every
+// connection that ends under it: each run ends by killing its agents,
+// hundreds of lines per run.
+func quietClientLog() (restore func()) {
+	log.SetOutput(dropLines{"Failed to decode response header: EOF", os.Stderr})
+	return func() { log.SetOutput(os.Stderr) }
+}
 
 // dropLines writes to w what the standard logger writes, but for lines
 // that contain drop.
