@@ -559,9 +559,8 @@ func holdIdle(t *testing.T, agents []*benchAgent, d time.Duration, res *benchRes
 		res.suspects += int(counted[i].suspicions)
 	}
 	n := float64(len(agents))
-	const clkTck = 100 // USER_HZ on Linux
 	res.rssKiB, res.pssKiB = float64(rssSum)/n, float64(pssSum)/float64(pssCount)
-	res.cpuMsPerSec = float64(ticks) * 1000 / clkTck / secs / n
+	res.cpuMsPerSec = float64(ticks) * 1000 / clockTicksPerSecond / secs / n
 	res.bytesPerSec = sentPerSec / n
 }
 
@@ -585,6 +584,10 @@ func pssKiB(t *testing.T, pid int) int64 {
 	t.Fatalf("smaps_rollup of %d has no Pss line", pid)
 	return 0
 }
+
+// clockTicksPerSecond is USER_HZ, the unit of /proc/PID/stat's times on
+// every Linux architecture Go supports.
+const clockTicksPerSecond = 100
 
 // cpuTicks is utime+stime of pid in clock ticks, from /proc/PID/stat.
 func cpuTicks(t *testing.T, pid int) int64 {

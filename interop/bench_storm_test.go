@@ -232,10 +232,6 @@ func agentsCPU(t *testing.T, agents []*benchAgent) float64 {
 	return float64(ticks) / clockTicksPerSecond
 }
 
-// clockTicksPerSecond is USER_HZ, the unit of /proc/PID/stat's times on
-// every Linux architecture Go supports.
-const clockTicksPerSecond = 100
-
 // datagramsSent is the machine's Udp OutDatagrams from /proc/net/snmp.
 func datagramsSent(t *testing.T) int64 {
 	b, err := os.ReadFile("/proc/net/snmp")

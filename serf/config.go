@@ -403,12 +403,11 @@ func DefaultConfig() *Config {
 // RetransmitMult where FullRetransmitBelow asks for a top-up that Serf's
 // transport cannot give (toppedUp false).
 func (c *Config) membershipRetransmitMult(toppedUp bool) int {
-	full := c.MemberlistConfig.RetransmitMult
-	lower := c.MembershipRetransmitMult > 0 && c.MembershipRetransmitMult < full
-	if c.MembershipRetransmitMult <= 0 || (lower && c.FullRetransmitBelow > 0 && !toppedUp) {
+	full, mult := c.MemberlistConfig.RetransmitMult, c.MembershipRetransmitMult
+	if mult <= 0 || (mult < full && c.FullRetransmitBelow > 0 && !toppedUp) {
 		return full
 	}
-	return c.MembershipRetransmitMult
+	return mult
 }
 
 // withRetransmitMult is c, or a copy of it with RetransmitMult mult: the
