@@ -26,11 +26,16 @@ func run(args []string) int {
 	log.SetOutput(io.Discard)
 
 	shutdownCh := make(chan struct{})
-	c := command.NewCLI(args, &cli.BasicUi{Writer: os.Stdout}, os.Stderr, shutdownCh)
+	ui := &cli.BasicUi{Writer: os.Stdout}
+	c := command.NewCLI(args, ui, os.Stderr, shutdownCh)
 
 	if c.Subcommand() == "agent" {
 		stop := agentRuntime()
 		defer stop()
+		// The agent's console gathers its lines (console_batch.go).
+		console := newBatchedWriter(os.Stdout, consoleBatchDelay)
+		ui.Writer = console
+		defer console.Flush()
 	}
 
 	// Only the commands that handle Ctrl-C themselves get interrupts
