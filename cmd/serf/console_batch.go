@@ -26,8 +26,8 @@ const consoleBatchMax = 64 << 10
 // such a write; Go's sysmon then takes the agent's one P from it, wakes
 // another thread to run it, and goes back to polling every 20 µs: several
 // context switches per line, on every agent. Gathering the lines of 50 ms
-// into one write measured about a tenth less CPU over a storm of 256 and
-// the last agent converged sooner in four storms of five (BENCHMARKS.md,
+// into one write measured about 14 % less CPU over a storm of 256, and
+// the last agent converged sooner in six storms of seven (BENCHMARKS.md,
 // session 20).
 //
 // Flush writes what is held at once; run calls it when the command
