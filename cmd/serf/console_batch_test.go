@@ -29,11 +29,11 @@ func (b *syncBuffer) read() (string, int) {
 	return b.buf.String(), b.writes
 }
 
-// Lines written close together reach the console together, in order, in
-// one write, once the delay is over; nothing is written before that.
+// Lines written before the batch is written go out together, in order,
+// in one write; nothing is written before that.
 func TestBatchedWriterGathersLinesIntoOneWrite(t *testing.T) {
 	out := &syncBuffer{}
-	w := newBatchedWriter(out, 30*time.Millisecond)
+	w := newBatchedWriter(out, time.Hour) // only Flush writes
 	want := ""
 	for i := range 20 {
 		line := strings.Repeat(string(rune('a'+i)), 10) + "\n"
@@ -43,52 +43,55 @@ func TestBatchedWriterGathersLinesIntoOneWrite(t *testing.T) {
 		}
 	}
 	if got, writes := out.read(); got != "" || writes != 0 {
-		t.Fatalf("written before the delay: %d writes, %q", writes, got)
+		t.Fatalf("written before the batch: %d writes, %q", writes, got)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, writes := out.read()
-		if got != "" {
-			if got != want || writes != 1 {
-				t.Fatalf("got %d writes of %q, want one of %q", writes, got, want)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("held lines never written")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-
-	// After a flush the next line starts a new batch.
-	_, _ = w.Write([]byte("later\n"))
 	w.Flush()
-	if got, writes := out.read(); got != want+"later\n" || writes != 2 {
-		t.Fatalf("after Flush: %d writes, %q", writes, got)
-	}
-}
-
-// Flush writes at once what is held, and a write that would overfill the
-// batch goes out straight away after what was held before it.
-func TestBatchedWriterFlushAndOverflow(t *testing.T) {
-	out := &syncBuffer{}
-	w := newBatchedWriter(out, time.Hour)
-	_, _ = w.Write([]byte("first\n"))
-	w.Flush()
-	if got, _ := out.read(); got != "first\n" {
-		t.Fatalf("after Flush: %q", got)
+	if got, writes := out.read(); got != want || writes != 1 {
+		t.Fatalf("got %d writes of %q, want one of %q", writes, got, want)
 	}
 	w.Flush() // nothing held: no empty write
 	if _, writes := out.read(); writes != 1 {
 		t.Fatalf("an empty flush wrote: %d writes", writes)
 	}
+}
 
+// Held lines are written by themselves once the delay is over, and the
+// next line after that starts a new batch.
+func TestBatchedWriterWritesAfterTheDelay(t *testing.T) {
+	out := &syncBuffer{}
+	w := newBatchedWriter(out, 10*time.Millisecond)
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got, _ := out.read()
+			if got == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("console has %q, want %q", got, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	_, _ = w.Write([]byte("one\n"))
+	_, _ = w.Write([]byte("two\n"))
+	waitFor("one\ntwo\n")
+	_, _ = w.Write([]byte("three\n"))
+	waitFor("one\ntwo\nthree\n")
+}
+
+// A write that would overfill the batch goes out straight away, after
+// what was held before it.
+func TestBatchedWriterOverflow(t *testing.T) {
+	out := &syncBuffer{}
+	w := newBatchedWriter(out, time.Hour)
 	_, _ = w.Write([]byte("held\n"))
 	big := strings.Repeat("x", consoleBatchMax)
 	if n, err := w.Write([]byte(big)); n != len(big) || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
-	if got, writes := out.read(); got != "first\nheld\n"+big || writes != 3 {
+	if got, writes := out.read(); got != "held\n"+big || writes != 2 {
 		t.Fatalf("overflow: %d writes, %d bytes", writes, len(got))
 	}
 }
