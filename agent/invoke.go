@@ -13,6 +13,7 @@ import (
 
 	"github.com/armon/circbuf"
 	metrics "github.com/hashicorp/go-metrics"
+	"github.com/serf-clone/serf/internal/batchsched"
 	"github.com/serf-clone/serf/serf"
 )
 
@@ -110,7 +111,9 @@ func runEventScript(ctx context.Context, logger *log.Logger, script string, time
 	})
 	defer slow.Stop()
 
-	if err := cmd.Start(); err != nil {
+	// The script starts in the default scheduling class, whatever the
+	// agent's threads run in (internal/batchsched).
+	if err := batchsched.StartOutside(cmd.Start); err != nil {
 		return err
 	}
 	// Feed stdin concurrently: a script that never reads must not block us
