@@ -27,9 +27,31 @@ var enabled atomic.Bool
 // Enable moves every thread of this process that is in the default class
 // (SCHED_OTHER) to SCHED_BATCH, and reports how many it moved. Threads
 // the runtime starts later inherit the class of the thread that starts
-// them. A thread in another class (the agent was started under `chrt`)
-// is left as it is.
+// them; one started while Enable runs, by a thread not moved yet, is
+// caught by the next pass (it looks again until a pass moves none, at
+// most enablePasses times). A thread in another class (the agent was
+// started under `chrt`) is left as it is.
 func Enable() (int, error) {
+	moved := 0
+	for range enablePasses {
+		n, err := enablePass()
+		moved += n
+		if n > 0 {
+			enabled.Store(true)
+		}
+		if err != nil || n == 0 {
+			return moved, err
+		}
+	}
+	return moved, nil
+}
+
+// enablePasses bounds Enable's passes over the threads; the runtime
+// starts a thread rarely, so a second pass almost always finds none.
+const enablePasses = 3
+
+// enablePass moves the threads that are in SCHED_OTHER now.
+func enablePass() (int, error) {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return 0, err
@@ -47,7 +69,6 @@ func Enable() (int, error) {
 			return moved, err
 		}
 		moved++
-		enabled.Store(true)
 	}
 	return moved, nil
 }
