@@ -15,8 +15,9 @@
 // once either way, so nothing changes there but the class `chrt -p`
 // shows.
 //
-// Handler scripts are not the agent's business: StartOutside starts them
-// from a thread put back in the default class, so they inherit that.
+// The class is the agent's choice, not its handler scripts': StartOutside
+// starts them from a thread put back in the default class for the fork,
+// so that is the class they inherit.
 //
 // Elsewhere than Linux both functions do nothing more than their callers
 // would.
