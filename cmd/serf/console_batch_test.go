@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/serf-clone/serf/serf/serftest"
 )
 
 // syncBuffer is a bytes.Buffer that the batched writer's timer and the
@@ -62,17 +65,12 @@ func TestBatchedWriterWritesAfterTheDelay(t *testing.T) {
 	w := newBatchedWriter(out, 10*time.Millisecond)
 	waitFor := func(want string) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			got, _ := out.read()
-			if got == want {
-				return
+		serftest.Eventually(t, 5*time.Second, func() error {
+			if got, _ := out.read(); got != want {
+				return fmt.Errorf("console has %q, want %q", got, want)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("console has %q, want %q", got, want)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	_, _ = w.Write([]byte("one\n"))
 	_, _ = w.Write([]byte("two\n"))
