@@ -138,7 +138,7 @@ func (s *Serf) rejoinReaped() {
 			return
 		}
 		s.logger.Printf("[INFO] serf: attempting join to reaped member %s", p)
-		_, _ = s.memberlist.Join([]string{p.Name + "/" + p.Addr})
+		_, _ = s.memberlistJoin([]string{p.Name + "/" + p.Addr})
 	}
 }
 

@@ -173,7 +173,7 @@ func (s *Serf) antiEntropyExchange() {
 	}
 	defer s.joinLock.Unlock()
 	s.antiEntropy.exchanges.Add(1)
-	if _, err := s.memberlist.Join([]string{peer}); err != nil {
+	if _, err := s.memberlistJoin([]string{peer}); err != nil {
 		s.logger.Printf("[DEBUG] serf: anti-entropy push/pull failed: %v", err)
 	}
 }

@@ -241,6 +241,16 @@ type Config struct {
 	// Default true. See direct_notice.go.
 	TellLeave bool
 
+	// DropSecondHandGossip keeps a node that joins a cluster while it
+	// holds no other member alive from gossiping the members the join
+	// told it of: memberlist would gossip an alive message for each,
+	// news to nobody, since the cluster it could tell is the one they came
+	// from. A node that knew others before still spreads what a join
+	// brought, and a seed still spreads its joiners. It applies where
+	// TellAccused does. Invisible on the wire. Default true. See
+	// second_hand.go.
+	DropSecondHandGossip bool
+
 	// MembershipRetransmitMult, when above 0, is the RetransmitMult of
 	// membership gossip only: memberlist's own alive, suspect and dead
 	// messages and Serf's join intents, each gossiped
@@ -392,7 +402,7 @@ func DefaultConfig() *Config {
 	c.QueueCheckInterval, c.QueueDepthWarning, c.MaxQueueDepth = 30*time.Second, 128, 4096
 	c.AntiEntropyInterval, c.AntiEntropyRounds = time.Second, 4
 	c.GossipRelief, c.PushRefutations, c.DropGossipCopies, c.TellAccused = true, true, true, true
-	c.TellLeave = true
+	c.TellLeave, c.DropSecondHandGossip = true, true
 	c.MembershipRetransmitMult, c.FullRetransmitBelow = 2, 32
 	c.JoinBusyRetries, c.JoinBusyBackoff = 2, time.Second
 	return c

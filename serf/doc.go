@@ -113,6 +113,28 @@
 // (memberlist encrypts or compresses it), there is no top-up, and
 // membership gossip keeps RetransmitMult.
 //
+// # A member that joins alone does not gossip what it was told
+//
+// memberlist gossips an alive message for each member a push/pull's state
+// tells it of for the first time, as for one it heard of by gossip. For a
+// node that joins a cluster while it holds no other member alive, that is
+// news to nobody: the only members it could tell are those of the cluster
+// the state came from. A node that joins a cluster of N members queues N
+// such messages, each sent MembershipRetransmitMult × ceil(log10(N+1))
+// times, and in a join storm an agent that joins after k others repeats
+// those k.
+//
+// So when a push/pull this node started (a join, a reconnect, an
+// anti-entropy exchange) brings state while Serf holds no other member
+// alive, Serf marks the alive members in it, and the transport leaves the
+// alive message memberlist queues for each out of what it sends; the
+// first such message about a marked member fixes the bytes dropped, so a
+// later incarnation (a refutation) goes out as usual, and a packet left
+// with nothing is not sent. A node that knew other members, as one whose
+// join heals a partition does, still gossips each side's members to the
+// other, and a seed still gossips its joiners. Invisible on the wire.
+// Config.DropSecondHandGossip (on by default) turns it off.
+//
 // # A suspicion reaches its accused at once
 //
 // A member refutes a suspicion only once the suspect message reaches it,
@@ -202,6 +224,7 @@
 //	gossip_copies.go       dropping received copies of gossip memberlist has already been handed
 //	direct_notice.go       sending each suspicion this node raises straight to the accused, its leave to everyone
 //	membership_topup.go    sending membership gossip to more members in small clusters (the rest of RetransmitMult)
+//	second_hand.go         not gossiping the members a join told a node that was alone
 //	recent_hashes.go       recentHashes: remembering which messages were seen in the last window
 //	gossip_relief.go       sending events and queries directly: at once, and while memberlist's queue starves Serf's
 //	ack_spread.go          spreading a big cluster's query acks over time

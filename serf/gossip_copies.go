@@ -89,44 +89,9 @@ func (c *gossipCopies) filter(p []byte, now time.Time) []byte {
 		c.handedOn.forgetAll()
 	}
 	c.handedOn.rotate(now)
-	label, msg, ok := receivedMessage(p)
-	switch {
-	case !ok || len(msg) == 0:
-		return p
-	case gossipMessage(msg[0]):
-		if c.handedOn.seenBefore(label, msg) {
-			c.dropped.Add(1)
-			return nil
-		}
-		return p
-	case msg[0] == mlCompoundMsg:
-		return c.filterCompound(p, label, msg[1:])
-	}
-	return p
-}
-
-// filterCompound filters the parts of a compound message (body is what
-// follows its type byte; the packet p carried it after label).
-func (c *gossipCopies) filterCompound(p, label, body []byte) []byte {
-	parts, ok := splitCompound(body, c.parts[:0])
-	c.parts = parts[:0]
-	if !ok {
-		return p
-	}
-	kept := parts[:0]
-	for _, part := range parts {
-		if len(part) > 0 && gossipMessage(part[0]) && c.handedOn.seenBefore(label, part) {
-			continue
-		}
-		kept = append(kept, part)
-	}
-	dropped := len(parts) - len(kept)
-	if dropped == 0 {
-		return p
-	}
+	out, dropped := withoutMessages(p, &c.parts, false, func(label, msg []byte) bool {
+		return gossipMessage(msg[0]) && c.handedOn.seenBefore(label, msg)
+	})
 	c.dropped.Add(uint64(dropped))
-	if len(kept) == 0 {
-		return nil
-	}
-	return appendCompound(append(make([]byte, 0, len(p)), label...), kept)
+	return out
 }

@@ -163,7 +163,7 @@ func (s *Serf) rejoinOne(p *PreviousNode) bool {
 		addr = p.Name + "/" + addr
 	}
 	s.logger.Printf("[INFO] serf: Attempting re-join to previously known node: %s", p)
-	if _, err := s.memberlist.Join([]string{addr}); err != nil {
+	if _, err := s.memberlistJoin([]string{addr}); err != nil {
 		return false
 	}
 	s.logger.Printf("[INFO] serf: Re-joined to previously known node: %s", p)

@@ -30,14 +30,14 @@ func (s *Serf) joinEach(existing []string) (int, error) {
 	joined := 0
 	var errs *multierror.Error
 	for _, addr := range existing {
-		n, err := s.memberlist.Join([]string{addr})
+		n, err := s.memberlistJoin([]string{addr})
 		for try := 1; n == 0 && try <= s.config.JoinBusyRetries && peerWasBusy(err); try++ {
 			s.logger.Printf("[INFO] serf: %s seems busy, trying again (%d of %d): %v",
 				addr, try, s.config.JoinBusyRetries, err)
 			if !s.sleepOrShutdown(joinBusyDelay(s.config.JoinBusyBackoff, try)) {
 				break
 			}
-			n, err = s.memberlist.Join([]string{addr})
+			n, err = s.memberlistJoin([]string{addr})
 		}
 		joined += n
 		if n == 0 && err != nil {

@@ -21,23 +21,30 @@ var (
 )
 
 // mergeDelegate adapts Config.Merge to memberlist's merge and alive
-// delegates. Create installs it only when Config.Merge is set, so without
-// one memberlist accepts every node as before.
+// delegates, and tells the transport which members a join brought to a
+// node alone (second_hand.go). Without Config.Merge memberlist accepts
+// every node as before.
 type mergeDelegate struct {
 	serf *Serf
 }
 
-// NotifyMerge is called by memberlist before a push/pull state merge.
+// NotifyMerge is called by memberlist before it merges a join's state.
 func (d *mergeDelegate) NotifyMerge(nodes []*memberlist.Node) error {
-	members := make([]*Member, 0, len(nodes))
-	for _, n := range nodes {
-		m, err := d.member(n)
-		if err != nil {
+	if d.serf.config.Merge != nil {
+		members := make([]*Member, 0, len(nodes))
+		for _, n := range nodes {
+			m, err := d.member(n)
+			if err != nil {
+				return err
+			}
+			members = append(members, m)
+		}
+		if err := d.serf.config.Merge.NotifyMerge(members); err != nil {
 			return err
 		}
-		members = append(members, m)
 	}
-	return d.serf.config.Merge.NotifyMerge(members)
+	d.serf.markSecondHand(nodes)
+	return nil
 }
 
 // NotifyAlive is called by memberlist for every alive message about a node.

@@ -39,6 +39,9 @@ import (
 // With Config.DropGossipCopies it drops the copies of gossip memberlist
 // has already been handed (gossip_copies.go).
 //
+// With Config.DropSecondHandGossip it leaves out the alive messages about
+// members this node learned while alone (second_hand.go).
+//
 // With Config.TellAccused it sends each suspicion this node raises
 // straight to the accused too, and with Config.TellLeave this node's
 // leave to every member (direct_notice.go).
@@ -87,6 +90,9 @@ type wireOptions struct {
 	// topUp, when set, sends membership gossip to more random members in
 	// small clusters (membership_topup.go).
 	topUp *membershipTopUp
+	// secondHand, when set, leaves out of what memberlist sends the alive
+	// messages about members this node learned while alone (second_hand.go).
+	secondHand *secondHand
 }
 
 // MaxStreamsInFlight bounds the accepted TCP connections Serf's own
@@ -243,6 +249,11 @@ func (t *netTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time
 	to, err := net.ResolveUDPAddr("udp", a.Addr)
 	if err != nil {
 		return time.Time{}, err
+	}
+	if t.wire.secondHand != nil {
+		if b = t.wire.secondHand.filter(b, time.Now()); b == nil {
+			return time.Now(), nil
+		}
 	}
 	if t.wire.notices != nil {
 		t.wire.notices.scan(b)

@@ -110,3 +110,43 @@ func packetAlone(label []byte, withCRC bool, msg []byte) []byte {
 	}
 	return append(packet, msg...)
 }
+
+// withoutMessages returns the packet p without the messages drop picks (a
+// compound's parts one by one, or p's one message): p itself when drop
+// picks none, nil when it picks all, else a packet of the rest, with p's
+// label and, when sealCRC, a CRC header if p had one (a received packet
+// needs none). It also returns how many messages were dropped. A packet
+// it cannot read is returned as it is. parts is scratch space, kept
+// between calls.
+func withoutMessages(p []byte, parts *[][]byte, sealCRC bool, drop func(label, msg []byte) bool) ([]byte, int) {
+	label, msg, ok := receivedMessage(p)
+	if !ok || len(msg) == 0 {
+		return p, 0
+	}
+	if msg[0] != mlCompoundMsg {
+		if drop(label, msg) {
+			return nil, 1
+		}
+		return p, 0
+	}
+	all, ok := splitCompound(msg[1:], (*parts)[:0])
+	*parts = all[:0]
+	if !ok {
+		return p, 0
+	}
+	kept := all[:0]
+	for _, part := range all {
+		if len(part) == 0 || !drop(label, part) {
+			kept = append(kept, part)
+		}
+	}
+	dropped := len(all) - len(kept)
+	switch {
+	case dropped == 0:
+		return p, 0
+	case len(kept) == 0:
+		return nil, dropped
+	}
+	withCRC := sealCRC && len(label)+len(msg) < len(p)
+	return packetAlone(label, withCRC, appendCompound(nil, kept)), dropped
+}

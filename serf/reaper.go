@@ -122,5 +122,5 @@ func (s *Serf) reconnect() {
 
 	s.logger.Printf("[INFO] serf: attempting reconnect to %v %s", name, addr)
 	// Failure is normal here: the node may really be gone.
-	_, _ = s.memberlist.Join([]string{name + "/" + addr})
+	_, _ = s.memberlistJoin([]string{name + "/" + addr})
 }

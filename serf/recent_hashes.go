@@ -47,17 +47,33 @@ func (r *recentHashes) rotate(now time.Time) {
 // seenBefore reports whether label followed by msg was seen within the
 // window, and remembers it when it was not.
 func (r *recentHashes) seenBefore(label, msg []byte) bool {
-	var hash maphash.Hash
-	hash.SetSeed(r.seed)
-	_, _ = hash.Write(label)
-	_, _ = hash.Write(msg)
-	h := hash.Sum64()
-	if _, ok := r.recent[h]; ok {
-		return true
-	}
-	if _, ok := r.older[h]; ok {
+	h := r.hash(label, msg)
+	if r.contains(h) {
 		return true
 	}
 	r.recent[h] = struct{}{}
 	return false
+}
+
+// seen reports whether label followed by msg was seen within the window,
+// without remembering it.
+func (r *recentHashes) seen(label, msg []byte) bool {
+	return r.contains(r.hash(label, msg))
+}
+
+// empty reports whether nothing is remembered.
+func (r *recentHashes) empty() bool { return len(r.recent) == 0 && len(r.older) == 0 }
+
+func (r *recentHashes) hash(label, msg []byte) uint64 {
+	var hash maphash.Hash
+	hash.SetSeed(r.seed)
+	_, _ = hash.Write(label)
+	_, _ = hash.Write(msg)
+	return hash.Sum64()
+}
+
+func (r *recentHashes) contains(h uint64) bool {
+	_, inRecent := r.recent[h]
+	_, inOlder := r.older[h]
+	return inRecent || inOlder
 }

@@ -151,7 +151,7 @@ func (s *Serf) pushRefutation(accuser string) {
 	}
 	defer s.joinLock.Unlock()
 	s.refutation.pushes.Add(uint64(len(peers)))
-	if _, err := s.memberlist.Join(peers); err != nil {
+	if _, err := s.memberlistJoin(peers); err != nil {
 		s.logger.Printf("[DEBUG] serf: refutation push/pull failed: %v", err)
 	}
 }

@@ -116,6 +116,12 @@ type Serf struct {
 	// gossipCopies is the transport's memory of handed-on gossip; nil
 	// when Config.DropGossipCopies is off or does not apply.
 	gossipCopies *gossipCopies
+	// secondHand is the transport's list of what not to gossip on; nil
+	// when Config.DropSecondHandGossip is off or does not apply.
+	secondHand *secondHand
+	// joinsInFlight counts the push/pulls this node started that are
+	// running (memberlistJoin).
+	joinsInFlight atomic.Int32
 
 	// book holds members reaped after failing (address_book.go).
 	bookLock sync.Mutex
@@ -245,10 +251,14 @@ func Create(conf *Config) (*Serf, error) {
 	if !conf.DisableCoordinates {
 		mlConf.Ping = &pingDelegate{serf: s}
 	}
-	if conf.Merge != nil {
+	// The merge delegate asks Config.Merge, and tells the transport what a
+	// join brought (second_hand.go).
+	if conf.Merge != nil || conf.DropSecondHandGossip {
 		md := &mergeDelegate{serf: s}
 		mlConf.Merge = md
-		mlConf.Alive = md
+		if conf.Merge != nil {
+			mlConf.Alive = md
+		}
 	}
 	if conf.MetricLabels != nil {
 		mlConf.MetricLabels = conf.MetricLabels
@@ -290,6 +300,10 @@ func Create(conf *Config) (*Serf, error) {
 		if plain && !mlConf.EnableCompression {
 			wire.notices = s.directNoticesFor(conf)
 			wire.topUp = s.membershipTopUpFor(conf)
+			if conf.DropSecondHandGossip {
+				s.secondHand = newSecondHand(s.codec)
+				wire.secondHand = s.secondHand
+			}
 		}
 		t, err := newNetTransport(mlConf, wire)
 		if err != nil {
