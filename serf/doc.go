@@ -126,14 +126,15 @@
 //
 // So when a push/pull this node started (a join, a reconnect, an
 // anti-entropy exchange) brings state while Serf holds no other member
-// alive, Serf marks the alive members in it, and the transport leaves the
-// alive message memberlist queues for each out of what it sends; the
-// first such message about a marked member fixes the bytes dropped, so a
-// later incarnation (a refutation) goes out as usual, and a packet left
-// with nothing is not sent. A node that knew other members, as one whose
-// join heals a partition does, still gossips each side's members to the
-// other, and a seed still gossips its joiners. Invisible on the wire.
-// Config.DropSecondHandGossip (on by default) turns it off.
+// alive, Serf marks the alive members in it that it did not know, and the
+// transport leaves the alive message memberlist queues for each out of
+// what it sends. The first such message about a marked member fixes the
+// bytes dropped, so a later incarnation (a refutation) goes out as usual,
+// and a packet left with nothing is not sent. A node that knew other
+// members, as one whose join heals a partition does, still gossips each
+// side's members to the other, and a seed still gossips its joiners.
+// Invisible on the wire. Config.DropSecondHandGossip (on by default)
+// turns it off.
 //
 // # A suspicion reaches its accused at once
 //

@@ -20,7 +20,8 @@ import (
 // cluster the state came from.
 //
 // So when a push/pull this node started brings state while it holds no
-// other member alive, Serf marks the alive members of that state (mark),
+// other member alive, Serf marks the alive members of that state it did
+// not know (mark),
 // and the transport then leaves out of what memberlist sends the alive
 // message memberlist queued for each of them (filter). The first alive
 // message about a marked member fixes which bytes are dropped, so a later
@@ -85,20 +86,25 @@ func (s *Serf) memberlistJoin(addrs []string) (int, error) {
 	return s.memberlist.Join(addrs)
 }
 
-// markSecondHand marks for the transport the alive members, this node
-// left out, of the state a push/pull this node started is about to merge,
-// when this node holds no other member alive.
+// markSecondHand marks for the transport the members of the state a
+// push/pull this node started is about to merge that memberlist will
+// gossip as new: those alive in it and unknown to this node, when this
+// node holds no other member alive. A member it knows, as failed or left,
+// is left unmarked: memberlist may not take its state as news, and then
+// the mark would catch a later alive message that is.
 func (s *Serf) markSecondHand(nodes []*memberlist.Node) {
 	if s.secondHand == nil || s.joinsInFlight.Load() == 0 || s.anyoneElseAlive() {
 		return
 	}
-	alive := make([]string, 0, len(nodes))
+	news := make([]string, 0, len(nodes))
+	s.memberLock.RLock()
 	for _, n := range nodes {
-		if n.State == memberlist.StateAlive && n.Name != s.config.NodeName {
-			alive = append(alive, n.Name)
+		if _, known := s.members[n.Name]; !known && n.State == memberlist.StateAlive {
+			news = append(news, n.Name)
 		}
 	}
-	s.secondHand.mark(alive, time.Now())
+	s.memberLock.RUnlock()
+	s.secondHand.mark(news, time.Now())
 }
 
 // aliveName is the part of memberlist's alive message filter needs.

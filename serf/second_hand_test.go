@@ -102,7 +102,7 @@ func TestSecondHandForgetsAfterItsWindow(t *testing.T) {
 	}
 }
 
-// Serf marks the alive members of a join's state, itself left out, only
+// Serf marks the alive members of a join's state it does not know, only
 // for a push/pull it started and only while it holds no other member
 // alive.
 func TestMergeMarksOnlyWhileAlone(t *testing.T) {
@@ -114,12 +114,13 @@ func TestMergeMarksOnlyWhileAlone(t *testing.T) {
 		{Name: "y", State: memberlist.StateDead},
 		{Name: "z", State: memberlist.StateLeft},
 		{Name: "self", State: memberlist.StateAlive},
+		{Name: "w", State: memberlist.StateAlive},
 	}
 	for _, tc := range []struct {
 		others MemberStatus
 		want   []string
 	}{
-		{StatusNone, []string{"x"}},
+		{StatusNone, []string{"w", "x"}},
 		{StatusFailed, []string{"x"}},
 		{StatusLeft, []string{"x"}},
 		{StatusAlive, nil},
@@ -136,7 +137,7 @@ func TestMergeMarksOnlyWhileAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(s.secondHand.marked) != 0 {
-			t.Fatalf("another member %v: a join this node did not start marked %v", tc.others, s.secondHand.marked)
+			t.Fatalf("member w %v: a join this node did not start marked %v", tc.others, s.secondHand.marked)
 		}
 		s.joinsInFlight.Add(1)
 		if err := md.NotifyMerge(joinState); err != nil {
@@ -146,8 +147,9 @@ func TestMergeMarksOnlyWhileAlone(t *testing.T) {
 		for name := range s.secondHand.marked {
 			marked = append(marked, name)
 		}
+		slices.Sort(marked)
 		if !slices.Equal(marked, tc.want) {
-			t.Fatalf("another member %v: marked %v, want %v", tc.others, marked, tc.want)
+			t.Fatalf("member w %v: marked %v, want %v", tc.others, marked, tc.want)
 		}
 	}
 }
