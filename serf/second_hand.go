@@ -21,15 +21,15 @@ import (
 //
 // So when a push/pull this node started brings state while it holds no
 // other member alive, Serf marks the alive members of that state it did
-// not know (mark),
-// and the transport then leaves out of what memberlist sends the alive
-// message memberlist queued for each of them (filter). The first alive
-// message about a marked member fixes which bytes are dropped, so a later
-// one (a new incarnation, a refutation) goes out as usual. memberlist
-// still counts the transmissions it was not allowed, so its queue empties
-// no sooner than before; what goes on the wire is less. Only a push/pull
-// this node started counts: a seed alone that several nodes join at once
-// must still tell each of them of the others.
+// not know (markSecondHand), and the transport then leaves out of what
+// memberlist sends the alive message memberlist queued for each of them
+// (filter). The first alive message about a marked member fixes which
+// bytes are dropped, so a later one (a new incarnation, a refutation)
+// goes out as usual. memberlist still counts the transmissions it was not
+// allowed, so its queue empties no sooner than before; what goes on the
+// wire is less. Only a push/pull this node started counts: a seed alone
+// that several nodes join at once must still tell each of them of the
+// others.
 type secondHand struct {
 	codec *wireCodec
 
