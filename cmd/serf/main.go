@@ -90,7 +90,7 @@ func agentRuntime() (stop func()) {
 		runtime.GOMAXPROCS(1)
 	}
 	// An error (no /proc) leaves the agent in the default class.
-	_, _ = batchsched.Enable()
+	_ = batchsched.Enable()
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

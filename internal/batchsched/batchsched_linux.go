@@ -25,25 +25,22 @@ const (
 var enabled atomic.Bool
 
 // Enable moves every thread of this process that is in the default class
-// (SCHED_OTHER) to SCHED_BATCH, and reports how many it moved. Threads
-// the runtime starts later inherit the class of the thread that starts
-// them; one started while Enable runs, by a thread not moved yet, is
-// caught by the next pass (it looks again until a pass moves none, at
-// most enablePasses times). A thread in another class (the agent was
-// started under `chrt`) is left as it is.
-func Enable() (int, error) {
-	moved := 0
+// (SCHED_OTHER) to SCHED_BATCH. Threads the runtime starts later inherit
+// the class of the thread that starts them; one started while Enable
+// runs, by a thread not moved yet, is caught by the next pass (it looks
+// again until a pass moves none, at most enablePasses times). A thread in
+// another class (the agent was started under `chrt`) is left as it is.
+func Enable() error {
 	for range enablePasses {
 		n, err := enablePass()
-		moved += n
 		if n > 0 {
 			enabled.Store(true)
 		}
 		if err != nil || n == 0 {
-			return moved, err
+			return err
 		}
 	}
-	return moved, nil
+	return nil
 }
 
 // enablePasses bounds Enable's passes over the threads; the runtime

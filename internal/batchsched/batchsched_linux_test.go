@@ -51,7 +51,7 @@ func childPolicy(t *testing.T, start func(*exec.Cmd) error) int {
 }
 
 func TestEnableMovesEveryThreadAndChildrenStartOutside(t *testing.T) {
-	if _, err := Enable(); err != nil {
+	if err := Enable(); err != nil {
 		t.Fatal(err)
 	}
 	// Threads in another class (the SCHED_IDLE one of the other test may
@@ -98,7 +98,7 @@ func TestEnableLeavesOtherClassesAlone(t *testing.T) {
 			done <- err
 			return
 		}
-		if _, err := Enable(); err != nil {
+		if err := Enable(); err != nil {
 			done <- err
 			return
 		}
