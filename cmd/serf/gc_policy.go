@@ -35,10 +35,13 @@ type gcPolicy struct {
 	// returnEvery is how often, while quiet, the policy collects and hands
 	// free heap pages back to the system.
 	returnEvery time.Duration
-	current     int
-	belowSince  time.Time // since when the rate is below quietBelow; zero while it is not
-	upkeepDue   time.Time // when the next upkeep may run
-	codeMapped  bool      // code pages to unmap at the next upkeep
+	// holdOff is how long after start the first upkeep waits (plus
+	// spread), however quiet the agent is until then.
+	holdOff    time.Duration
+	current    int
+	belowSince time.Time // since when the rate is below quietBelow; zero while it is not
+	upkeepDue  time.Time // when the next upkeep may run
+	codeMapped bool      // code pages to unmap at the next upkeep
 	// spread gives the share of returnEvery, at random in [0, 1), added
 	// to the first upkeep after start and after a storm (nil: none).
 	// Agents started together, or calmed by the same storm, would
@@ -69,6 +72,7 @@ func agentGCPolicy() *gcPolicy {
 		quietBelow:   512 << 10,
 		settle:       3 * gcPolicyPeriod,
 		returnEvery:  quietReturnEvery,
+		holdOff:      startupHoldOff,
 		current:      agentGCPercent,
 		spread:       rand.Float64,
 	}
@@ -119,10 +123,9 @@ func (p *gcPolicy) settled(now time.Time) bool {
 // returnEvery while it stays quiet, it asks for the upkeep: collect and
 // hand free pages back. The first upkeep after start-up, and the first
 // after each busy spell, also unmaps the code that start-up or the storm
-// ran (code_pages_linux.go). The first comes no sooner than returnEvery
-// after start (plus spread), past config, bind and the first joins, whose
-// code would otherwise just be mapped back; the first after a storm comes
-// once the agent has settled, plus spread.
+// ran (code_pages_linux.go). The first comes no sooner than holdOff after
+// start (plus spread); the first after a storm comes once the agent has
+// settled, plus spread.
 func (p *gcPolicy) observe(now time.Time, rate float64) gcActions {
 	var do gcActions
 	before := p.current
@@ -159,7 +162,7 @@ func (p *gcPolicy) run(period time.Duration, stop <-chan struct{}) {
 		return sample[0].Value.Uint64()
 	}
 	last, lastAt := read(), time.Now()
-	p.upkeepDue, p.codeMapped = lastAt.Add(p.returnEvery+p.spreadDelay()), true
+	p.upkeepDue, p.codeMapped = lastAt.Add(p.holdOff+p.spreadDelay()), true
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {

@@ -36,37 +36,39 @@ func TestGCPolicySwitchesWithHysteresis(t *testing.T) {
 }
 
 // The upkeep (hand pages back, and the first time also unmap code) runs
-// only once the agent has settled: not before returnEvery after start,
-// not during a storm, not on a one-reading dip in one, and as soon as a
-// storm has calmed (spread, tested below, is off here).
+// only once the agent has settled: not before holdOff after start, not
+// during a storm, not on a one-reading dip in one, and as soon as a storm
+// has calmed (spread, tested below, is off here).
 func TestGCPolicyUpkeepWaitsForCalm(t *testing.T) {
 	p := agentGCPolicy()
 	p.spread = nil
 	start := time.Unix(1000, 0)
-	p.upkeepDue, p.codeMapped = start.Add(p.returnEvery), true // as run starts
+	p.upkeepDue, p.codeMapped = start.Add(p.holdOff), true // as run starts
 	quiet, mid, busy := float64(100<<10), float64(800<<10), float64(4<<20)
+	h, r := p.holdOff, p.returnEvery
 	for i, step := range []struct {
 		at   time.Duration // since start
 		rate float64
 		want gcActions
 	}{
 		{2 * time.Second, quiet, gcActions{}},
-		{p.returnEvery - time.Second, quiet, gcActions{}}, // settled, but too soon after start
-		{p.returnEvery, quiet, gcActions{freeMemory: true, unmapCode: true}},
-		{p.returnEvery + 2*time.Second, quiet, gcActions{}},
-		{2 * p.returnEvery, quiet, gcActions{freeMemory: true}}, // periodic: no code to unmap
-		{2*p.returnEvery + 2*time.Second, busy, gcActions{setPercent: true}},
-		{3 * p.returnEvery, busy, gcActions{}},
-		{3*p.returnEvery + 2*time.Second, quiet, gcActions{}}, // a dip in the storm
-		{3*p.returnEvery + 4*time.Second, busy, gcActions{}},
-		{3*p.returnEvery + 6*time.Second, quiet, gcActions{}},
-		{3*p.returnEvery + 6*time.Second + p.settle, quiet, gcActions{setPercent: true, freeMemory: true, unmapCode: true}},
-		{3*p.returnEvery + 8*time.Second + p.settle, quiet, gcActions{}},
+		{r, quiet, gcActions{}},               // settled, but too soon after start
+		{h - time.Second, quiet, gcActions{}}, // still too soon
+		{h, quiet, gcActions{freeMemory: true, unmapCode: true}},
+		{h + 2*time.Second, quiet, gcActions{}},
+		{h + r, quiet, gcActions{freeMemory: true}}, // periodic: no code to unmap
+		{h + r + 2*time.Second, busy, gcActions{setPercent: true}},
+		{h + 2*r, busy, gcActions{}},
+		{h + 2*r + 2*time.Second, quiet, gcActions{}}, // a dip in the storm
+		{h + 2*r + 4*time.Second, busy, gcActions{}},
+		{h + 2*r + 6*time.Second, quiet, gcActions{}},
+		{h + 2*r + 6*time.Second + p.settle, quiet, gcActions{setPercent: true, freeMemory: true, unmapCode: true}},
+		{h + 2*r + 8*time.Second + p.settle, quiet, gcActions{}},
 		// Quiet, but allocating between the thresholds when the next
 		// upkeep falls due: it waits until the rate has settled again.
-		{4*p.returnEvery + 6*time.Second + p.settle, mid, gcActions{}},
-		{4*p.returnEvery + 8*time.Second + p.settle, quiet, gcActions{}},
-		{4*p.returnEvery + 8*time.Second + 2*p.settle, quiet, gcActions{freeMemory: true}},
+		{h + 3*r + 6*time.Second + p.settle, mid, gcActions{}},
+		{h + 3*r + 8*time.Second + p.settle, quiet, gcActions{}},
+		{h + 3*r + 8*time.Second + 2*p.settle, quiet, gcActions{freeMemory: true}},
 	} {
 		if got := p.observe(start.Add(step.at), step.rate); got != step.want {
 			t.Fatalf("reading %d (%v after start, %.0f B/s): %+v, want %+v", i, step.at, step.rate, got, step.want)
@@ -131,7 +133,7 @@ func TestGCPolicyHandsPagesBackWhileQuiet(t *testing.T) {
 	t.Cleanup(func() { debug.SetGCPercent(gc) })
 	p := agentGCPolicy()
 	p.settle = 30 * time.Millisecond
-	p.returnEvery = 50 * time.Millisecond
+	p.returnEvery, p.holdOff = 50*time.Millisecond, 50*time.Millisecond
 
 	forced := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
 	metrics.Read(forced)

@@ -76,8 +76,7 @@ func run(args []string) int {
 // needed are unmapped (code_pages_linux.go): about 5 MiB less resident
 // per idle agent, still in the page cache for whoever touches them again.
 // The GC policy does it once the agent is quiet, no sooner than
-// quietReturnEvery after start; with GOGC set, a timer does it after
-// startupSettle.
+// startupHoldOff after start; with GOGC set, a timer does it then.
 //
 // On Linux its threads run in the SCHED_BATCH class (internal/batchsched):
 // the same share of the CPU, but a wake-up waits for the running thread
@@ -103,7 +102,7 @@ func agentRuntime() (stop func()) {
 	} else {
 		go func() {
 			defer wg.Done()
-			settled := time.NewTimer(startupSettle)
+			settled := time.NewTimer(startupHoldOff)
 			defer settled.Stop()
 			select {
 			case <-settled.C:
@@ -119,11 +118,18 @@ func agentRuntime() (stop func()) {
 	}
 }
 
-// startupSettle is how long after its start an agent with GOGC set (no GC
-// policy) unmaps the code pages start-up touched: past config, bind, the
-// first joins and the first rounds of gossip, whose code would otherwise
-// just be mapped back.
-const startupSettle = 15 * time.Second
+// startupHoldOff is how long after its start an agent leaves the pages
+// it touched alone: the GC policy's first upkeep (hand free heap pages
+// back, unmap start-up's code) waits this long plus its spread, and with
+// GOGC set (no GC policy) a timer unmaps the code after it. A new agent
+// is quiet while it waits for its first join to be answered, and in a
+// storm of hundreds of joins on one machine that wait lasts tens of
+// seconds; an agent that handed its pages and code back during it must
+// fault them all in again when the answer comes, in the middle of the
+// storm. At 15 s, storms of 256 that started 15 s after their agents
+// took a third more CPU and converged later in five pairs of five
+// (BENCHMARKS.md, session 23).
+const startupHoldOff = time.Minute
 
 // agentGCPercent is the agent's GOGC when the environment sets none.
 const agentGCPercent = 50
