@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	metrics "github.com/hashicorp/go-metrics"
 	"github.com/hashicorp/memberlist"
 	"github.com/serf-clone/serf/client"
 	"github.com/serf-clone/serf/serf"
@@ -208,4 +209,31 @@ func countAlive(s *serf.Serf) int {
 		}
 	}
 	return n
+}
+
+// BenchmarkPacketMetric is what memberlist's per-packet counter costs
+// through the global registry the agent installs, as it was (go-metrics'
+// InmemSink behind BlockedPrefixes) and as it is (inmemSink behind
+// withoutSentBytes).
+func BenchmarkPacketMetric(b *testing.B) {
+	key := []string{"memberlist", "udp", "received"}
+	run := func(b *testing.B, mc *metrics.Config, sink metrics.MetricSink) {
+		mc.EnableRuntimeMetrics = false
+		m, err := metrics.New(mc, sink)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			m.IncrCounterWithLabels(key, 120, nil)
+		}
+	}
+	b.Run("go-metrics", func(b *testing.B) {
+		mc := metrics.DefaultConfig(metricsService)
+		mc.BlockedPrefixes = []string{metricsService + ".memberlist.udp.sent", metricsService + ".memberlist.tcp.sent"}
+		run(b, mc, metrics.NewInmemSink(inmemInterval, time.Minute))
+	})
+	b.Run("ours", func(b *testing.B) {
+		run(b, metrics.DefaultConfig(metricsService), withoutSentBytes{newInmemSink(inmemInterval, time.Minute)})
+	})
 }

@@ -47,6 +47,8 @@
 //	                   (in-memory, statsd, statsite, Prometheus)
 //	line_sink.go       the statsd and statsite sinks: go-metrics' lines,
 //	                   batched without a ticking goroutine
+//	inmem_sink.go      the in-memory sink SIGUSR1 dumps: go-metrics' lines,
+//	                   without a string built per metric
 //	metrics_http.go    MetricsServer: /metrics and /health (metrics_addr)
 //	event_filter.go, event_handler.go, invoke*.go
 //	                   handler scripts: filters, the worker, running one

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"os"
+	"os/signal"
 	"sync"
 	"time"
 
@@ -21,21 +23,21 @@ const metricsService = "serf-agent"
 // NewTelemetry leaves go-metrics' global registry alone (tests); with
 // global true (the agent command) it also installs a global registry into
 // the same sinks, which memberlist reports through, and SIGUSR1 dumps
-// them. That global registry drops memberlist.udp.sent and
-// memberlist.tcp.sent: Serf's transport compresses what memberlist sends
-// (serf.Config.TransportCompression), so memberlist would count bytes
-// before compression, and the transport counts them into Metrics instead.
+// them. That global registry drops the memberlist.udp.sent and
+// memberlist.tcp.sent counters (withoutSentBytes): Serf's transport
+// compresses what memberlist sends (serf.Config.TransportCompression), so
+// memberlist would count bytes before compression, and the transport
+// counts them into Metrics instead.
 type Telemetry struct {
 	// Metrics is where metrics go. A component that takes its metrics
 	// by injection (a serf.Config field, for instance) gets this one.
 	Metrics *metrics.Metrics
-	// Inmem is the in-memory sink that SIGUSR1 dumps.
-	Inmem *metrics.InmemSink
+	// inmem is the in-memory sink that SIGUSR1 dumps.
+	inmem *inmemSink
 	// Prometheus holds the series MetricsServer serves; nil without
 	// metrics_addr.
 	Prometheus *PrometheusSink
 
-	signal   *metrics.InmemSignal
 	shutdown []metrics.ShutdownSink
 	stopCh   chan struct{}
 	wg       sync.WaitGroup
@@ -46,7 +48,7 @@ type Telemetry struct {
 // emitted every ProfileInterval by a goroutine that Stop ends.
 func NewTelemetry(conf *Config, global bool) (*Telemetry, error) {
 	t := &Telemetry{
-		Inmem:  metrics.NewInmemSink(inmemInterval, time.Minute),
+		inmem:  newInmemSink(inmemInterval, time.Minute),
 		stopCh: make(chan struct{}),
 	}
 	mc := metrics.DefaultConfig(metricsService)
@@ -71,21 +73,19 @@ func NewTelemetry(conf *Config, global bool) (*Telemetry, error) {
 		sinks = append(sinks, t.Prometheus)
 	}
 
-	var sink metrics.MetricSink = t.Inmem
+	var sink metrics.MetricSink = t.inmem
 	if len(sinks) > 0 {
-		sink = append(sinks, t.Inmem)
+		sink = append(sinks, t.inmem)
 	} else {
 		// Only the local in-memory sink: host names add nothing there.
 		mc.EnableHostname = false
 	}
 	m, err := metrics.New(mc, sink)
 	if err == nil && global {
-		gc := *mc
-		gc.BlockedPrefixes = []string{
-			metricsService + ".memberlist.udp.sent",
-			metricsService + ".memberlist.tcp.sent",
-		}
-		_, err = metrics.NewGlobal(&gc, sink)
+		// A sink that drops two keys, not go-metrics' BlockedPrefixes:
+		// with any filter set, go-metrics joins every key into a string
+		// to look it up, for each packet memberlist counts.
+		_, err = metrics.NewGlobal(mc, withoutSentBytes{sink})
 	}
 	if err != nil {
 		t.shutdownSinks()
@@ -93,7 +93,7 @@ func NewTelemetry(conf *Config, global bool) (*Telemetry, error) {
 	}
 	t.Metrics = m
 	if global {
-		t.signal = metrics.DefaultInmemSignal(t.Inmem)
+		t.dumpOnSignal()
 	}
 
 	// Runtime statistics cost a stop-the-world ReadMemStats and a dozen
@@ -128,9 +128,6 @@ func (t *Telemetry) Stop() {
 	t.once.Do(func() {
 		close(t.stopCh)
 		t.wg.Wait()
-		if t.signal != nil {
-			t.signal.Stop()
-		}
 		t.shutdownSinks()
 	})
 }
@@ -150,4 +147,46 @@ func StartTelemetry(conf *Config) (stop func(), err error) {
 		return nil, err
 	}
 	return t.Stop, nil
+}
+
+// dumpOnSignal writes the in-memory metrics to stderr each time the
+// process gets go-metrics' dump signal (SIGUSR1; SIGBREAK on Windows),
+// as Serf's agent does, until Stop.
+func (t *Telemetry) dumpOnSignal() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, metrics.DefaultSignal)
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		defer signal.Stop(sig)
+		for {
+			select {
+			case <-t.stopCh:
+				return
+			case <-sig:
+				_ = t.inmem.dump(os.Stderr)
+			}
+		}
+	}()
+}
+
+// withoutSentBytes passes every metric on to its sink but memberlist's
+// counters of bytes sent, <service>.memberlist.udp.sent and .tcp.sent.
+type withoutSentBytes struct{ metrics.MetricSink }
+
+func (w withoutSentBytes) IncrCounter(key []string, val float32) {
+	if !isMemberlistSentBytes(key) {
+		w.MetricSink.IncrCounter(key, val)
+	}
+}
+
+func (w withoutSentBytes) IncrCounterWithLabels(key []string, val float32, labels []metrics.Label) {
+	if !isMemberlistSentBytes(key) {
+		w.MetricSink.IncrCounterWithLabels(key, val, labels)
+	}
+}
+
+func isMemberlistSentBytes(key []string) bool {
+	return len(key) == 4 && key[0] == metricsService && key[1] == "memberlist" &&
+		(key[2] == "udp" || key[2] == "tcp") && key[3] == "sent"
 }
