@@ -163,13 +163,7 @@ func (s *inmemSink) current(now time.Time) *inmemPeriod {
 // flatten writes the map key of key and labels into s.key and returns
 // it; the bytes are valid until the next call. s.mu is held.
 func (s *inmemSink) flatten(key []string, labels []metrics.Label) []byte {
-	b := s.key[:0]
-	for i, part := range key {
-		if i > 0 {
-			b = append(b, '.')
-		}
-		b = appendReplacing(b, part, " ")
-	}
+	b := appendKey(s.key[:0], key)
 	for _, l := range labels {
 		b = append(b, ';')
 		b = appendReplacing(b, l.Name, " ")
@@ -183,18 +177,23 @@ func (s *inmemSink) flatten(key []string, labels []metrics.Label) []byte {
 // dumpName is the name the dump prints for a key: its parts joined with
 // dots, then ".value" per label, as go-metrics prints them.
 func dumpName(key []string, labels []metrics.Label) string {
-	var b []byte
+	b := appendKey(nil, key)
+	for _, l := range labels {
+		b = append(b, '.')
+		b = appendReplacing(b, l.Value, " :")
+	}
+	return string(b)
+}
+
+// appendKey appends key's parts joined with dots, spaces made underscores.
+func appendKey(b []byte, key []string) []byte {
 	for i, part := range key {
 		if i > 0 {
 			b = append(b, '.')
 		}
 		b = appendReplacing(b, part, " ")
 	}
-	for _, l := range labels {
-		b = append(b, '.')
-		b = appendReplacing(b, l.Value, " :")
-	}
-	return string(b)
+	return b
 }
 
 // appendReplacing appends s with every byte of bad made an underscore.

@@ -100,10 +100,10 @@ type wireOptions struct {
 // push/pulls in progress, above what a cluster at rest has open. It is
 // 16, not more, because the push/pulls a seed answers in a join storm run
 // on the same one P as its probe acks and its refutations: with 64 at
-// once, a seed of 256 agents on two cores took 3–9 s to refute the
-// suspicions its slow acks drew and was declared failed in one storm of
-// five; with 16 it refuted within a second in most storms and was
-// declared failed in none (BENCHMARKS.md, session 24). The simulator
+// once, a seed of 256 agents on two cores took 1–9 s (median 4) to
+// refute the suspicions its slow acks drew, and was declared failed in
+// one storm of fifteen; with 16 it refuted within a second in most
+// storms and was declared failed in none (BENCHMARKS.md, session 24). The simulator
 // gives its in-memory network the same limit
 // (serftest.Network.SetStreamLimit).
 const MaxStreamsInFlight = 16
