@@ -25,8 +25,9 @@ import (
 // only the first time a key is seen in an interval.
 type inmemSink struct {
 	interval  time.Duration
-	keep      int     // intervals kept, the one being filled included
-	rateDenom float64 // interval in seconds: an aggregate's Rate is per second
+	keep      int              // intervals kept, the one being filled included
+	rateDenom float64          // interval in seconds: an aggregate's Rate is per second
+	now       func() time.Time // the clock that files metrics; tests set their own
 
 	mu      sync.Mutex
 	key     []byte         // scratch for the key being looked up
@@ -63,6 +64,7 @@ func newInmemSink(interval, retain time.Duration) *inmemSink {
 		interval:  interval,
 		keep:      max(int(retain/interval), 1),
 		rateDenom: interval.Seconds(),
+		now:       time.Now,
 	}
 }
 
@@ -85,7 +87,7 @@ func (s *inmemSink) SetPrecisionGaugeWithLabels(key []string, val float64, label
 func (s *inmemSink) EmitKey(key []string, val float32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	intv := s.current(time.Now())
+	intv := s.current()
 	k := s.flatten(key, nil)
 	intv.points[string(k)] = append(intv.points[string(k)], val)
 }
@@ -109,7 +111,7 @@ func (s *inmemSink) AddSampleWithLabels(key []string, val float32, labels []metr
 func (s *inmemSink) setGauge(key []string, val float64, labels []metrics.Label) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	intv := s.current(time.Now())
+	intv := s.current()
 	k := s.flatten(key, labels)
 	g, ok := intv.gauges[string(k)]
 	if !ok {
@@ -123,7 +125,7 @@ func (s *inmemSink) setGauge(key []string, val float64, labels []metrics.Label) 
 func (s *inmemSink) ingest(key []string, val float32, labels []metrics.Label, sample bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	intv := s.current(time.Now())
+	intv := s.current()
 	aggs := intv.counters
 	if sample {
 		aggs = intv.samples
@@ -137,12 +139,12 @@ func (s *inmemSink) ingest(key []string, val float32, labels []metrics.Label, sa
 	a.agg.Ingest(float64(val), s.rateDenom)
 }
 
-// current returns the interval now falls in, starting a new one (and
-// dropping the oldest beyond keep) when now has left the last one. As
+// current returns the interval the clock is in, starting a new one (and
+// dropping the oldest beyond keep) when it has left the last one. As
 // in go-metrics, intervals nothing arrived in are not created, so the
 // kept ones can reach back further than keep intervals. s.mu is held.
-func (s *inmemSink) current(now time.Time) *inmemPeriod {
-	start := now.Truncate(s.interval)
+func (s *inmemSink) current() *inmemPeriod {
+	start := s.now().Truncate(s.interval)
 	if n := len(s.periods); n > 0 && s.periods[n-1].start.Equal(start) {
 		return s.periods[n-1]
 	}

@@ -33,15 +33,24 @@ func TestInmemSinkAllocatesOnlyForNewKeys(t *testing.T) {
 	}
 }
 
+// handClock is a clock a test moves by hand.
+type handClock struct{ t time.Time }
+
+func (c *handClock) now() time.Time { return c.t }
+
 // TestInmemSinkKeepsItsLastIntervals drives the sink's clock by hand: a
 // new interval starts when time leaves the last one, and only retain's
 // worth are kept, the one being filled included.
 func TestInmemSinkKeepsItsLastIntervals(t *testing.T) {
 	s := newInmemSink(10*time.Second, time.Minute)
 	t0 := time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)
+	clock := &handClock{}
+	s.now = clock.now
 	for i := range 9 {
-		now := t0.Add(time.Duration(i)*10*time.Second + 3*time.Second)
-		if got := s.current(now); got != s.current(now.Add(5*time.Second)) {
+		clock.t = t0.Add(time.Duration(i)*10*time.Second + 3*time.Second)
+		first := s.current()
+		clock.t = clock.t.Add(5 * time.Second)
+		if s.current() != first {
 			t.Fatalf("interval %d: two times in one interval got two periods", i)
 		}
 	}
@@ -57,16 +66,16 @@ func TestInmemSinkKeepsItsLastIntervals(t *testing.T) {
 // go-metrics leaves to map iteration: by kind (gauges, points, counters,
 // samples), then by key; the interval being filled is left out.
 func TestInmemSinkDumpOrder(t *testing.T) {
-	const interval = 200 * time.Millisecond
-	s := newInmemSink(interval, 6*interval)
-	time.Sleep(time.Until(time.Now().Truncate(interval).Add(interval + 10*time.Millisecond)))
+	s := newInmemSink(10*time.Second, time.Minute)
+	clock := &handClock{t: time.Date(2026, 12, 8, 0, 0, 1, 0, time.UTC)}
+	s.now = clock.now
 	s.AddSample([]string{"s"}, 1)
 	s.IncrCounter([]string{"c", "b"}, 1)
 	s.IncrCounter([]string{"c", "a"}, 1)
 	s.EmitKey([]string{"p"}, 1)
 	s.SetGauge([]string{"g", "b"}, 1)
 	s.SetGauge([]string{"g", "a"}, 1)
-	time.Sleep(time.Until(time.Now().Truncate(interval).Add(interval + 10*time.Millisecond)))
+	clock.t = clock.t.Add(10 * time.Second)
 	s.IncrCounter([]string{"later"}, 1)
 
 	var out strings.Builder
